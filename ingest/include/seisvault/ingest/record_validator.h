@@ -1,0 +1,87 @@
+// RecordValidator: raw bytes -> a validated miniSEED 2 record, or a
+// rejection with a stable reason and a message that says what is wrong.
+//
+// Checks, in order: the buffer is one whole miniSEED 2 record (a fixed
+// header; its length equals the record length from blockette 1000, or, for
+// legacy records without one, is a power of two from 128 to 1 MiB); the
+// blockette chain parses without libmseed logging an error; the start-time
+// fields are in range (year 1900-2100, day 1-365/366, hour 0-23, minute 0-59,
+// second 0-60, fraction 0-9999 tenths of a millisecond, and 10000, which real
+// dataloggers write and libmseed carries into the next second); the start
+// time is at most `future_margin_ns` ahead of `now`; the sample rate is
+// finite and not negative; the encoding is one libmseed decodes; the data
+// section holds the header's sample count and decodes to exactly that many
+// samples; for Steim-1/2, the last decoded sample equals the frame's reverse
+// integration constant (libmseed 2 only warns about that; we reject).
+//
+// Thread-safety: a RecordValidator is not thread-safe (it reuses one libmseed
+// record buffer); use one per thread. Instances on different threads may
+// validate concurrently: their libmseed calls are serialized by LibmseedLock
+// (libmseed 2 formats log messages in a process-global buffer), which holds
+// for the ~1 us a 512-byte record takes to parse and decode.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "seisvault/common/mseed_record.h"
+#include "seisvault/common/time.h"
+#include "seisvault/ingest/reject_reason.h"
+
+namespace seisvault::ingest {
+
+struct ValidatorOptions {
+  // Records starting further than this after the server's clock are
+  // rejected (kFutureTime): a datalogger with a broken clock must not
+  // pollute the archive with data from the future. Default: 1 hour.
+  TimeNs future_margin_ns = 3600 * kNanosPerSecond;
+};
+
+// The longest source id: four SEED codes with every byte escaped.
+inline constexpr size_t kMaxSourceIdLength = 4 * 10 * 4 + 3;
+
+struct ValidatedRecord {
+  // "NET.STA.LOC.CHA" with blank fields empty. Bytes outside printable
+  // ASCII (and '.' or '\' inside a code) are written as \xNN, so the id is
+  // always printable ASCII.
+  std::string_view source_id() const { return {source_id_buffer, source_id_length}; }
+  TimeNs start_ns = 0;           // first sample, time correction and blockette 1001 applied (libmseed)
+  TimeNs end_ns = 0;             // last sample: start + (samples - 1) / rate
+  double sample_rate = 0;        // Hz (blockette 100 when present); 0 for none
+  int64_t sample_count = 0;
+  int encoding = 0;              // SEED data encoding code
+  uint32_t record_length = 0;
+  char quality = 'D';            // D, R, Q or M
+  std::span<const uint8_t> bytes;  // the input: the record is these bytes, unchanged
+
+  char source_id_buffer[kMaxSourceIdLength] = {};
+  uint8_t source_id_length = 0;
+};
+
+struct Validation {
+  RejectReason reason = RejectReason::kNone;  // kNone when valid
+  std::string message;                        // for a rejection: what is wrong, for a person
+  ValidatedRecord record;                     // meaningful only when ok()
+  bool ok() const { return reason == RejectReason::kNone; }
+};
+
+class RecordValidator {
+ public:
+  explicit RecordValidator(ValidatorOptions options = {}) : options_(options) {}
+
+  // Validates one record. `bytes` must stay alive while the result's
+  // record.bytes is used. Never throws; any input, however hostile, yields a
+  // Validation. Allocates only for the message of a rejection (and inside
+  // libmseed, which mallocs each blockette it parses).
+  Validation validate(std::span<const uint8_t> bytes, TimeNs now_ns);
+
+  const ValidatorOptions& options() const { return options_; }
+
+ private:
+  ValidatorOptions options_;
+  MseedRecord msr_;
+};
+
+}  // namespace seisvault::ingest

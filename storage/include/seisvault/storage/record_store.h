@@ -1,0 +1,111 @@
+// RecordStore: the only code that touches RocksDB.
+//
+// Stores miniSEED records byte-identical, with their SHA-256, end time,
+// receive time and authenticated sender; keeps a channel catalog
+// (source id <-> small integer id) and per-channel summaries; answers
+// time-window reads, channel lists and availability.
+//
+// Layout (see docs/storage.md for the reasoning and the numbers):
+//   records  CF: key = channel id (u32 BE) | block start time (i64, order-preserving BE) | block seq (u64 BE)
+//                value = a block: the records of one channel that arrived in
+//                one write, sorted by start time, each with its metadata.
+//   catalog  CF: "c"+source id -> channel id, "i"+id -> source id,
+//                "s"+sender -> sender id, "j"+id -> sender.
+//   summary  CF: channel id -> ChannelSummary.
+//   default  CF: schema version, next block sequence number.
+//
+// Thread-safety: a RecordStore is safe for concurrent use. write() calls are
+// serialized internally (one writer at a time); reads run concurrently with
+// each other and with writes, each against a consistent snapshot.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "seisvault/common/status.h"
+#include "seisvault/storage/availability.h"
+#include "seisvault/storage/channel_info.h"
+#include "seisvault/storage/channel_selection.h"
+#include "seisvault/storage/new_record.h"
+#include "seisvault/storage/store_options.h"
+#include "seisvault/storage/stored_record.h"
+
+namespace seisvault::storage {
+
+// The schema this code writes and reads. Opening a store with another
+// version fails with Incompatible rather than misreading it.
+inline constexpr uint32_t kSchemaVersion = 1;
+
+// An inclusive time window [begin_ns, end_ns].
+struct TimeWindow {
+  TimeNs begin_ns = kTimeMin;
+  TimeNs end_ns = kTimeMax;
+};
+
+struct WriteStats {
+  size_t stored = 0;
+  size_t duplicates = 0;
+  size_t blocks = 0;  // RocksDB entries written for the stored records
+};
+
+class RecordStore {
+ public:
+  // Opens (or creates) the store in `dir`. Errors: IoError when RocksDB cannot
+  // open it (missing directory with create_if_missing=false, a lock held by
+  // another process, ...), Incompatible when the schema version differs,
+  // Corruption when the catalog is inconsistent.
+  static Result<std::unique_ptr<RecordStore>> open(const std::filesystem::path& dir,
+                                                   const StoreOptions& options = {});
+  ~RecordStore();
+  RecordStore(const RecordStore&) = delete;
+  RecordStore& operator=(const RecordStore&) = delete;
+
+  // Writes `records` in one atomic RocksDB write batch, together with any new
+  // catalog entries and the updated channel summaries. outcomes[i] tells what
+  // became of records[i]: kStored, or kDuplicate when the same bytes (same
+  // channel, start time, length and SHA-256) are already stored or appear
+  // earlier in `records`. Records with the same channel and start time but
+  // different bytes are all stored.
+  //
+  // With sync=true the write returns after the WAL is on disk (fsync); with
+  // sync=false it is in the OS page cache and sync_wal() makes it durable.
+  // On error nothing of the batch is stored. outcomes.size() must equal
+  // records.size().
+  Status write(std::span<const NewRecord> records, std::span<WriteOutcome> outcomes, bool sync,
+               WriteStats* stats = nullptr);
+
+  // Makes every write that has returned so far durable (fsync of the WAL).
+  // A group-commit writer calls it once per interval, then acknowledges.
+  Status sync_wal();
+
+  // Visits every record of the selected channels that overlaps `window`
+  // (start <= window.end and end >= window.begin), channel by channel in
+  // source-id order, and by start time within a channel (records with equal
+  // start keep their arrival order). Records are byte-identical to what was
+  // written. The visitor returns false to stop early. Errors: IoError or
+  // Corruption from the database; an empty result is not an error.
+  Status read_records(const ChannelSelection& selection, TimeWindow window,
+                      const std::function<bool(const StoredRecord&)>& visitor) const;
+
+  // The selected channels with their summaries, in source-id order.
+  Result<std::vector<ChannelInfo>> list_channels(const ChannelSelection& selection) const;
+
+  // Merged time spans per selected channel within `window` (records that
+  // overlap the window are counted whole). tolerance_ns: see SpanMerger.
+  // Channels without data in the window are left out.
+  Result<std::vector<ChannelAvailability>> availability(const ChannelSelection& selection, TimeWindow window,
+                                                        std::optional<TimeNs> tolerance_ns = {}) const;
+
+  const std::filesystem::path& dir() const;
+
+ private:
+  struct Impl;
+  explicit RecordStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace seisvault::storage

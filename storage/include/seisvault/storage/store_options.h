@@ -1,0 +1,36 @@
+// StoreOptions: how the record store opens its RocksDB database.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace seisvault::storage {
+
+struct StoreOptions {
+  // Create the database when the directory holds none. Default: true.
+  bool create_if_missing = true;
+
+  // Size of one memtable of the records column family, in MiB, and how many
+  // may exist at once. Large memtables mean each record is written about
+  // twice (WAL, then one flush) before compaction; memory is taken only as
+  // data arrives. Default: 256 MiB x 4. Lower both for small machines or tests.
+  size_t memtable_mib = 256;
+  int max_memtables = 4;
+
+  // Block cache shared by all column families, in MiB. Reads of recent data
+  // come from memtables; the cache serves repeated reads of older data.
+  // Default: 256 MiB.
+  size_t block_cache_mib = 256;
+
+  // Records of one channel that arrive in the same write are packed into
+  // blocks of at most this many records / bytes (one RocksDB entry each),
+  // which pays RocksDB's per-entry cost once per block instead of once per
+  // record. Defaults: 32 records, 64 KiB.
+  uint32_t block_max_records = 32;
+  size_t block_max_bytes = 64 * 1024;
+
+  // RocksDB background threads (flush + compaction). Default: 2.
+  int background_jobs = 2;
+};
+
+}  // namespace seisvault::storage

@@ -1,0 +1,24 @@
+// StoredRecord: a read-only view of one record as the store returns it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "seisvault/common/time.h"
+
+namespace seisvault::storage {
+
+// Views are valid only inside the callback that receives the record.
+struct StoredRecord {
+  uint32_t channel_id = 0;
+  std::string_view source_id;          // "NET.STA.LOC.CHA"
+  TimeNs start_ns = 0;
+  TimeNs end_ns = 0;                   // time of the last sample
+  TimeNs receive_ns = 0;
+  std::string_view sender;             // who delivered it ("" for local loads)
+  const uint8_t* sha256 = nullptr;     // 32 bytes: the SHA-256 computed on arrival
+  std::span<const uint8_t> bytes;      // byte-identical to what was ingested
+};
+
+}  // namespace seisvault::storage

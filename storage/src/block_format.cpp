@@ -1,0 +1,78 @@
+#include "block_format.h"
+
+#include <fmt/format.h>
+
+namespace seisvault::storage {
+
+namespace {
+
+template <class T>
+void put(uint8_t* p, T v) {
+  std::memcpy(p, &v, sizeof v);
+}
+template <class T>
+T get(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+void BlockBuilder::begin(std::string& out, uint32_t count) {
+  out_ = &out;
+  const size_t start = out.size();
+  out.resize(start + kBlockHeaderSize + size_t{count} * kBlockEntrySize);
+  auto* p = reinterpret_cast<uint8_t*>(out.data()) + start;
+  std::memset(p, 0, kBlockHeaderSize);
+  p[0] = kBlockFormat;
+  put<uint32_t>(p + 4, count);
+  index_pos_ = start + kBlockHeaderSize;
+}
+
+void BlockBuilder::add(TimeNs start, TimeNs end, TimeNs receive, double sample_rate, uint32_t sender_id,
+                       std::span<const uint8_t, 32> sha, std::span<const uint8_t> bytes) {
+  auto* e = reinterpret_cast<uint8_t*>(out_->data()) + index_pos_;
+  put<int64_t>(e, start);
+  put<int64_t>(e + 8, end);
+  put<int64_t>(e + 16, receive);
+  put<double>(e + 24, sample_rate);
+  put<uint32_t>(e + 32, sender_id);
+  put<uint32_t>(e + 36, static_cast<uint32_t>(bytes.size()));
+  std::memcpy(e + 40, sha.data(), 32);
+  index_pos_ += kBlockEntrySize;
+  out_->append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+Status BlockView::parse(std::string_view value) {
+  base_ = reinterpret_cast<const uint8_t*>(value.data());
+  if (value.size() < kBlockHeaderSize || base_[0] != kBlockFormat) {
+    return Status::corruption(fmt::format("record block of {} bytes has no valid header", value.size()));
+  }
+  count_ = get<uint32_t>(base_ + 4);
+  const size_t index_end = kBlockHeaderSize + size_t{count_} * kBlockEntrySize;
+  if (index_end > value.size()) {
+    return Status::corruption(fmt::format("record block index ({} entries) runs past its {} bytes", count_,
+                                          value.size()));
+  }
+  offsets_.resize(count_);
+  size_t off = index_end;
+  for (uint32_t i = 0; i < count_; ++i) {
+    offsets_[i] = static_cast<uint32_t>(off);
+    off += get<uint32_t>(base_ + kBlockHeaderSize + size_t{i} * kBlockEntrySize + 36);
+  }
+  if (off != value.size()) {
+    return Status::corruption(
+        fmt::format("record block payload is {} bytes but its index describes {}", value.size() - index_end,
+                    off - index_end));
+  }
+  return {};
+}
+
+BlockEntry BlockView::entry(uint32_t i) const {
+  const uint8_t* e = base_ + kBlockHeaderSize + size_t{i} * kBlockEntrySize;
+  return BlockEntry{get<int64_t>(e),       get<int64_t>(e + 8),  get<int64_t>(e + 16), get<double>(e + 24),
+                    get<uint32_t>(e + 32), get<uint32_t>(e + 36), e + 40,           base_ + offsets_[i]};
+}
+
+}  // namespace seisvault::storage

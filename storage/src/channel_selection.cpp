@@ -1,0 +1,116 @@
+#include "seisvault/storage/channel_selection.h"
+
+#include <fmt/format.h>
+
+namespace seisvault::storage {
+
+bool seed_pattern_matches(std::string_view p, std::string_view s) {
+  // Iterative glob with single-star backtracking: linear in practice, no recursion.
+  size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
+  while (si < s.size()) {
+    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
+      ++pi;
+      ++si;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++;
+      mark = si;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1;
+      si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+namespace {
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t b = 0;
+  for (;;) {
+    const size_t e = s.find(sep, b);
+    out.push_back(s.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b));
+    if (e == std::string_view::npos) break;
+    b = e + 1;
+  }
+  return out;
+}
+
+bool field_matches(const std::vector<std::string>& patterns, std::string_view code) {
+  for (const auto& p : patterns) {
+    if (seed_pattern_matches(p, code)) return true;
+  }
+  return false;
+}
+
+Result<std::vector<std::string>> parse_field(std::string_view field, std::string_view what,
+                                             std::string_view whole, bool is_location) {
+  std::vector<std::string> out;
+  for (auto code : split(field, ',')) {
+    if (is_location && code == "--") code = "";
+    if (code.empty() && !is_location) {
+      return Status::invalid_argument(
+          fmt::format("selection '{}': empty {} code (use '*' for any)", whole, what));
+    }
+    if (code.size() > 16) {
+      return Status::invalid_argument(fmt::format("selection '{}': {} code '{}' is too long", whole, what, code));
+    }
+    for (char c : code) {
+      const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '?' || c == '*' || c == '_' || c == '-';
+      if (!ok) {
+        return Status::invalid_argument(fmt::format(
+            "selection '{}': character '{}' is not allowed in a {} code (letters, digits, ? and *)", whole, c,
+            what));
+      }
+    }
+    out.emplace_back(code);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ChannelSelection> ChannelSelection::parse(std::string_view text) {
+  std::vector<SourcePattern> patterns;
+  std::string normalized(text);
+  for (char& c : normalized) {
+    if (c == ';' || c == '\t' || c == '\n') c = ' ';
+  }
+  for (auto item : split(normalized, ' ')) {
+    if (item.empty()) continue;
+    auto fields = split(item, '.');
+    if (fields.size() > 4) {
+      return Status::invalid_argument(
+          fmt::format("selection '{}' has {} fields; expected NET.STA.LOC.CHA", item, fields.size()));
+    }
+    SourcePattern p;
+    static constexpr std::string_view kNames[] = {"network", "station", "location", "channel"};
+    std::vector<std::string>* targets[] = {&p.network, &p.station, &p.location, &p.channel};
+    for (size_t i = 0; i < fields.size(); ++i) {
+      auto parsed = parse_field(fields[i], kNames[i], item, i == 2);
+      if (!parsed.ok()) return parsed.status();
+      *targets[i] = std::move(parsed.value());
+    }
+    patterns.push_back(std::move(p));
+  }
+  if (patterns.empty()) return Status::invalid_argument("empty selection: give NET.STA.LOC.CHA (wildcards ? and *)");
+  return ChannelSelection(std::move(patterns));
+}
+
+bool ChannelSelection::matches(std::string_view source_id) const {
+  const auto parts = split(source_id, '.');
+  if (parts.size() != 4) return false;
+  for (const auto& p : patterns_) {
+    if (field_matches(p.network, parts[0]) && field_matches(p.station, parts[1]) &&
+        field_matches(p.location, parts[2]) && field_matches(p.channel, parts[3])) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace seisvault::storage

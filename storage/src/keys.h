@@ -1,0 +1,100 @@
+// Key encodings of the records, catalog and summary column families.
+// Internal to storage/.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "seisvault/common/time.h"
+
+namespace seisvault::storage::keys {
+
+static_assert(std::endian::native == std::endian::little, "SeisVault's on-disk encodings assume a little-endian host");
+
+inline void put_u32_be(uint8_t* p, uint32_t v) {
+  v = __builtin_bswap32(v);
+  std::memcpy(p, &v, 4);
+}
+inline void put_u64_be(uint8_t* p, uint64_t v) {
+  v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
+}
+inline uint32_t get_u32_be(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return __builtin_bswap32(v);
+}
+inline uint64_t get_u64_be(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
+}
+
+// Flipping the sign bit makes big-endian byte order match signed order.
+inline uint64_t time_to_ordered(TimeNs t) { return static_cast<uint64_t>(t) ^ (uint64_t{1} << 63); }
+inline TimeNs ordered_to_time(uint64_t u) { return static_cast<TimeNs>(u ^ (uint64_t{1} << 63)); }
+
+// records CF: channel id | block start time | block sequence number.
+inline constexpr size_t kRecordKeySize = 4 + 8 + 8;
+inline constexpr size_t kChannelPrefixSize = 4;
+using RecordKey = std::array<uint8_t, kRecordKeySize>;
+
+inline RecordKey record_key(uint32_t channel_id, TimeNs start, uint64_t seq) {
+  RecordKey k;
+  put_u32_be(k.data(), channel_id);
+  put_u64_be(k.data() + 4, time_to_ordered(start));
+  put_u64_be(k.data() + 12, seq);
+  return k;
+}
+
+struct DecodedRecordKey {
+  uint32_t channel_id;
+  TimeNs start;
+  uint64_t seq;
+};
+
+inline bool decode_record_key(std::string_view k, DecodedRecordKey& out) {
+  if (k.size() != kRecordKeySize) return false;
+  const auto* p = reinterpret_cast<const uint8_t*>(k.data());
+  out.channel_id = get_u32_be(p);
+  out.start = ordered_to_time(get_u64_be(p + 4));
+  out.seq = get_u64_be(p + 12);
+  return true;
+}
+
+inline std::string_view as_view(const RecordKey& k) {
+  return {reinterpret_cast<const char*>(k.data()), k.size()};
+}
+
+// catalog CF.
+inline std::string channel_by_name(std::string_view source_id) { return "c" + std::string(source_id); }
+inline std::string channel_by_id(uint32_t id) {
+  std::string k(5, '\0');
+  k[0] = 'i';
+  put_u32_be(reinterpret_cast<uint8_t*>(k.data()) + 1, id);
+  return k;
+}
+inline std::string sender_by_name(std::string_view sender) { return "s" + std::string(sender); }
+inline std::string sender_by_id(uint32_t id) {
+  std::string k(5, '\0');
+  k[0] = 'j';
+  put_u32_be(reinterpret_cast<uint8_t*>(k.data()) + 1, id);
+  return k;
+}
+
+// summary CF.
+inline std::string summary_key(uint32_t channel_id) {
+  std::string k(4, '\0');
+  put_u32_be(reinterpret_cast<uint8_t*>(k.data()), channel_id);
+  return k;
+}
+
+// default CF.
+inline constexpr std::string_view kSchemaVersionKey = "schema_version";
+inline constexpr std::string_view kNextSeqKey = "next_block_seq";
+
+}  // namespace seisvault::storage::keys

@@ -1,0 +1,299 @@
+// RecordValidator on records made with libmseed's packer, and on corrupted
+// variants of them.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <thread>
+
+#include "seisvault/ingest/record_validator.h"
+#include "support/record_factory.h"
+
+using namespace seisvault;
+using namespace seisvault::ingest;
+using seisvault::test::pack_records;
+using seisvault::test::RecordSpec;
+
+namespace {
+
+const TimeNs kNow = *parse_iso8601("2024-01-01T00:00:00Z");
+
+std::vector<uint8_t> one_steim2_record(RecordSpec spec = {}) {
+  spec.encoding = 11;
+  auto recs = pack_records(spec, test::random_walk(2000));
+  REQUIRE(recs.size() > 1);
+  return recs.front();
+}
+
+uint16_t get_be16(const std::vector<uint8_t>& r, size_t off) { return static_cast<uint16_t>(r[off] << 8 | r[off + 1]); }
+void put_be16(std::vector<uint8_t>& r, size_t off, uint16_t v) {
+  r[off] = static_cast<uint8_t>(v >> 8);
+  r[off + 1] = static_cast<uint8_t>(v);
+}
+
+// Offset of the first blockette of `type`, walking the chain from the
+// fixed header's first-blockette field (byte 46).
+size_t find_blockette(const std::vector<uint8_t>& r, uint16_t type) {
+  for (size_t off = get_be16(r, 46); off != 0 && off + 4 <= r.size(); off = get_be16(r, off + 2)) {
+    if (get_be16(r, off) == type) return off;
+  }
+  FAIL("no blockette " << type);
+  return 0;
+}
+
+Validation check(const std::vector<uint8_t>& bytes, TimeNs now = kNow) {
+  RecordValidator v;
+  return v.validate(bytes, now);
+}
+
+}  // namespace
+
+TEST_CASE("records packed by libmseed validate in every encoding, record length and byte order", "[validator]") {
+  struct Case {
+    int encoding;
+    const char* name;
+  };
+  for (const Case c : {Case{1, "INT16"}, Case{3, "INT32"}, Case{4, "FLOAT32"}, Case{5, "FLOAT64"},
+                       Case{10, "STEIM1"}, Case{11, "STEIM2"}, Case{0, "ASCII"}}) {
+    for (int reclen : {256, 512, 4096}) {
+      for (int byte_order : {0, 1}) {
+        INFO(c.name << " reclen " << reclen << " byte order " << byte_order);
+        RecordSpec spec;
+        spec.encoding = c.encoding;
+        spec.record_length = reclen;
+        spec.byte_order = byte_order;
+        spec.start_ns = *parse_iso8601("2023-06-01T12:00:00.123456Z");
+        std::vector<std::vector<uint8_t>> recs;
+        const auto walk = test::random_walk(1500);
+        if (c.encoding == 4) {
+          recs = pack_records(spec, std::vector<float>(walk.begin(), walk.end()));
+        } else if (c.encoding == 5) {
+          recs = pack_records(spec, std::vector<double>(walk.begin(), walk.end()));
+        } else if (c.encoding == 0) {
+          spec.sample_rate = 0;
+          recs = test::pack_text_records(spec, std::string(1500, 'x'));
+        } else {
+          recs = pack_records(spec, walk);
+        }
+        REQUIRE_FALSE(recs.empty());
+        RecordValidator validator;
+        int64_t total = 0;
+        for (const auto& rec : recs) {
+          const auto v = validator.validate(rec, kNow);
+          INFO(v.message);
+          REQUIRE(v.ok());
+          CHECK(v.record.source_id() == "XX.TEST.00.HHZ");
+          CHECK(v.record.encoding == c.encoding);
+          CHECK(v.record.record_length == static_cast<uint32_t>(reclen));
+          CHECK(v.record.bytes.data() == rec.data());
+          CHECK(v.record.quality == 'D');
+          total += v.record.sample_count;
+        }
+        CHECK(total == 1500);
+        const auto first = validator.validate(recs.front(), kNow);
+        CHECK(first.record.start_ns == spec.start_ns);
+        if (c.encoding != 0) {
+          CHECK(first.record.sample_rate == 100.0);
+          // 100 Hz: the last sample is (n - 1) * 10 ms after the first.
+          CHECK(first.record.end_ns == spec.start_ns + (first.record.sample_count - 1) * 10'000'000);
+        } else {
+          CHECK(first.record.end_ns == first.record.start_ns);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("a byte flipped in a Steim-2 difference word fails the integrity check", "[validator]") {
+  auto rec = one_steim2_record();
+  const size_t data_offset = get_be16(rec, 44);
+  REQUIRE(check(rec).ok());
+  rec[data_offset + 3 * 4 + 2] ^= 0x5A;  // frame 0, word 3: differences only, not their 2-bit code
+  const auto v = check(rec);
+  CHECK(v.reason == RejectReason::kSteimIntegrity);
+  CHECK_THAT(v.message, Catch::Contains("reverse integration constant"));
+}
+
+TEST_CASE("a changed forward or reverse integration constant fails the Steim integrity check", "[validator]") {
+  for (size_t word : {1, 2}) {
+    auto rec = one_steim2_record();
+    const size_t data_offset = get_be16(rec, 44);
+    rec[data_offset + word * 4 + 3] ^= 0x01;
+    CHECK(check(rec).reason == RejectReason::kSteimIntegrity);
+  }
+  RecordSpec s1;
+  s1.encoding = 10;
+  auto rec = pack_records(s1, test::random_walk(1000)).front();
+  rec[get_be16(rec, 44) + 2 * 4 + 3] ^= 0x01;
+  CHECK(check(rec).reason == RejectReason::kSteimIntegrity);
+}
+
+TEST_CASE("a header sample count that disagrees with the Steim data is rejected", "[validator]") {
+  auto rec = one_steim2_record();
+  const uint16_t n = get_be16(rec, 30);
+  auto more = rec;
+  put_be16(more, 30, static_cast<uint16_t>(n + 1));
+  CHECK(check(more).reason == RejectReason::kDecodeFailed);
+  auto fewer = rec;
+  put_be16(fewer, 30, static_cast<uint16_t>(n - 1));  // decodes n-1 samples whose last is not Xn
+  CHECK(check(fewer).reason == RejectReason::kSteimIntegrity);
+}
+
+TEST_CASE("a fixed-size encoding whose sample count overruns the record is rejected before decoding",
+          "[validator]") {
+  RecordSpec spec;
+  spec.encoding = 3;
+  spec.record_length = 256;
+  auto rec = pack_records(spec, test::random_walk(100)).front();
+  REQUIRE(check(rec).ok());
+  put_be16(rec, 30, 1000);
+  const auto v = check(rec);
+  CHECK(v.reason == RejectReason::kDecodeFailed);
+  CHECK_THAT(v.message, Catch::Contains("data section holds"));
+}
+
+TEST_CASE("truncated records and buffers longer than the record length are rejected", "[validator]") {
+  const auto rec = one_steim2_record();
+  const auto truncated = std::vector<uint8_t>(rec.begin(), rec.begin() + 300);
+  auto v = check(truncated);
+  CHECK(v.reason == RejectReason::kTruncated);
+  CHECK_THAT(v.message, Catch::Contains("512"));
+  CHECK(check(std::vector<uint8_t>(rec.begin(), rec.begin() + 40)).reason == RejectReason::kTruncated);
+  auto longer = rec;
+  longer.push_back(0);
+  CHECK(check(longer).reason == RejectReason::kRecordLengthMismatch);
+  auto two = rec;
+  two.insert(two.end(), rec.begin(), rec.end());
+  CHECK(check(two).reason == RejectReason::kRecordLengthMismatch);
+}
+
+TEST_CASE("broken blockette chains are rejected with the chain problem", "[validator]") {
+  // A blockette starts with its type (2 bytes) and the next blockette's offset (2 bytes).
+  auto rec = one_steim2_record();
+  const size_t b1000 = find_blockette(rec, 1000);
+  const size_t b1001 = find_blockette(rec, 1001);
+  const size_t first = std::min(b1000, b1001);
+  const size_t second = std::max(b1000, b1001);
+  SECTION("next offset beyond the record") {
+    put_be16(rec, first + 2, 0x3800);
+    const auto v = check(rec);
+    CHECK(v.reason == RejectReason::kBadBlockettes);
+    CHECK_THAT(v.message, Catch::Contains("beyond record length"));
+  }
+  SECTION("next offset pointing inside the blockette itself") {
+    put_be16(rec, first + 2, static_cast<uint16_t>(first + 2));
+    CHECK(check(rec).reason == RejectReason::kBadBlockettes);
+  }
+  SECTION("a blockette of unknown type") {
+    put_be16(rec, second, 0);  // the second blockette becomes type 0
+    const auto v = check(rec);
+    CHECK(v.reason == RejectReason::kBadBlockettes);
+    CHECK_THAT(v.message, Catch::Contains("Unknown blockette"));
+  }
+}
+
+TEST_CASE("an encoding libmseed cannot decode is rejected as unsupported", "[validator]") {
+  auto rec = one_steim2_record();
+  rec[find_blockette(rec, 1000) + 4] = 19;  // blockette 1000 encoding byte
+  const auto v = check(rec);
+  CHECK(v.reason == RejectReason::kUnsupportedEncoding);
+  CHECK_THAT(v.message, Catch::Contains("19"));
+}
+
+TEST_CASE("start-time fields out of range are rejected as invalid time", "[validator]") {
+  const auto good = one_steim2_record();
+  auto day = good;
+  put_be16(day, 22, 400);
+  CHECK(check(day).reason == RejectReason::kInvalidTime);
+  auto year = good;
+  put_be16(year, 20, 1850);
+  CHECK(check(year).reason == RejectReason::kInvalidTime);
+  auto hour = good;
+  hour[24] = 24;
+  const auto v = check(hour);
+  CHECK(v.reason == RejectReason::kInvalidTime);
+  CHECK_THAT(v.message, Catch::Contains("24:"));
+  auto fract = good;
+  put_be16(fract, 28, 20000);
+  CHECK(check(fract).reason == RejectReason::kInvalidTime);
+}
+
+TEST_CASE("a record starting beyond the future margin is rejected, within it accepted", "[validator]") {
+  RecordSpec spec;
+  spec.start_ns = kNow + 2 * 3600 * kNanosPerSecond;
+  const auto far = pack_records(spec, test::random_walk(500)).front();
+  const auto v = check(far);
+  CHECK(v.reason == RejectReason::kFutureTime);
+  CHECK_THAT(v.message, Catch::Contains("after the server's clock"));
+  spec.start_ns = kNow + 30 * 60 * kNanosPerSecond;
+  CHECK(check(pack_records(spec, test::random_walk(500)).front()).ok());
+  RecordValidator lenient(ValidatorOptions{.future_margin_ns = 3 * 3600 * kNanosPerSecond});
+  CHECK(lenient.validate(far, kNow).ok());
+}
+
+TEST_CASE("bytes that are not miniSEED 2 are rejected with a reason", "[validator]") {
+  CHECK(check({}).reason == RejectReason::kNotMiniSeed);
+  std::vector<uint8_t> text(512, 'A');
+  const auto v = check(text);
+  CHECK(v.reason == RejectReason::kNotMiniSeed);
+  CHECK_THAT(v.message, Catch::Contains("sequence number"));
+  std::vector<uint8_t> v3 = {'M', 'S', 3, 0};
+  v3.resize(200);
+  const auto v3r = check(v3);
+  CHECK(v3r.reason == RejectReason::kUnsupportedVersion);
+  CHECK_THAT(v3r.message, Catch::Contains("miniSEED 3"));
+  CHECK(check(std::vector<uint8_t>(2 * 1024 * 1024, '0')).reason == RejectReason::kRecordTooLarge);
+}
+
+TEST_CASE("random corruption of a record never crashes the validator", "[validator]") {
+  const auto good = one_steim2_record();
+  RecordValidator validator;
+  uint32_t x = 12345;
+  auto next = [&] { return x = x * 1664525u + 1013904223u; };
+  size_t rejected = 0;
+  for (int i = 0; i < 3000; ++i) {
+    auto rec = good;
+    const int flips = 1 + next() % 8;
+    for (int f = 0; f < flips; ++f) rec[next() % rec.size()] = static_cast<uint8_t>(next());
+    if (i % 7 == 0) rec.resize(next() % rec.size());
+    const auto v = validator.validate(rec, kNow);
+    if (!v.ok()) {
+      ++rejected;
+      CHECK_FALSE(v.message.empty());
+      CHECK(reject_reason_name(v.reason) != "unknown");
+    }
+  }
+  CHECK(rejected > 0);
+}
+
+TEST_CASE("validators on several threads give the same verdicts and messages as one thread", "[validator]") {
+  std::vector<std::vector<uint8_t>> inputs;
+  for (const auto& r : pack_records(RecordSpec{}, test::random_walk(20000))) inputs.push_back(r);
+  auto bad = inputs[0];
+  put_be16(bad, get_be16(bad, 46) + 2, 0x3800);
+  auto steim = inputs[1];
+  steim[get_be16(steim, 44) + 14] ^= 0x5A;
+  for (int i = 0; i < 20; ++i) {
+    inputs.push_back(bad);
+    inputs.push_back(steim);
+  }
+  std::vector<std::string> expected;
+  RecordValidator serial;
+  for (const auto& in : inputs) {
+    auto v = serial.validate(in, kNow);
+    expected.push_back(std::string(reject_reason_name(v.reason)) + v.message);
+  }
+  std::atomic<int> mismatches{0};
+  auto worker = [&] {
+    RecordValidator mine;
+    for (int round = 0; round < 20; ++round) {
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        auto v = mine.validate(inputs[i], kNow);
+        if (std::string(reject_reason_name(v.reason)) + v.message != expected[i]) ++mismatches;
+      }
+    }
+  };
+  std::thread a(worker), b(worker);
+  a.join();
+  b.join();
+  CHECK(mismatches == 0);
+}
