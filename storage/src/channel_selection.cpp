@@ -2,27 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "seisvault/common/station_access_list.h"
+
 namespace seisvault::storage {
 
-bool seed_pattern_matches(std::string_view p, std::string_view s) {
-  // Iterative glob with single-star backtracking: linear in practice, no recursion.
-  size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
-  while (si < s.size()) {
-    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
-      ++pi;
-      ++si;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = si;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      si = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
+bool seed_pattern_matches(std::string_view pattern, std::string_view code) {
+  return wildcard_match(pattern, code);
 }
 
 namespace {

@@ -1,0 +1,45 @@
+// CURVE key pairs and their files.
+//
+// Keys are ZeroMQ CURVE (Curve25519) keys in Z85 text, 40 characters. A key
+// file holds comment lines starting with '#' and one line with the key:
+//   PREFIX.key  the secret key (mode 0600: whoever reads it can be the station)
+//   PREFIX.pub  the public key (give it to the server operator)
+// The server keeps its own pair as server.key / server.pub in its data
+// directory.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "seisvault/common/status.h"
+
+namespace seisvault {
+
+struct CurveKeyPair {
+  std::string public_key;  // Z85, 40 characters
+  std::string secret_key;  // Z85, 40 characters
+};
+
+// A new random key pair (libzmq, which uses libsodium's randomness).
+Result<CurveKeyPair> generate_curve_key_pair();
+
+// The public key that belongs to a secret key.
+Result<std::string> curve_public_from_secret(const std::string& secret_key);
+
+// Whether `text` is a well-formed Z85 key (40 characters of the Z85 alphabet).
+bool is_z85_key(std::string_view text);
+
+// Writes PREFIX.key (0600, created exclusively: an existing key is never
+// overwritten) and PREFIX.pub. InvalidArgument if either file exists.
+Status write_key_files(const std::filesystem::path& prefix, const CurveKeyPair& pair);
+
+// Reads the key of a .key or .pub file. Errors: NotFound, InvalidArgument
+// (no well-formed key in it), or, for a secret key readable by others than
+// its owner, InvalidArgument saying so (`require_private`).
+Result<std::string> read_key_file(const std::filesystem::path& path, bool require_private = false);
+
+// Loads DIR/server.key (and .pub), creating the pair on first start.
+// `created` tells whether it was made now.
+Result<CurveKeyPair> load_or_create_server_keys(const std::filesystem::path& dir, bool* created = nullptr);
+
+}  // namespace seisvault

@@ -1,0 +1,121 @@
+#include "seisvault/common/curve_keys.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+namespace seisvault {
+
+namespace {
+
+constexpr std::string_view kZ85Alphabet =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+Status write_file(const std::filesystem::path& path, const std::string& content, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    if (errno == EEXIST) return Status::invalid_argument(fmt::format("{} already exists; not overwriting it", path.string()));
+    return Status::io_error(fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+  }
+  const bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+                  ::fchmod(fd, mode) == 0 && ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok) return Status::io_error(fmt::format("cannot write {}: {}", path.string(), std::strerror(err)));
+  return {};
+}
+
+}  // namespace
+
+bool is_z85_key(std::string_view text) {
+  return text.size() == 40 && text.find_first_not_of(kZ85Alphabet) == std::string_view::npos;
+}
+
+Result<CurveKeyPair> generate_curve_key_pair() {
+  char pub[41], sec[41];
+  if (zmq_curve_keypair(pub, sec) != 0) {
+    return Status::internal(fmt::format("cannot make a CURVE key pair: {}", zmq_strerror(zmq_errno())));
+  }
+  return CurveKeyPair{pub, sec};
+}
+
+Result<std::string> curve_public_from_secret(const std::string& secret_key) {
+  if (!is_z85_key(secret_key)) return Status::invalid_argument("not a Z85 CURVE key (40 characters)");
+  char pub[41];
+  if (zmq_curve_public(pub, secret_key.c_str()) != 0) {
+    return Status::invalid_argument(fmt::format("cannot derive the public key: {}", zmq_strerror(zmq_errno())));
+  }
+  return std::string(pub);
+}
+
+Status write_key_files(const std::filesystem::path& prefix, const CurveKeyPair& pair) {
+  const std::filesystem::path sec = prefix.string() + ".key", pub = prefix.string() + ".pub";
+  if (std::filesystem::exists(sec) || std::filesystem::exists(pub)) {
+    return Status::invalid_argument(
+        fmt::format("{} or {} already exists; not overwriting a key", sec.string(), pub.string()));
+  }
+  if (auto s = write_file(sec,
+                          "# SeisVault CURVE secret key. Keep it private: whoever has it can write as this key.\n" +
+                              pair.secret_key + "\n",
+                          0600);
+      !s.ok()) {
+    return s;
+  }
+  return write_file(pub, "# SeisVault CURVE public key.\n" + pair.public_key + "\n", 0644);
+}
+
+Result<std::string> read_key_file(const std::filesystem::path& path, bool require_private) {
+  std::ifstream in(path);
+  if (!in) return Status::not_found(fmt::format("cannot read key file {}", path.string()));
+  if (require_private) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      return Status::invalid_argument(fmt::format(
+          "secret key file {} is readable by others (mode {:o}); run: chmod 600 {}", path.string(),
+          st.st_mode & 0777, path.string()));
+    }
+  }
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto t = trim(line);
+    if (t.empty() || t.front() == '#') continue;
+    if (!is_z85_key(t)) {
+      return Status::invalid_argument(
+          fmt::format("{} does not hold a CURVE key (expected 40 Z85 characters)", path.string()));
+    }
+    return std::string(t);
+  }
+  return Status::invalid_argument(fmt::format("{} holds no key", path.string()));
+}
+
+Result<CurveKeyPair> load_or_create_server_keys(const std::filesystem::path& dir, bool* created) {
+  const auto sec = dir / "server.key";
+  if (created) *created = false;
+  if (!std::filesystem::exists(sec)) {
+    auto pair = generate_curve_key_pair();
+    if (!pair.ok()) return pair.status();
+    if (auto s = write_key_files(dir / "server", *pair); !s.ok()) return s;
+    if (created) *created = true;
+    return pair;
+  }
+  auto secret = read_key_file(sec, true);
+  if (!secret.ok()) return secret.status();
+  auto pub = curve_public_from_secret(*secret);
+  if (!pub.ok()) return pub.status();
+  return CurveKeyPair{*pub, *secret};
+}
+
+}  // namespace seisvault
