@@ -11,6 +11,9 @@ std::string_view status_code_name(StatusCode code) {
     case StatusCode::kIoError: return "io_error";
     case StatusCode::kIncompatible: return "incompatible";
     case StatusCode::kInternal: return "internal";
+    case StatusCode::kPermissionDenied: return "permission_denied";
+    case StatusCode::kDeadlineExceeded: return "deadline_exceeded";
+    case StatusCode::kCancelled: return "cancelled";
   }
   return "unknown";
 }

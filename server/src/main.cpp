@@ -1,75 +1,129 @@
 // seisvaultd: the SeisVault server.
-#include <csignal>
+//
+// Signals: SIGHUP reloads DATA_DIR/authorized_stations without dropping
+// connections; SIGTERM and SIGINT stop reading, finish and acknowledge every
+// batch already read, close the store and exit 0.
+#include <pthread.h>
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
-#include <iterator>
-#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "seisvault/common/curve_keys.h"
 #include "seisvault/common/logging.h"
-#include "seisvault/common/record_splitter.h"
-#include "seisvault/common/sha256.h"
-#include "seisvault/ingest/record_validator.h"
+#include "seisvault/ingest/access_control.h"
+#include "seisvault/ingest/ingest_server.h"
 #include "seisvault/storage/record_store.h"
+#include "server_config.h"
 
 namespace {
 
-volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+using namespace seisvault;
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  using namespace seisvault;
-  CLI::App app{"seisvaultd: the SeisVault seismic data server"};
-  std::string data_dir = "./seisvault-data";
-  std::string log_level = "info";
-  std::vector<std::string> load;
-  app.add_option("--data-dir", data_dir, "directory of the record store (created if missing)")->capture_default_str();
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
-  app.add_option("--load", load, "miniSEED files to validate and store at start-up");
-  CLI11_PARSE(app, argc, argv);
-  if (auto s = configure_logging(log_level); !s.ok()) {
-    fmt::print(stderr, "{}\n", s.message());
-    return 2;
+int run(const server::ServerConfig& cfg) {
+  const std::filesystem::path dir = cfg.data_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    spdlog::critical("cannot create data directory {}: {}", dir.string(), ec.message());
+    return 1;
   }
-  auto store = storage::RecordStore::open(data_dir);
+  spdlog::info("seisvaultd starting: {}", cfg.describe());
+
+  auto store = storage::RecordStore::open(dir / "store", cfg.store_options());
   if (!store.ok()) {
     spdlog::critical("{}", store.status().message());
     return 1;
   }
-  spdlog::info("record store open in {}", data_dir);
-  ingest::RecordValidator validator;
-  for (const auto& path : load) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), {});
-    size_t off = 0, stored = 0, dups = 0, rejected = 0;
-    std::vector<ingest::Validation> ok;
-    while (auto piece = next_piece(std::span(data).subspan(off), true)) {
-      auto v = validator.validate(std::span(data).subspan(off, piece->length), now_ns());
-      if (v.ok()) {
-        storage::NewRecord r{v.record.source_id(), v.record.start_ns, v.record.end_ns, v.record.sample_rate,
-                             v.record.sample_count, v.record.bytes, sha256(v.record.bytes), now_ns(), {}};
-        storage::WriteOutcome out;
-        if (auto s = (*store)->write({&r, 1}, {&out, 1}, false); !s.ok()) {
-          spdlog::error("{}", s.message());
-          return 1;
-        }
-        (out == storage::WriteOutcome::kStored ? stored : dups)++;
-      } else {
-        ++rejected;
-        spdlog::warn("{}: byte {}: rejected ({}): {}", path, off, ingest::reject_reason_name(v.reason), v.message);
-      }
-      off += piece->length;
+
+  auto options = cfg.ingest_options();
+  if (!cfg.insecure) {
+    bool created = false;
+    auto keys = load_or_create_server_keys(dir, &created);
+    if (!keys.ok()) {
+      spdlog::critical("server key: {}", keys.status().message());
+      return 1;
     }
-    spdlog::info("{}: {} stored, {} duplicate, {} rejected", path, stored, dups, rejected);
+    options.server_keys = *keys;
+    spdlog::info("{} server key; stations need its public key: {} ({})", created ? "created the" : "loaded the",
+                 keys->public_key, (dir / "server.pub").string());
   }
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  spdlog::info("serving; stop with SIGTERM or Ctrl-C");
-  while (!g_stop) pause();
-  spdlog::info("stopping");
+
+  const auto access_path = dir / "authorized_stations";
+  if (!std::filesystem::exists(access_path)) {
+    if (auto s = StationAccessList{}.save(access_path); !s.ok()) {
+      spdlog::critical("{}", s.message());
+      return 1;
+    }
+  }
+  ingest::AccessControl access(access_path);
+  if (auto s = access.reload(); !s.ok()) {
+    spdlog::critical("{}", s.message());
+    return 1;
+  }
+  spdlog::info("{} station key(s) authorized in {}", access.current()->entries().size(), access_path.string());
+
+  // Signals are taken by sigwait() below, on this thread only: block them
+  // before any other thread starts so that they inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto ingest = ingest::IngestServer::start(options, **store, access);
+  if (!ingest.ok()) {
+    spdlog::critical("{}", ingest.status().message());
+    return 1;
+  }
+  {
+    // For scripts and tests that asked for a free port.
+    const auto tmp = dir / "ingest.endpoint.tmp";
+    std::ofstream(tmp) << (*ingest)->endpoint() << "\n";
+    std::filesystem::rename(tmp, dir / "ingest.endpoint");
+  }
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      if (auto s = access.reload(); s.ok()) {
+        spdlog::info("SIGHUP: reloaded {} ({} station key(s))", access_path.string(),
+                     access.current()->entries().size());
+      } else {
+        spdlog::error("SIGHUP: kept the previous station list: {}", s.message());
+      }
+      continue;
+    }
+    spdlog::info("{}: stopping (finishing the batches already received)", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    break;
+  }
+  (*ingest)->stop();
+  ingest->reset();
+  store->reset();
+  std::filesystem::remove(dir / "ingest.endpoint", ec);
+  spdlog::info("seisvaultd stopped");
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"seisvaultd: the SeisVault seismic data server"};
+  server::ServerConfig cfg;
+  cfg.add_to(app);
+  CLI11_PARSE(app, argc, argv);
+  if (auto s = configure_logging(cfg.log_level); !s.ok()) {
+    fmt::print(stderr, "seisvaultd: {}\n", s.message());
+    return 2;
+  }
+  if (auto s = cfg.validate(); !s.ok()) {
+    fmt::print(stderr, "seisvaultd: {}\n", s.message());
+    return 2;
+  }
+  return run(cfg);
 }

@@ -20,6 +20,9 @@ enum class StatusCode {
   kIoError,          // the operating system or RocksDB failed to read/write
   kIncompatible,     // e.g. a store written by another schema version
   kInternal,         // a broken invariant: a bug
+  kPermissionDenied, // a peer refused our credentials (e.g. a station key the server does not list)
+  kDeadlineExceeded, // gave up waiting (a timeout elapsed before the work was done)
+  kCancelled,        // the caller asked to stop waiting
 };
 
 // The stable lower-case name of a code ("invalid_argument", ...).
@@ -37,6 +40,9 @@ class Status {
   static Status io_error(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status incompatible(std::string m) { return {StatusCode::kIncompatible, std::move(m)}; }
   static Status internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status permission_denied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+  static Status deadline_exceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
+  static Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -1,0 +1,68 @@
+// IngestOptions: how the ingest pipeline listens, validates and commits.
+// The documentation of each knob lives here; seisvaultd fills it from its
+// configuration file and flags.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "seisvault/common/curve_keys.h"
+#include "seisvault/ingest/record_validator.h"
+
+namespace seisvault::ingest {
+
+enum class SyncPolicy {
+  kEveryBatch,   // fsync the WAL after every store write, before its acks
+  kGroupCommit,  // fsync at most every sync_interval (sooner when idle); acks wait for it
+};
+
+struct IngestOptions {
+  // ZeroMQ endpoint of the station socket. "tcp://127.0.0.1:*" binds an
+  // ephemeral port; the bound endpoint is reported by IngestServer::endpoint().
+  // Default: tcp://127.0.0.1:16600 (loopback: open it up deliberately).
+  std::string endpoint = "tcp://127.0.0.1:16600";
+
+  // No CURVE: anyone who can connect may write any station. Only for
+  // loopback and ipc:// endpoints (start() refuses anything else).
+  bool insecure = false;
+
+  // The server's CURVE key pair (required unless insecure).
+  CurveKeyPair server_keys;
+
+  // The authorized-stations file (see common/station_access_list.h).
+  std::filesystem::path access_list_path;
+
+  // Validator threads. Default 0: one per core.
+  unsigned workers = 0;
+
+  // Batches received but not yet acknowledged, at most. When reached the
+  // receiver stops reading, ZeroMQ's high-water marks fill, and stations
+  // are pushed back (their spools keep the data). Bounds memory to about
+  // max_in_flight_batches x max_batch_bytes. Default: 64.
+  size_t max_in_flight_batches = 64;
+
+  // Per-batch limits, announced to stations in every ack. A batch over them
+  // is answered with every record REJECTED as batch_too_large.
+  // Defaults: 10000 records, 16 MiB.
+  uint32_t max_records_per_batch = 10000;
+  uint64_t max_batch_bytes = 16ull << 20;
+
+  // Messages larger than this are dropped by ZeroMQ, which disconnects the
+  // peer, before any memory is spent on them. Default: 64 MiB.
+  int64_t max_message_bytes = 64ll << 20;
+
+  SyncPolicy sync = SyncPolicy::kGroupCommit;
+  // Group commit interval. Default: 10 ms.
+  std::chrono::milliseconds sync_interval{10};
+
+  // Records from several batches are written to the store together, up to
+  // this many per RocksDB write batch. Default: 20000.
+  size_t max_records_per_write = 20000;
+
+  ValidatorOptions validator;
+};
+
+}  // namespace seisvault::ingest

@@ -1,0 +1,30 @@
+// IngestStats: counters of the ingest pipeline, safe to read from any
+// thread while it runs (relaxed atomics: each counter is exact, a snapshot
+// of several is not one instant).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "seisvault/ingest/reject_reason.h"
+
+namespace seisvault::ingest {
+
+struct IngestStats {
+  std::atomic<uint64_t> batches{0};            // batches acknowledged
+  std::atomic<uint64_t> records_received{0};
+  std::atomic<uint64_t> bytes_received{0};     // miniSEED bytes in received records
+  std::atomic<uint64_t> records_stored{0};
+  std::atomic<uint64_t> bytes_stored{0};
+  std::atomic<uint64_t> records_duplicate{0};
+  std::atomic<uint64_t> records_rejected{0};
+  std::array<std::atomic<uint64_t>, kRejectReasonCount> rejected_by_reason{};
+  std::atomic<uint64_t> malformed_messages{0};  // frames that were not an IngestBatch
+  std::atomic<uint64_t> connections{0};         // currently connected stations
+  std::atomic<uint64_t> auth_failures{0};       // handshakes refused (unknown key)
+  std::atomic<uint64_t> store_errors{0};
+  std::atomic<uint64_t> syncs{0};               // WAL fsyncs
+};
+
+}  // namespace seisvault::ingest

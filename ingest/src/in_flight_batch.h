@@ -1,0 +1,43 @@
+// InFlightBatch: one station batch on its way through the pipeline.
+// Internal to ingest/. Owned by exactly one stage at a time (moved through
+// the queues as a unique_ptr).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <google/protobuf/arena.h>
+#include <zmq.hpp>
+
+#include "seisvault/common/sha256.h"
+#include "seisvault/common/time.h"
+#include "seisvault/ingest/record_validator.h"
+#include "seisvault/proto/ingest.pb.h"
+#include "seisvault/storage/new_record.h"
+
+namespace seisvault::ingest {
+
+struct RecordVerdict {
+  v1::RecordStatus status = v1::REJECTED;
+  RejectReason reason = RejectReason::kInternal;
+  std::string message;  // only for rejections
+};
+
+struct InFlightBatch {
+  zmq::message_t routing_id;  // the ROUTER identity frame of the station's connection
+  std::string sender;         // Z85 public key of the station ("insecure" without CURVE)
+  TimeNs receive_ns = 0;
+
+  // The batch lives on its arena: one parse, no per-record heap churn.
+  google::protobuf::Arena arena;
+  v1::IngestBatch* batch = nullptr;
+
+  // Filled by a validation worker.
+  std::vector<RecordVerdict> verdicts;         // one per record
+  std::vector<ValidatedRecord> validated;      // accepted records (reserved up front: views stay valid)
+  std::vector<uint32_t> accepted_index;        // record index of each accepted record
+  std::vector<Sha256Digest> digests;           // SHA-256 of each accepted record, verified
+  std::vector<storage::NewRecord> accepted;    // what the committer writes
+};
+
+}  // namespace seisvault::ingest

@@ -1,0 +1,514 @@
+#include "seisvault/ingest/ingest_server.h"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <concurrentqueue/blockingconcurrentqueue.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <zmq_addon.hpp>
+
+#include "in_flight_batch.h"
+#include "seisvault/common/sha256.h"
+#include "zap_handler.h"
+
+namespace seisvault::ingest {
+
+bool is_loopback_endpoint(std::string_view e) {
+  if (e.rfind("ipc://", 0) == 0 || e.rfind("inproc://", 0) == 0) return true;
+  if (e.rfind("tcp://", 0) != 0) return false;
+  auto host = e.substr(6);
+  host = host.substr(0, host.rfind(':'));
+  return host.rfind("127.", 0) == 0 || host == "localhost" || host == "[::1]";
+}
+
+namespace {
+
+using BatchPtr = std::unique_ptr<InFlightBatch>;
+using Queue = moodycamel::BlockingConcurrentQueue<BatchPtr>;
+
+constexpr auto kRejectionReportInterval = std::chrono::seconds(10);
+
+std::string_view net_sta_field(std::string_view source_id, int field) {
+  size_t b = 0;
+  for (int i = 0; i < field; ++i) b = source_id.find('.', b) + 1;
+  return source_id.substr(b, source_id.find('.', b) - b);
+}
+
+}  // namespace
+
+struct IngestServer::Impl {
+  IngestOptions options;
+  storage::RecordStore& store;
+  const AccessControl& access;
+  IngestStats stats;
+
+  zmq::context_t context{1};
+  std::unique_ptr<ZapHandler> zap;
+  zmq::socket_t router{context, zmq::socket_type::router};
+  zmq::socket_t monitor{context, zmq::socket_type::pair};
+  zmq::socket_t acks_in{context, zmq::socket_type::pull};  // receiver side
+  std::string ack_endpoint;
+  std::string bound;
+
+  Queue validate_queue;
+  Queue commit_queue;
+  std::atomic<size_t> in_flight{0};
+  std::atomic<bool> stopping{false};    // receiver: stop reading stations
+  std::atomic<bool> workers_done{false};
+  std::atomic<bool> committer_done{false};
+  std::thread receiver;
+  std::vector<std::thread> workers;
+  std::thread committer;
+  bool stopped = false;
+
+  // A sample message per reject reason, for the periodic summary.
+  std::mutex sample_mutex;
+  std::array<std::string, kRejectReasonCount> samples;
+
+  Impl(const IngestOptions& o, storage::RecordStore& s, const AccessControl& a) : options(o), store(s), access(a) {}
+
+  void count_rejection(RejectReason reason, std::string_view message) {
+    stats.records_rejected.fetch_add(1, std::memory_order_relaxed);
+    stats.rejected_by_reason[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+    auto& slot = samples[static_cast<size_t>(reason)];
+    std::lock_guard lock(sample_mutex);
+    if (slot.empty()) slot.assign(message);
+  }
+
+  v1::Limits* fill_limits(v1::IngestAck& ack) const {
+    auto* l = ack.mutable_limits();
+    l->set_protocol_version(v1::PROTOCOL_VERSION_1);
+    l->set_max_records_per_batch(options.max_records_per_batch);
+    l->set_max_batch_bytes(options.max_batch_bytes);
+    return l;
+  }
+
+  void run_receiver();
+  void run_worker();
+  void run_committer();
+  void validate(InFlightBatch& b, RecordValidator& validator);
+  void reply_now(const zmq::message_t& routing_id, const v1::IngestAck& ack);
+  void handle_station_message(std::vector<zmq::message_t>& frames);
+  void handle_monitor_event();
+  void report_rejections(std::array<uint64_t, kRejectReasonCount>& last);
+};
+
+IngestServer::IngestServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+IngestServer::~IngestServer() { stop(); }
+const std::string& IngestServer::endpoint() const { return impl_->bound; }
+const IngestStats& IngestServer::stats() const { return impl_->stats; }
+
+Result<std::unique_ptr<IngestServer>> IngestServer::start(const IngestOptions& options, storage::RecordStore& store,
+                                                          const AccessControl& access) {
+  if (options.insecure && !is_loopback_endpoint(options.endpoint)) {
+    return Status::invalid_argument(fmt::format(
+        "--insecure refuses to bind {}: without CURVE anyone could write; use a loopback or ipc:// endpoint",
+        options.endpoint));
+  }
+  if (!options.insecure && (options.server_keys.secret_key.empty() || options.server_keys.public_key.empty())) {
+    return Status::invalid_argument("the ingest socket needs the server's CURVE key pair");
+  }
+  auto impl = std::make_unique<Impl>(options, store, access);
+  Impl& m = *impl;
+  try {
+    if (!options.insecure) {
+      m.zap = std::make_unique<ZapHandler>(m.context, access, [&m](const std::string& who) {
+        m.stats.auth_failures.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("refused a station key not in the authorized-stations list: {}", who);
+      });
+      m.router.set(zmq::sockopt::curve_server, 1);
+      m.router.set(zmq::sockopt::curve_secretkey, options.server_keys.secret_key);
+    }
+    m.router.set(zmq::sockopt::linger, 0);
+    m.router.set(zmq::sockopt::maxmsgsize, options.max_message_bytes);
+    m.router.set(zmq::sockopt::rcvhwm, 1000);
+    m.router.set(zmq::sockopt::sndhwm, 100000);
+    m.router.set(zmq::sockopt::router_mandatory, 0);
+    m.router.set(zmq::sockopt::rcvbuf, 4 << 20);
+    m.router.set(zmq::sockopt::sndbuf, 1 << 20);
+    const std::string monitor_endpoint = fmt::format("inproc://seisvault-monitor-{}", static_cast<void*>(&m));
+    if (zmq_socket_monitor(m.router.handle(), monitor_endpoint.c_str(),
+                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0) {
+      return Status::internal("cannot monitor the station socket");
+    }
+    m.monitor.connect(monitor_endpoint);
+    m.ack_endpoint = fmt::format("inproc://seisvault-acks-{}", static_cast<void*>(&m));
+    m.acks_in.bind(m.ack_endpoint);
+    m.router.bind(options.endpoint);
+    m.bound = m.router.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::io_error(fmt::format("cannot listen for stations on {}: {}", options.endpoint, e.what()));
+  }
+
+  const unsigned n = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) m.workers.emplace_back([&m] { m.run_worker(); });
+  m.committer = std::thread([&m] { m.run_committer(); });
+  m.receiver = std::thread([&m] { m.run_receiver(); });
+  spdlog::info("ingest listening on {} ({}; {} validation workers, sync {})", m.bound,
+               options.insecure ? "INSECURE: no CURVE, any station may write" : "CURVE, authorized keys only", n,
+               options.sync == SyncPolicy::kEveryBatch
+                   ? std::string("every batch")
+                   : fmt::format("group commit every {} ms", options.sync_interval.count()));
+  return std::unique_ptr<IngestServer>(new IngestServer(std::move(impl)));
+}
+
+void IngestServer::stop() {
+  Impl& m = *impl_;
+  if (m.stopped) return;
+  m.stopped = true;
+  m.stopping = true;
+  m.receiver.join();  // returns once every batch it read has been acknowledged
+  m.workers_done = true;
+  for (auto& w : m.workers) w.join();
+  m.committer_done = true;
+  m.committer.join();
+  m.zap.reset();
+  spdlog::info("ingest stopped: {} records stored, {} duplicate, {} rejected", m.stats.records_stored.load(),
+               m.stats.records_duplicate.load(), m.stats.records_rejected.load());
+}
+
+void IngestServer::Impl::reply_now(const zmq::message_t& routing_id, const v1::IngestAck& ack) {
+  zmq::message_t id(routing_id.data(), routing_id.size());
+  zmq::message_t body(ack.ByteSizeLong());
+  ack.SerializeToArray(body.data(), static_cast<int>(body.size()));
+  router.send(id, zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+  router.send(body, zmq::send_flags::dontwait);
+}
+
+void IngestServer::Impl::handle_station_message(std::vector<zmq::message_t>& frames) {
+  const TimeNs now = now_ns();
+  if (frames.size() != 2) {
+    stats.malformed_messages.fetch_add(1, std::memory_order_relaxed);
+    if (frames.empty()) return;
+    v1::IngestAck ack;
+    ack.set_error(v1::MALFORMED);
+    ack.set_error_message(fmt::format("expected one frame holding an IngestBatch, got {}", frames.size() - 1));
+    fill_limits(ack);
+    reply_now(frames[0], ack);
+    return;
+  }
+  auto b = std::make_unique<InFlightBatch>();
+  b->receive_ns = now;
+  if (options.insecure) {
+    b->sender = "insecure";
+  } else {
+    const char* user = zmq_msg_gets(frames[1].handle(), "User-Id");
+    b->sender = user ? user : "";
+  }
+  b->batch = google::protobuf::Arena::CreateMessage<v1::IngestBatch>(&b->arena);
+  v1::IngestAck ack;
+  fill_limits(ack);
+  if (!b->batch->ParseFromArray(frames[1].data(), static_cast<int>(frames[1].size()))) {
+    stats.malformed_messages.fetch_add(1, std::memory_order_relaxed);
+    ack.set_error(v1::MALFORMED);
+    ack.set_error_message(fmt::format("a frame of {} bytes that is not an IngestBatch (see proto/ingest.proto)",
+                                      frames[1].size()));
+    reply_now(frames[0], ack);
+    return;
+  }
+  ack.set_batch_id(b->batch->batch_id());
+  if (b->batch->protocol_version() != v1::PROTOCOL_VERSION_1) {
+    stats.malformed_messages.fetch_add(1, std::memory_order_relaxed);
+    ack.set_error(v1::UNSUPPORTED_PROTOCOL);
+    ack.set_error_message(
+        fmt::format("protocol version {} is not supported; this server speaks version 1", b->batch->protocol_version()));
+    reply_now(frames[0], ack);
+    return;
+  }
+  const auto n = static_cast<size_t>(b->batch->records_size());
+  stats.records_received.fetch_add(n, std::memory_order_relaxed);
+  if (n > options.max_records_per_batch || frames[1].size() > options.max_batch_bytes) {
+    const auto message = fmt::format("batch of {} records / {} bytes exceeds the server's limit of {} records / {} bytes",
+                                     n, frames[1].size(), options.max_records_per_batch, options.max_batch_bytes);
+    for (size_t i = 0; i < n; ++i) {
+      auto* r = ack.add_results();
+      r->set_status(v1::REJECTED);
+      r->set_reason(v1::BATCH_TOO_LARGE);
+      r->set_message(message);
+      count_rejection(RejectReason::kBatchTooLarge, message);
+    }
+    stats.batches.fetch_add(1, std::memory_order_relaxed);
+    reply_now(frames[0], ack);
+    return;
+  }
+  if (n == 0) {
+    stats.batches.fetch_add(1, std::memory_order_relaxed);
+    reply_now(frames[0], ack);  // nothing to store: an empty ack
+    return;
+  }
+  b->routing_id = std::move(frames[0]);
+  in_flight.fetch_add(1, std::memory_order_relaxed);
+  validate_queue.enqueue(std::move(b));
+}
+
+void IngestServer::Impl::handle_monitor_event() {
+  std::vector<zmq::message_t> ev;
+  if (!zmq::recv_multipart(monitor, std::back_inserter(ev), zmq::recv_flags::dontwait) || ev.empty() ||
+      ev[0].size() < 6) {
+    return;
+  }
+  uint16_t event;
+  std::memcpy(&event, ev[0].data(), 2);
+  switch (event) {
+    case ZMQ_EVENT_ACCEPTED:
+      stats.connections.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case ZMQ_EVENT_DISCONNECTED:
+      stats.connections.fetch_sub(1, std::memory_order_relaxed);
+      spdlog::info("station connection closed ({} open)", stats.connections.load());
+      break;
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+      spdlog::info("station connected ({} open)", stats.connections.load());
+      break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+      spdlog::warn("station handshake refused: key not authorized");
+      break;
+    default:
+      spdlog::warn("station handshake failed (protocol error or not a CURVE client)");
+  }
+}
+
+void IngestServer::Impl::report_rejections(std::array<uint64_t, kRejectReasonCount>& last) {
+  std::string line;
+  for (int r = 0; r < kRejectReasonCount; ++r) {
+    const uint64_t now = stats.rejected_by_reason[r].load(std::memory_order_relaxed);
+    if (now == last[r]) continue;
+    std::string sample;
+    {
+      std::lock_guard lock(sample_mutex);
+      sample = std::exchange(samples[r], {});
+    }
+    line += fmt::format("{}{} {} (e.g. {})", line.empty() ? "" : "; ", now - last[r],
+                        reject_reason_name(static_cast<RejectReason>(r)), sample);
+    last[r] = now;
+  }
+  if (!line.empty()) spdlog::warn("rejected records: {}", line);
+}
+
+void IngestServer::Impl::run_receiver() {
+  std::array<uint64_t, kRejectReasonCount> reported{};
+  auto next_report = std::chrono::steady_clock::now() + kRejectionReportInterval;
+  std::vector<zmq::message_t> frames;
+  for (;;) {
+    const bool stop_reading = stopping.load();
+    if (stop_reading && in_flight.load() == 0) break;
+    const bool can_read = !stop_reading && in_flight.load() < options.max_in_flight_batches;
+    zmq::pollitem_t items[] = {{acks_in.handle(), 0, ZMQ_POLLIN, 0},
+                               {monitor.handle(), 0, ZMQ_POLLIN, 0},
+                               {router.handle(), 0, static_cast<short>(can_read ? ZMQ_POLLIN : 0), 0}};
+    try {
+      zmq::poll(items, 3, std::chrono::milliseconds(100));
+      // Acks first: they free room in the pipeline.
+      for (int k = 0; k < 1024 && (items[0].revents & ZMQ_POLLIN); ++k) {
+        frames.clear();
+        if (!zmq::recv_multipart(acks_in, std::back_inserter(frames), zmq::recv_flags::dontwait)) break;
+        router.send(frames[0], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+        router.send(frames[1], zmq::send_flags::dontwait);
+        in_flight.fetch_sub(1, std::memory_order_relaxed);
+      }
+      if (items[1].revents & ZMQ_POLLIN) handle_monitor_event();
+      for (int k = 0; k < 64 && can_read && (items[2].revents & ZMQ_POLLIN) &&
+                      in_flight.load() < options.max_in_flight_batches;
+           ++k) {
+        frames.clear();
+        if (!zmq::recv_multipart(router, std::back_inserter(frames), zmq::recv_flags::dontwait)) break;
+        handle_station_message(frames);
+      }
+    } catch (const zmq::error_t& e) {
+      spdlog::error("ingest socket: {}", e.what());
+    }
+    if (const auto now = std::chrono::steady_clock::now(); now >= next_report) {
+      report_rejections(reported);
+      next_report = now + kRejectionReportInterval;
+    }
+  }
+  report_rejections(reported);
+}
+
+void IngestServer::Impl::validate(InFlightBatch& b, RecordValidator& validator) {
+  const auto list = access.current();
+  const bool key_listed = options.insecure || list->is_listed(b.sender);
+  const auto n = static_cast<size_t>(b.batch->records_size());
+  b.verdicts.resize(n);
+  b.validated.reserve(n);
+  b.accepted_index.reserve(n);
+  b.digests.reserve(n);
+  const TimeNs now = now_ns();
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const auto& rec = b.batch->records(static_cast<int>(i));
+    auto& verdict = b.verdicts[i];
+    const std::span<const uint8_t> mseed(reinterpret_cast<const uint8_t*>(rec.mseed().data()), rec.mseed().size());
+    bytes += mseed.size();
+    auto reject = [&](RejectReason reason, std::string message) {
+      verdict.status = v1::REJECTED;
+      verdict.reason = reason;
+      verdict.message = std::move(message);
+      count_rejection(reason, verdict.message);
+    };
+    if (!key_listed) {
+      reject(RejectReason::kNotAuthorized,
+             "this station key is no longer in the server's authorized-stations list");
+      continue;
+    }
+    const auto digest = sha256(mseed);
+    if (rec.sha256().size() != digest.size() || std::memcmp(rec.sha256().data(), digest.data(), digest.size()) != 0) {
+      reject(RejectReason::kHashMismatch,
+             fmt::format("the SHA-256 sent with the record ({}) is not the SHA-256 of its {} bytes ({})",
+                         to_hex({reinterpret_cast<const uint8_t*>(rec.sha256().data()), rec.sha256().size()}),
+                         mseed.size(), to_hex(digest)));
+      continue;
+    }
+    auto v = validator.validate(mseed, now);
+    if (!v.ok()) {
+      reject(v.reason, std::move(v.message));
+      continue;
+    }
+    const auto id = v.record.source_id();
+    if (!options.insecure && !list->may_write(b.sender, net_sta_field(id, 0), net_sta_field(id, 1))) {
+      reject(RejectReason::kNotAuthorized,
+             fmt::format("station key may not write {}.{}", net_sta_field(id, 0), net_sta_field(id, 1)));
+      continue;
+    }
+    verdict.status = v1::STORED;  // until the committer says otherwise
+    verdict.reason = RejectReason::kNone;
+    b.validated.push_back(v.record);
+    b.accepted_index.push_back(static_cast<uint32_t>(i));
+    b.digests.push_back(digest);
+  }
+  stats.bytes_received.fetch_add(bytes, std::memory_order_relaxed);
+  b.accepted.reserve(b.validated.size());
+  for (size_t k = 0; k < b.validated.size(); ++k) {
+    const auto& r = b.validated[k];
+    b.accepted.push_back({r.source_id(), r.start_ns, r.end_ns, r.sample_rate, r.sample_count, r.bytes,
+                          b.digests[k], b.receive_ns, b.sender});
+  }
+}
+
+void IngestServer::Impl::run_worker() {
+  RecordValidator validator(options.validator);
+  BatchPtr b;
+  for (;;) {
+    if (!validate_queue.wait_dequeue_timed(b, std::chrono::milliseconds(100))) {
+      if (workers_done.load()) return;
+      continue;
+    }
+    validate(*b, validator);
+    commit_queue.enqueue(std::move(b));
+  }
+}
+
+void IngestServer::Impl::run_committer() {
+  zmq::socket_t acks_out(context, zmq::socket_type::push);
+  acks_out.set(zmq::sockopt::sndhwm, 0);  // bounded by in-flight batches anyway
+  acks_out.connect(ack_endpoint);
+
+  std::vector<BatchPtr> unsynced;  // written, waiting for the fsync before their acks
+  std::vector<BatchPtr> group;
+  std::vector<storage::NewRecord> records;
+  std::vector<storage::WriteOutcome> outcomes;
+  auto oldest_unsynced = std::chrono::steady_clock::now();
+  const bool every_batch = options.sync == SyncPolicy::kEveryBatch;
+
+  auto send_acks = [&](std::vector<BatchPtr>& batches) {
+    for (auto& b : batches) {
+      v1::IngestAck ack;
+      ack.set_batch_id(b->batch->batch_id());
+      fill_limits(ack);
+      for (const auto& v : b->verdicts) {
+        auto* r = ack.add_results();
+        r->set_status(v.status);
+        if (v.status == v1::REJECTED) {
+          r->set_reason(static_cast<v1::RejectCode>(v.reason));
+          r->set_message(v.message);
+        }
+      }
+      zmq::message_t body(ack.ByteSizeLong());
+      ack.SerializeToArray(body.data(), static_cast<int>(body.size()));
+      acks_out.send(b->routing_id, zmq::send_flags::sndmore);
+      acks_out.send(body, zmq::send_flags::none);
+      stats.batches.fetch_add(1, std::memory_order_relaxed);
+    }
+    batches.clear();
+  };
+  auto sync_and_ack = [&] {
+    if (unsynced.empty()) return;
+    if (auto s = store.sync_wal(); !s.ok()) {
+      // Not durable: nothing of these batches may be acknowledged as stored.
+      spdlog::error("{}", s.message());
+      stats.store_errors.fetch_add(1, std::memory_order_relaxed);
+      for (auto& b : unsynced) {
+        for (auto& v : b->verdicts) {
+          if (v.status == v1::REJECTED) continue;
+          v = {v1::REJECTED, RejectReason::kInternal, "the server could not make the record durable; resend it"};
+        }
+      }
+    }
+    stats.syncs.fetch_add(1, std::memory_order_relaxed);
+    send_acks(unsynced);
+  };
+
+  for (;;) {
+    BatchPtr b;
+    const auto wait = unsynced.empty() ? std::chrono::milliseconds(100)
+                                       : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             oldest_unsynced + options.sync_interval - std::chrono::steady_clock::now());
+    const bool got = commit_queue.wait_dequeue_timed(b, std::max(wait, std::chrono::milliseconds(0)));
+    if (!got) {
+      // Idle (or the interval is up): make what is written durable now.
+      sync_and_ack();
+      if (committer_done.load() && commit_queue.size_approx() == 0) return;
+      continue;
+    }
+    // Take what is queued, up to one store write's worth.
+    size_t count = b->accepted.size();
+    group.push_back(std::move(b));
+    while (count < options.max_records_per_write && commit_queue.try_dequeue(b)) {
+      count += b->accepted.size();
+      group.push_back(std::move(b));
+    }
+    records.clear();
+    for (const auto& g : group) records.insert(records.end(), g->accepted.begin(), g->accepted.end());
+    outcomes.resize(records.size());
+    Status s;
+    if (!records.empty()) s = store.write(records, outcomes, every_batch);
+    size_t k = 0;
+    for (auto& g : group) {
+      for (size_t j = 0; j < g->accepted.size(); ++j, ++k) {
+        auto& v = g->verdicts[g->accepted_index[j]];
+        if (!s.ok()) {
+          v = {v1::REJECTED, RejectReason::kInternal, "the server could not store the record; resend it"};
+          count_rejection(RejectReason::kInternal, s.message());
+        } else if (outcomes[k] == storage::WriteOutcome::kDuplicate) {
+          v.status = v1::DUPLICATE;
+          stats.records_duplicate.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          stats.records_stored.fetch_add(1, std::memory_order_relaxed);
+          stats.bytes_stored.fetch_add(records[k].bytes.size(), std::memory_order_relaxed);
+        }
+      }
+    }
+    if (!s.ok()) {
+      spdlog::error("store write failed: {}", s.message());
+      stats.store_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (every_batch) {
+      if (s.ok()) stats.syncs.fetch_add(1, std::memory_order_relaxed);
+      send_acks(group);
+      continue;
+    }
+    if (unsynced.empty()) oldest_unsynced = std::chrono::steady_clock::now();
+    for (auto& g : group) unsynced.push_back(std::move(g));
+    group.clear();
+    if (std::chrono::steady_clock::now() >= oldest_unsynced + options.sync_interval ||
+        commit_queue.size_approx() == 0) {
+      sync_and_ack();
+    }
+  }
+}
+
+}  // namespace seisvault::ingest

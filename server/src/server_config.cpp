@@ -1,0 +1,76 @@
+#include "server_config.h"
+
+#include <fmt/format.h>
+
+namespace seisvault::server {
+
+void ServerConfig::add_to(CLI::App& app) {
+  app.set_config("--config", "", "TOML configuration file (flags given on the command line win)");
+  app.allow_config_extras(false);
+  app.add_option("--data-dir", data_dir, "data directory: store, keys, authorized_stations")->capture_default_str();
+  app.add_option("--ingest", ingest, "station endpoint (ZeroMQ); tcp://127.0.0.1:* picks a free port")
+      ->capture_default_str();
+  app.add_option("--api", api, "query API address (gRPC)")->capture_default_str();
+  app.add_option("--sync", sync, "WAL fsync policy: group (every --sync-interval-ms) or every-batch")
+      ->check(CLI::IsMember({"group", "every-batch"}))
+      ->capture_default_str();
+  app.add_option("--sync-interval-ms", sync_interval_ms, "group commit interval")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--workers", workers, "validation threads (0: one per core)")->capture_default_str();
+  app.add_option("--queue-batches", queue_batches, "batches in the pipeline at most (memory bound)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--max-batch-records", max_batch_records, "largest batch accepted, in records")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--max-batch-bytes", max_batch_bytes, "largest batch accepted, in bytes")
+      ->check(CLI::Range(uint64_t{1024}, uint64_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--future-margin-s", future_margin_s, "reject records starting this far after the server's clock")
+      ->check(CLI::Range(int64_t{0}, int64_t{10} * 365 * 86400))
+      ->capture_default_str();
+  app.add_flag("--insecure", insecure, "no CURVE authentication (loopback/ipc endpoints only)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--memtable-mib", memtable_mib, "RocksDB memtable size for records (MiB)")->capture_default_str();
+  app.add_option("--memtables", memtables, "RocksDB memtables for records, at most")->capture_default_str();
+  app.add_option("--block-cache-mib", block_cache_mib, "RocksDB block cache (MiB)")->capture_default_str();
+}
+
+Status ServerConfig::validate() const {
+  if (data_dir.empty()) return Status::invalid_argument("--data-dir must not be empty");
+  if (memtable_mib < 1 || memtables < 2) return Status::invalid_argument("--memtable-mib >= 1 and --memtables >= 2");
+  return {};
+}
+
+ingest::IngestOptions ServerConfig::ingest_options() const {
+  ingest::IngestOptions o;
+  o.endpoint = ingest;
+  o.insecure = insecure;
+  o.workers = workers;
+  o.max_in_flight_batches = queue_batches;
+  o.max_records_per_batch = max_batch_records;
+  o.max_batch_bytes = max_batch_bytes;
+  o.sync = sync == "every-batch" ? ingest::SyncPolicy::kEveryBatch : ingest::SyncPolicy::kGroupCommit;
+  o.sync_interval = std::chrono::milliseconds(sync_interval_ms);
+  o.validator.future_margin_ns = future_margin_s * kNanosPerSecond;
+  return o;
+}
+
+storage::StoreOptions ServerConfig::store_options() const {
+  storage::StoreOptions o;
+  o.memtable_mib = memtable_mib;
+  o.max_memtables = memtables;
+  o.block_cache_mib = block_cache_mib;
+  return o;
+}
+
+std::string ServerConfig::describe() const {
+  return fmt::format(
+      "data-dir={} ingest={} api={} sync={} sync-interval-ms={} workers={} queue-batches={} max-batch-records={} "
+      "max-batch-bytes={} future-margin-s={} insecure={} memtable-mib={} memtables={} block-cache-mib={}",
+      data_dir, ingest, api, sync, sync_interval_ms, workers, queue_batches, max_batch_records, max_batch_bytes,
+      future_margin_s, insecure, memtable_mib, memtables, block_cache_mib);
+}
+
+}  // namespace seisvault::server

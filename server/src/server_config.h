@@ -1,0 +1,57 @@
+// ServerConfig: everything seisvaultd can be told, with its default.
+//
+// Filled from a TOML file (--config FILE; keys are the long flag names
+// without the dashes, e.g. `ingest = "tcp://0.0.0.0:16600"`), then from the
+// command line, which wins. `seisvaultd --help` prints every flag with its
+// default; the server logs the configuration it runs with at start-up.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "seisvault/ingest/ingest_options.h"
+#include "seisvault/storage/store_options.h"
+
+namespace seisvault::server {
+
+struct ServerConfig {
+  // Where everything lives: store/ (RocksDB), server.key/server.pub (CURVE
+  // pair, made on first start), authorized_stations, ingest.endpoint.
+  std::string data_dir = "./seisvault-data";
+  // Station socket (ZeroMQ). "tcp://127.0.0.1:*" picks a free port.
+  std::string ingest = "tcp://127.0.0.1:16600";
+  // Query API address (gRPC), served by the query service.
+  std::string api = "127.0.0.1:16601";
+  // "group": fsync the WAL at most every sync_interval_ms (sooner when idle),
+  // acks wait for it; "every-batch": fsync after every store write.
+  std::string sync = "group";
+  int sync_interval_ms = 10;
+  // Validation threads; 0 = one per core.
+  unsigned workers = 0;
+  // Batches in the pipeline at most (memory bound; backpressure beyond).
+  size_t queue_batches = 64;
+  uint32_t max_batch_records = 10000;
+  uint64_t max_batch_bytes = 16ull << 20;
+  // Records starting more than this many seconds after the server's clock are rejected.
+  int64_t future_margin_s = 3600;
+  // No CURVE authentication: only for loopback/ipc endpoints.
+  bool insecure = false;
+  std::string log_level = "info";
+  // RocksDB memtable size (MiB) and count for records; block cache (MiB).
+  size_t memtable_mib = 256;
+  int memtables = 4;
+  size_t block_cache_mib = 256;
+
+  // Registers every field as a flag (and config-file key) on `app`.
+  void add_to(CLI::App& app);
+  // Checks values; InvalidArgument says what to fix.
+  Status validate() const;
+  ingest::IngestOptions ingest_options() const;
+  storage::StoreOptions store_options() const;
+  // One line per setting, for the start-up log.
+  std::string describe() const;
+};
+
+}  // namespace seisvault::server

@@ -1,0 +1,355 @@
+// seisvaultd end to end: a real server process, real CURVE sockets on
+// loopback, raw protocol peers sending exactly what each test needs.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "seisvault/common/sha256.h"
+#include "seisvault/common/station_access_list.h"
+#include "seisvault/storage/record_store.h"
+#include "support/corpus.h"
+#include "support/record_factory.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+#include "support/test_station.h"
+
+using namespace seisvault;
+using namespace seisvault::test;
+namespace v1 = seisvault::ingest::v1;
+
+namespace {
+
+CurveKeyPair new_keys() { return generate_curve_key_pair().value(); }
+
+void authorize(const std::filesystem::path& dir, const CurveKeyPair& keys, std::vector<std::string> patterns) {
+  auto list = StationAccessList::load(dir / "authorized_stations");
+  REQUIRE(list.ok());
+  list->upsert({keys.public_key, std::move(patterns), "test"});
+  REQUIRE(list->save(dir / "authorized_stations").ok());
+}
+
+std::vector<std::vector<uint8_t>> make_records(const std::string& station, size_t samples, uint32_t seed = 1) {
+  RecordSpec spec;
+  spec.station = station;
+  spec.start_ns = *parse_iso8601("2024-03-01T00:00:00Z");
+  return pack_records(spec, random_walk(samples, seed));
+}
+
+// Every record stored under `dir` (the server must be stopped).
+std::multiset<std::vector<uint8_t>> stored_records(const std::filesystem::path& dir) {
+  std::multiset<std::vector<uint8_t>> out;
+  auto store = storage::RecordStore::open(dir / "store", storage::StoreOptions{.memtable_mib = 8, .block_cache_mib = 8});
+  REQUIRE(store.ok());
+  REQUIRE((*store)->read_records(storage::ChannelSelection(), {}, [&](const storage::StoredRecord& r) {
+    out.emplace(r.bytes.begin(), r.bytes.end());
+    return true;
+  }).ok());
+  return out;
+}
+
+size_t count_status(const v1::IngestAck& ack, v1::RecordStatus s) {
+  size_t n = 0;
+  for (const auto& r : ack.results()) n += r.status() == s;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("records from an authorized key are stored, acknowledged, and a resend comes back as duplicate",
+          "[server][ingest]") {
+  TempDir tmp;
+  const auto keys = new_keys();
+  ServerProcess probe(tmp.path());  // creates the data directory and server key
+  REQUIRE(probe.stop() == 0);
+  authorize(tmp.path(), keys, {"XX.ANMO"});
+  ServerProcess server(tmp.path());
+  TestStation station(server.endpoint(), server.public_key(), keys);
+
+  const auto records = make_records("ANMO", 5000);
+  auto ack = station.call(TestStation::make_batch(1, records));
+  REQUIRE(ack);
+  CHECK(ack->batch_id() == 1);
+  CHECK(ack->error() == v1::BATCH_ERROR_UNSPECIFIED);
+  REQUIRE(ack->results_size() == static_cast<int>(records.size()));
+  CHECK(count_status(*ack, v1::STORED) == records.size());
+  CHECK(ack->limits().max_records_per_batch() == 10000);
+
+  auto again = station.call(TestStation::make_batch(2, records));
+  REQUIRE(again);
+  CHECK(count_status(*again, v1::DUPLICATE) == records.size());
+
+  REQUIRE(server.stop() == 0);
+  const auto stored = stored_records(tmp.path());
+  CHECK((stored == std::multiset<std::vector<uint8_t>>(records.begin(), records.end())));
+  CHECK_THAT(server.log(), Catch::Contains("station connected"));
+}
+
+TEST_CASE("a key may write only its own stations, and a wrong SHA-256 is rejected", "[server][ingest]") {
+  TempDir tmp;
+  const auto keys = new_keys();
+  { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
+  authorize(tmp.path(), keys, {"XX.ANMO", "XX.CO*"});
+  ServerProcess server(tmp.path());
+  TestStation station(server.endpoint(), server.public_key(), keys);
+
+  auto own = make_records("COLA", 1000);
+  auto other = make_records("KIEV", 1000, 2);
+  auto batch = TestStation::make_batch(7, {own[0], other[0], own[1]});
+  batch.mutable_records(2)->mutable_sha256()->at(0) ^= 1;  // a hash that does not match
+  auto ack = station.call(batch);
+  REQUIRE(ack);
+  REQUIRE(ack->results_size() == 3);
+  CHECK(ack->results(0).status() == v1::STORED);
+  CHECK(ack->results(1).status() == v1::REJECTED);
+  CHECK(ack->results(1).reason() == v1::NOT_AUTHORIZED);
+  CHECK_THAT(ack->results(1).message(), Catch::Contains("XX.KIEV"));
+  CHECK(ack->results(2).status() == v1::REJECTED);
+  CHECK(ack->results(2).reason() == v1::HASH_MISMATCH);
+
+  REQUIRE(server.stop() == 0);
+  CHECK((stored_records(tmp.path()) == std::multiset<std::vector<uint8_t>>{own[0]}));
+  CHECK_THAT(server.log(), Catch::Contains("not_authorized") && Catch::Contains("hash_mismatch"));
+}
+
+TEST_CASE("a key that is not listed cannot deliver anything", "[server][ingest]") {
+  TempDir tmp;
+  ServerProcess server(tmp.path());
+  TestStation stranger(server.endpoint(), server.public_key(), new_keys());
+  stranger.send(TestStation::make_batch(1, make_records("ANMO", 500)));
+  CHECK_FALSE(stranger.receive(std::chrono::seconds(2)));
+  REQUIRE(server.stop() == 0);
+  CHECK(stored_records(tmp.path()).empty());
+  CHECK_THAT(server.log(), Catch::Contains("refused a station key"));
+}
+
+TEST_CASE("garbage, hostile and oversized messages get clear errors while another station's push completes",
+          "[server][ingest]") {
+  TempDir tmp;
+  const auto good_keys = new_keys(), bad_keys = new_keys();
+  { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
+  authorize(tmp.path(), good_keys, {"XX.GOOD"});
+  authorize(tmp.path(), bad_keys, {"XX.BAD"});
+  ServerProcess server(tmp.path(), "tcp://127.0.0.1:*", {"--max-batch-records", "100"});
+
+  // A well-behaved station pushes 40 batches in parallel with the attacker.
+  const auto good = make_records("GOOD", 40 * 50 * 80);
+  std::atomic<size_t> good_stored{0};
+  std::thread pusher([&] {
+    TestStation station(server.endpoint(), server.public_key(), good_keys);
+    for (size_t b = 0; b * 50 < good.size(); ++b) {
+      std::vector<std::vector<uint8_t>> part(good.begin() + b * 50,
+                                             good.begin() + std::min(good.size(), (b + 1) * 50));
+      if (auto ack = station.call(TestStation::make_batch(b + 1, part))) good_stored += count_status(*ack, v1::STORED);
+    }
+  });
+
+  TestStation bad(server.endpoint(), server.public_key(), bad_keys);
+  {
+    bad.send_raw({"this is not a protobuf at all \xff\xff\xff"});
+    auto ack = bad.receive(std::chrono::seconds(10));
+    REQUIRE(ack);
+    CHECK(ack->error() == v1::MALFORMED);
+    CHECK_THAT(ack->error_message(), Catch::Contains("not an IngestBatch"));
+
+    auto batch = TestStation::make_batch(5, make_records("BAD", 1000));
+    auto bytes = batch.SerializeAsString();
+    bad.send_raw({bytes.substr(0, bytes.size() / 2)});  // truncated in the middle of a record
+    ack = bad.receive(std::chrono::seconds(10));
+    REQUIRE(ack);
+    CHECK(ack->error() == v1::MALFORMED);
+
+    bad.send_raw({std::string("\x1a\xff\xff\xff\xff\x0f", 6)});  // a record claiming 4 GiB
+    ack = bad.receive(std::chrono::seconds(10));
+    REQUIRE(ack);
+    CHECK(ack->error() == v1::MALFORMED);
+
+    bad.send_raw({bytes, bytes});  // two frames
+    ack = bad.receive(std::chrono::seconds(10));
+    REQUIRE(ack);
+    CHECK(ack->error() == v1::MALFORMED);
+    CHECK_THAT(ack->error_message(), Catch::Contains("got 2"));
+
+    ack = bad.call(TestStation::make_batch(9, {}));  // empty batch
+    REQUIRE(ack);
+    CHECK(ack->batch_id() == 9);
+    CHECK(ack->results_size() == 0);
+    CHECK(ack->error() == v1::BATCH_ERROR_UNSPECIFIED);
+
+    auto future = TestStation::make_batch(10, {});
+    future.set_protocol_version(99);
+    ack = bad.call(future);
+    REQUIRE(ack);
+    CHECK(ack->error() == v1::UNSUPPORTED_PROTOCOL);
+
+    const auto many = make_records("BAD", 100000, 3);  // more than 100 records
+    REQUIRE(many.size() > 100);
+    ack = bad.call(TestStation::make_batch(11, many));
+    REQUIRE(ack);
+    REQUIRE(ack->results_size() == static_cast<int>(many.size()));
+    CHECK(ack->results(0).reason() == v1::BATCH_TOO_LARGE);
+    CHECK(count_status(*ack, v1::REJECTED) == many.size());
+  }
+  pusher.join();
+  CHECK(good_stored == good.size());
+  REQUIRE(server.stop() == 0);
+  const auto stored = stored_records(tmp.path());
+  CHECK(stored.size() == good.size());
+  CHECK((stored == std::multiset<std::vector<uint8_t>>(good.begin(), good.end())));
+}
+
+TEST_CASE("SIGHUP after editing the list admits a new key and shuts out a revoked one", "[server][ingest]") {
+  TempDir tmp;
+  const auto a = new_keys(), b = new_keys();
+  { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
+  authorize(tmp.path(), a, {"XX.*"});
+  ServerProcess server(tmp.path());
+  const auto records = make_records("HUP", 20000);
+  REQUIRE(records.size() >= 4);
+
+  TestStation station_a(server.endpoint(), server.public_key(), a);
+  auto ack = station_a.call(TestStation::make_batch(1, {records[0]}));
+  REQUIRE(ack);
+  CHECK(ack->results(0).status() == v1::STORED);
+  {
+    TestStation station_b(server.endpoint(), server.public_key(), b);
+    CHECK_FALSE(station_b.call(TestStation::make_batch(1, {records[1]}), std::chrono::seconds(2)));
+  }
+
+  auto list = StationAccessList::load(tmp.path() / "authorized_stations");
+  REQUIRE(list.ok());
+  list->remove(a.public_key);
+  list->upsert({b.public_key, {"XX.HUP"}, "added later"});
+  REQUIRE(list->save(tmp.path() / "authorized_stations").ok());
+  server.process().signal(SIGHUP);
+  REQUIRE(eventually([&] { return server.log().find("SIGHUP: reloaded") != std::string::npos; },
+                     std::chrono::seconds(10)));
+
+  TestStation station_b(server.endpoint(), server.public_key(), b);
+  ack = station_b.call(TestStation::make_batch(2, {records[2]}));
+  REQUIRE(ack);
+  CHECK(ack->results(0).status() == v1::STORED);
+  // A's connection stays open, but its batches are refused from now on.
+  ack = station_a.call(TestStation::make_batch(3, {records[3]}));
+  REQUIRE(ack);
+  CHECK(ack->results(0).status() == v1::REJECTED);
+  CHECK(ack->results(0).reason() == v1::NOT_AUTHORIZED);
+  // And a new connection with A's key is refused at the handshake.
+  TestStation again_a(server.endpoint(), server.public_key(), a);
+  CHECK_FALSE(again_a.call(TestStation::make_batch(4, {records[3]}), std::chrono::seconds(2)));
+
+  REQUIRE(server.stop() == 0);
+  CHECK((stored_records(tmp.path()) == std::multiset<std::vector<uint8_t>>{records[0], records[2]}));
+}
+
+TEST_CASE("after SIGKILL and a restart every acknowledged record is there and nothing is stored twice",
+          "[server][ingest][durability]") {
+  TempDir tmp;
+  const auto keys = new_keys();
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(free_loopback_port());
+  { ServerProcess probe(tmp.path(), endpoint); REQUIRE(probe.stop() == 0); }
+  authorize(tmp.path(), keys, {"XX.KILL"});
+  auto server = std::make_unique<ServerProcess>(tmp.path(), endpoint);
+  const auto public_key = server->public_key();
+
+  const auto records = make_records("KILL", 20000 * 420);
+  constexpr size_t kPerBatch = 100;
+  const size_t batches = (records.size() + kPerBatch - 1) / kPerBatch;
+  auto batch = [&](size_t i) {
+    std::vector<std::vector<uint8_t>> part(records.begin() + i * kPerBatch,
+                                           records.begin() + std::min(records.size(), (i + 1) * kPerBatch));
+    return TestStation::make_batch(i + 1, part);
+  };
+
+  TestStation station(endpoint, public_key, keys);
+  std::vector<bool> acked(batches, false);
+  std::map<size_t, std::chrono::steady_clock::time_point> in_flight;  // batch index -> sent at
+  size_t next = 0, acked_count = 0, acked_before_kill = 0;
+  bool killed = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  while (acked_count < batches && std::chrono::steady_clock::now() < deadline) {
+    while (in_flight.size() < 8 && next < batches) {
+      station.send(batch(next));
+      in_flight[next++] = std::chrono::steady_clock::now();
+    }
+    if (auto ack = station.receive(std::chrono::milliseconds(200))) {
+      const size_t i = ack->batch_id() - 1;
+      REQUIRE(i < batches);
+      if (!acked[i]) {
+        CHECK(ack->results_size() == static_cast<int>(batch(i).records_size()));
+        for (const auto& r : ack->results()) CHECK((r.status() == v1::STORED || r.status() == v1::DUPLICATE));
+        acked[i] = true;
+        ++acked_count;
+        in_flight.erase(i);
+      }
+    }
+    if (!killed && acked_count >= batches / 3) {
+      server->kill9();  // mid-push, with batches in flight
+      killed = true;
+      acked_before_kill = acked_count;
+      server = std::make_unique<ServerProcess>(tmp.path(), endpoint);
+    }
+    // Resend what has waited too long (lost with the old connection).
+    for (auto& [i, sent] : in_flight) {
+      if (std::chrono::steady_clock::now() - sent > std::chrono::seconds(2)) {
+        station.send(batch(i));
+        sent = std::chrono::steady_clock::now();
+      }
+    }
+  }
+  REQUIRE(killed);
+  CHECK(acked_before_kill > 0);
+  REQUIRE(acked_count == batches);
+  REQUIRE(server->stop() == 0);
+  const auto stored = stored_records(tmp.path());
+  CHECK(stored.size() == records.size());
+  CHECK((stored == std::multiset<std::vector<uint8_t>>(records.begin(), records.end())));
+}
+
+TEST_CASE("the corpus pushed through the server: parsing files stored byte-identical, the rest rejected with reasons",
+          "[server][ingest][corpus]") {
+  const auto dir = corpus_dir_or_skip();
+  TempDir tmp;
+  const auto keys = new_keys();
+  { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
+  authorize(tmp.path(), keys, {"*.*"});
+  ServerProcess server(tmp.path());
+  TestStation station(server.endpoint(), server.public_key(), keys);
+
+  std::set<std::vector<uint8_t>> expected;
+  uint64_t id = 0;
+  for (const auto& row : read_manifest(dir)) {
+    INFO(row.file);
+    const auto pieces = split_file(read_file(dir / row.file));
+    std::vector<std::vector<uint8_t>> bytes;
+    for (const auto& p : pieces) bytes.push_back(p.bytes);
+    auto ack = station.call(TestStation::make_batch(++id, bytes));
+    REQUIRE(ack);
+    REQUIRE(ack->results_size() == static_cast<int>(pieces.size()));
+    size_t accepted = 0;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      const auto& r = ack->results(static_cast<int>(i));
+      INFO("piece at byte " << pieces[i].where.offset << ": " << r.message());
+      if (r.status() == v1::REJECTED) {
+        CHECK(r.reason() != v1::REJECT_CODE_UNSPECIFIED);
+        CHECK(r.message().size() > 10);
+        if (row.parses()) CHECK(pieces[i].where.kind == PieceKind::kNotData);  // trailing bytes only
+        if (row.mseed_version == 3) CHECK(r.reason() == v1::UNSUPPORTED_VERSION);
+      } else {
+        ++accepted;
+        expected.insert(pieces[i].bytes);
+      }
+    }
+    if (row.parses()) CHECK(accepted == row.records);
+    if (!row.parses()) CHECK(accepted < pieces.size());
+  }
+  REQUIRE(server.stop() == 0);
+  const auto stored = stored_records(tmp.path());
+  CHECK(stored.size() == expected.size());
+  CHECK((std::set<std::vector<uint8_t>>(stored.begin(), stored.end()) == expected));
+}
