@@ -12,7 +12,8 @@ TimeNs sample_period_ns(double sample_rate) {
 
 void SpanMerger::add(TimeNs start_ns, TimeNs end_ns, double sample_rate) {
   const TimeNs period = sample_period_ns(sample_rate);
-  const TimeNs tol = tolerance_ns_ ? *tolerance_ns_ : period / 2;
+  // Without a rate there is no sample period to be tolerant about.
+  const TimeNs tol = period == 0 ? 0 : (tolerance_ns_ ? *tolerance_ns_ : period / 2);
   // libmseed tries the newest segments first; records arrive in start order,
   // so the span to continue is almost always the last one.
   for (auto it = spans_.rbegin(); it != spans_.rend(); ++it) {

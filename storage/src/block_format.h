@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "seisvault/common/status.h"
 #include "seisvault/common/time.h"
@@ -61,7 +62,7 @@ class BlockView {
   const uint8_t* base_ = nullptr;
   uint32_t count_ = 0;
   // Payload offset of each entry, computed once in parse().
-  std::basic_string<uint32_t> offsets_;
+  std::vector<uint32_t> offsets_;
 };
 
 }  // namespace seisvault::storage

@@ -40,7 +40,8 @@ std::string_view view(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
 TimeNs sat_sub(TimeNs a, TimeNs b) {
   TimeNs r;
-  return __builtin_sub_overflow(a, b, &r) ? kTimeMin : r;
+  if (__builtin_sub_overflow(a, b, &r)) return b > 0 ? kTimeMin : kTimeMax;
+  return r;
 }
 
 // ChannelSummary <-> 64 bytes, little-endian.
@@ -198,6 +199,8 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->options = options;
+  // A block holds at least one record, whatever the options say.
+  impl->options.block_max_records = std::max<uint32_t>(1, options.block_max_records);
   if (options.create_if_missing) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -448,13 +451,15 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
         block_end = std::max(block_end, r.end_ns);
         after.first_start_ns = std::min(after.first_start_ns, r.start_ns);
         after.last_end_ns = std::max(after.last_end_ns, r.end_ns);
-        after.last_start_ns = std::max(after.last_start_ns, r.start_ns);
+        if (r.start_ns >= after.last_start_ns) {
+          after.last_start_ns = r.start_ns;
+          after.sample_rate = r.sample_rate;  // the rate of the latest data
+        }
         after.record_count += 1;
         after.byte_count += r.bytes.size();
         after.last_receive_ns = std::max(after.last_receive_ns, r.receive_ns);
-        after.sample_rate = r.sample_rate;
       }
-      after.max_extent_ns = std::max(after.max_extent_ns, block_end - block_start);
+      after.max_extent_ns = std::max(after.max_extent_ns, sat_sub(block_end, block_start));
       const auto key = keys::record_key(ch, block_start, seq++);
       m.batch.Put(m.records, slice(keys::as_view(key)), slice(m.block_buffer));
       ++st.blocks;
@@ -473,25 +478,44 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
     keys::put_u64_be(reinterpret_cast<uint8_t*>(v.data()), seq);
     m.batch.Put(m.meta, slice(keys::kNextSeqKey), slice(v));
   }
+  // New catalog names are published before the write: a reader whose
+  // snapshot includes the batch must be able to name its channels and
+  // senders. Ids are never reused; unused ones are harmless.
+  auto publish_names = [&](bool add) {
+    if (new_channels.empty() && new_senders.empty()) return;
+    std::unique_lock catalog_lock(m.catalog_mutex);
+    for (const auto& [name, id] : new_channels) {
+      if (add) m.channel_ids.emplace(name, id); else m.channel_ids.erase(name);
+    }
+    for (const auto& [name, id] : new_senders) {
+      if (add) {
+        auto [it, _] = m.sender_names.emplace(id, name);
+        m.sender_ids.emplace(it->second, id);
+      } else {
+        m.sender_ids.erase(name);
+        m.sender_names.erase(id);
+      }
+    }
+  };
+  publish_names(true);
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
   if (m.batch.Count() > 0) {
-    rocksdb::WriteOptions wo;
-    wo.sync = sync;
-    if (auto s = m.db->Write(wo, &m.batch); !s.ok()) return from_rocks(s, "writing a batch of records");
+    if (auto s = m.db->Write(wo, &m.batch); !s.ok()) {
+      publish_names(false);
+      return from_rocks(s, "writing a batch of records");
+    }
+  } else if (sync) {
+    // Only duplicates: their first copies may still wait for an fsync, and
+    // the caller is about to say they are durable.
+    if (auto s = m.db->SyncWAL(); !s.ok()) return from_rocks(s, "syncing the write-ahead log");
   }
 
-  // 4. The batch is in: publish what it changed.
+  // 4. The batch is in: the writer's state moves on.
   m.next_seq = seq;
   for (auto& [ch, s] : updated) m.summaries[ch] = s;
-  if (!new_channels.empty() || !new_senders.empty()) {
-    std::unique_lock catalog_lock(m.catalog_mutex);
-    for (auto& [name, id] : new_channels) m.channel_ids.emplace(std::move(name), id);
-    for (auto& [name, id] : new_senders) {
-      auto [it, _] = m.sender_names.emplace(id, std::move(name));
-      m.sender_ids.emplace(it->second, id);
-    }
-    m.next_channel_id += static_cast<uint32_t>(new_channels.size());
-    m.next_sender_id += static_cast<uint32_t>(new_senders.size());
-  }
+  m.next_channel_id += static_cast<uint32_t>(new_channels.size());
+  m.next_sender_id += static_cast<uint32_t>(new_senders.size());
   if (stats) *stats = st;
   return {};
 }
