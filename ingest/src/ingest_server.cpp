@@ -435,6 +435,17 @@ void IngestServer::Impl::run_committer() {
     }
     batches.clear();
   };
+  std::vector<storage::NewRecord> durable;
+  auto publish_durable = [&](const std::vector<BatchPtr>& batches) {
+    if (!options.on_durable) return;
+    durable.clear();
+    for (const auto& b : batches) {
+      for (size_t j = 0; j < b->accepted.size(); ++j) {
+        if (b->verdicts[b->accepted_index[j]].status == v1::STORED) durable.push_back(b->accepted[j]);
+      }
+    }
+    if (!durable.empty()) options.on_durable(durable);
+  };
   auto sync_and_ack = [&] {
     if (unsynced.empty()) return;
     if (auto s = store.sync_wal(); !s.ok()) {
@@ -449,6 +460,7 @@ void IngestServer::Impl::run_committer() {
       }
     }
     stats.syncs.fetch_add(1, std::memory_order_relaxed);
+    publish_durable(unsynced);
     send_acks(unsynced);
   };
 
@@ -498,6 +510,7 @@ void IngestServer::Impl::run_committer() {
     }
     if (every_batch) {
       if (s.ok()) stats.syncs.fetch_add(1, std::memory_order_relaxed);
+      publish_durable(group);
       send_acks(group);
       continue;
     }

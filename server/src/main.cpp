@@ -17,11 +17,19 @@
 #include "seisvault/ingest/access_control.h"
 #include "seisvault/ingest/ingest_server.h"
 #include "seisvault/storage/record_store.h"
+#include "api_server.h"
 #include "server_config.h"
+#include "subscription_hub.h"
 
 namespace {
 
 using namespace seisvault;
+
+void write_endpoint(const std::filesystem::path& path, const std::string& endpoint) {
+  const auto tmp = path.string() + ".tmp";
+  std::ofstream(tmp) << endpoint << "\n";
+  std::filesystem::rename(tmp, path);
+}
 
 int run(const server::ServerConfig& cfg) {
   const std::filesystem::path dir = cfg.data_dir;
@@ -75,17 +83,27 @@ int run(const server::ServerConfig& cfg) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  auto api_options = cfg.api_options();
+  if (!api_options.ok()) {
+    spdlog::critical("{}", api_options.status().message());
+    return 1;
+  }
+  server::SubscriptionHub hub;
+  options.on_durable = [&hub](std::span<const storage::NewRecord> records) { hub.publish(records); };
   auto ingest = ingest::IngestServer::start(options, **store, access);
   if (!ingest.ok()) {
     spdlog::critical("{}", ingest.status().message());
     return 1;
   }
-  {
-    // For scripts and tests that asked for a free port.
-    const auto tmp = dir / "ingest.endpoint.tmp";
-    std::ofstream(tmp) << (*ingest)->endpoint() << "\n";
-    std::filesystem::rename(tmp, dir / "ingest.endpoint");
+  auto api = server::ApiServer::start(*api_options, **store, &(*ingest)->stats(), hub);
+  if (!api.ok()) {
+    spdlog::critical("{}", api.status().message());
+    return 1;
   }
+  // For scripts and tests that asked for free ports. api.endpoint first:
+  // ingest.endpoint appearing means the server is fully up.
+  write_endpoint(dir / "api.endpoint", (*api)->address());
+  write_endpoint(dir / "ingest.endpoint", (*ingest)->endpoint());
 
   for (;;) {
     int sig = 0;
@@ -103,9 +121,12 @@ int run(const server::ServerConfig& cfg) {
     break;
   }
   (*ingest)->stop();
+  (*api)->stop();
+  api->reset();
   ingest->reset();
   store->reset();
   std::filesystem::remove(dir / "ingest.endpoint", ec);
+  std::filesystem::remove(dir / "api.endpoint", ec);
   spdlog::info("seisvaultd stopped");
   return 0;
 }

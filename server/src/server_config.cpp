@@ -1,5 +1,7 @@
 #include "server_config.h"
 
+#include <fstream>
+
 #include <fmt/format.h>
 
 namespace seisvault::server {
@@ -10,7 +12,13 @@ void ServerConfig::add_to(CLI::App& app) {
   app.add_option("--data-dir", data_dir, "data directory: store, keys, authorized_stations")->capture_default_str();
   app.add_option("--ingest", ingest, "station endpoint (ZeroMQ); tcp://127.0.0.1:* picks a free port")
       ->capture_default_str();
-  app.add_option("--api", api, "query API address (gRPC)")->capture_default_str();
+  app.add_option("--api", api, "query API address (gRPC); port 0 picks a free one")->capture_default_str();
+  app.add_option("--api-tls-cert", api_tls_cert, "PEM certificate for TLS on the query API");
+  app.add_option("--api-tls-key", api_tls_key, "PEM private key for TLS on the query API");
+  app.add_option("--api-token-file", api_token_file, "file holding the bearer token queries must carry");
+  app.add_option("--max-window-days", max_window_days, "longest records/samples/verify window")
+      ->check(CLI::Range(0.0, 100000.0))
+      ->capture_default_str();
   app.add_option("--sync", sync, "WAL fsync policy: group (every --sync-interval-ms) or every-batch")
       ->check(CLI::IsMember({"group", "every-batch"}))
       ->capture_default_str();
@@ -65,11 +73,27 @@ storage::StoreOptions ServerConfig::store_options() const {
   return o;
 }
 
+Result<ApiOptions> ServerConfig::api_options() const {
+  ApiOptions o;
+  o.address = api;
+  o.tls_cert_file = api_tls_cert;
+  o.tls_key_file = api_tls_key;
+  o.max_window_s = static_cast<int64_t>(max_window_days * 86400);
+  if (!api_token_file.empty()) {
+    std::ifstream in(api_token_file);
+    std::getline(in, o.token);
+    while (!o.token.empty() && std::isspace(static_cast<unsigned char>(o.token.back()))) o.token.pop_back();
+    if (o.token.empty()) return Status::invalid_argument(fmt::format("no token in {}", api_token_file));
+  }
+  return o;
+}
+
 std::string ServerConfig::describe() const {
   return fmt::format(
-      "data-dir={} ingest={} api={} sync={} sync-interval-ms={} workers={} queue-batches={} max-batch-records={} "
+      "data-dir={} ingest={} api={} api-tls={} api-token={} max-window-days={} sync={} sync-interval-ms={} workers={} queue-batches={} max-batch-records={} "
       "max-batch-bytes={} future-margin-s={} insecure={} memtable-mib={} memtables={} block-cache-mib={}",
-      data_dir, ingest, api, sync, sync_interval_ms, workers, queue_batches, max_batch_records, max_batch_bytes,
+      data_dir, ingest, api, api_tls_cert.empty() ? "off" : "on", api_token_file.empty() ? "off" : "required",
+      max_window_days, sync, sync_interval_ms, workers, queue_batches, max_batch_records, max_batch_bytes,
       future_margin_s, insecure, memtable_mib, memtables, block_cache_mib);
 }
 

@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "seisvault/ingest/ingest_options.h"
+#include "api_server.h"
 #include "seisvault/storage/store_options.h"
 
 namespace seisvault::server {
@@ -22,8 +23,16 @@ struct ServerConfig {
   std::string data_dir = "./seisvault-data";
   // Station socket (ZeroMQ). "tcp://127.0.0.1:*" picks a free port.
   std::string ingest = "tcp://127.0.0.1:16600";
-  // Query API address (gRPC), served by the query service.
+  // Query API address (gRPC). Port 0 picks a free one (written to DATA_DIR/api.endpoint).
   std::string api = "127.0.0.1:16601";
+  // TLS for the query API: PEM certificate and key files (both or neither).
+  std::string api_tls_cert;
+  std::string api_tls_key;
+  // A file whose first line is the bearer token every query must carry;
+  // empty: no token.
+  std::string api_token_file;
+  // Longest GetRecords/GetSamples/Verify window, in days.
+  double max_window_days = 366;
   // "group": fsync the WAL at most every sync_interval_ms (sooner when idle),
   // acks wait for it; "every-batch": fsync after every store write.
   std::string sync = "group";
@@ -50,6 +59,8 @@ struct ServerConfig {
   Status validate() const;
   ingest::IngestOptions ingest_options() const;
   storage::StoreOptions store_options() const;
+  // Reads the token file. InvalidArgument when it cannot be read or is empty.
+  Result<ApiOptions> api_options() const;
   // One line per setting, for the start-up log.
   std::string describe() const;
 };

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "seisvault/common/curve_keys.h"
@@ -16,9 +17,13 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::string ingest,
     : dir_(std::move(data_dir)) {
   std::filesystem::create_directories(dir_);
   std::filesystem::remove(dir_ / "ingest.endpoint");
+  std::filesystem::remove(dir_ / "api.endpoint");
   std::vector<std::string> argv = {built_program("server/seisvaultd").string(), "--data-dir", dir_.string(),
                                    "--ingest", ingest, "--log-level", "debug", "--memtable-mib", "16",
                                    "--block-cache-mib", "16"};
+  if (std::find(extra.begin(), extra.end(), "--api") == extra.end()) {
+    argv.insert(argv.end(), {"--api", "127.0.0.1:0"});  // a free port: tests run in parallel
+  }
   argv.insert(argv.end(), extra.begin(), extra.end());
   process_ = std::make_unique<ChildProcess>(argv, log_path());
   const auto endpoint_file = dir_ / "ingest.endpoint";
@@ -29,6 +34,8 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::string ingest,
   }
   endpoint_ = read_text(endpoint_file);
   while (!endpoint_.empty() && endpoint_.back() == '\n') endpoint_.pop_back();
+  api_ = read_text(dir_ / "api.endpoint");
+  while (!api_.empty() && api_.back() == '\n') api_.pop_back();
 }
 
 std::string ServerProcess::public_key() const {

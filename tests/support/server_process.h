@@ -19,6 +19,8 @@ class ServerProcess {
                 std::vector<std::string> extra = {});
 
   const std::string& endpoint() const { return endpoint_; }
+  // The query API's host:port.
+  const std::string& api() const { return api_; }
   std::string public_key() const;  // from DIR/server.pub
   const std::filesystem::path& data_dir() const { return dir_; }
   std::filesystem::path log_path() const { return dir_ / "seisvaultd.log"; }
@@ -32,6 +34,7 @@ class ServerProcess {
  private:
   std::filesystem::path dir_;
   std::string endpoint_;
+  std::string api_;
   std::unique_ptr<ChildProcess> process_;
 };
 

@@ -7,10 +7,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <span>
 #include <string>
 
 #include "seisvault/common/curve_keys.h"
 #include "seisvault/ingest/record_validator.h"
+#include "seisvault/storage/new_record.h"
 
 namespace seisvault::ingest {
 
@@ -63,6 +66,13 @@ struct IngestOptions {
   size_t max_records_per_write = 20000;
 
   ValidatorOptions validator;
+
+  // Called by the committer with the records that just became durable
+  // (status STORED; duplicates and rejections are not passed), before their
+  // acks go out. The views are valid only during the call, which must be
+  // quick and must not block: it runs on the single writer thread (the
+  // query service copies what its subscribers want and returns).
+  std::function<void(std::span<const storage::NewRecord>)> on_durable;
 };
 
 }  // namespace seisvault::ingest

@@ -1,0 +1,48 @@
+// ApiServer: the gRPC query service (proto/waveform.proto) on --api.
+//
+// Read access can require TLS (certificate and key files) and a bearer
+// token ("authorization: Bearer TOKEN" metadata); the default listens on
+// loopback only, in plain text, without a token.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "seisvault/common/status.h"
+#include "seisvault/ingest/ingest_stats.h"
+#include "seisvault/storage/record_store.h"
+#include "subscription_hub.h"
+
+namespace seisvault::server {
+
+struct ApiOptions {
+  std::string address = "127.0.0.1:16601";  // host:port; port 0 picks a free one
+  std::string tls_cert_file;                // PEM; with tls_key_file enables TLS
+  std::string tls_key_file;
+  std::string token;                        // when set, every call must carry it
+  // GetRecords/GetSamples/Verify windows longer than this are refused
+  // (INVALID_ARGUMENT); open bounds count from the selected data's extent.
+  int64_t max_window_s = 366 * 86400;
+  // Records a subscriber may have queued before further ones are skipped.
+  size_t subscriber_queue = 100000;
+};
+
+class ApiServer {
+ public:
+  // `stats` may be null (no ingest running). store/hub/stats must outlive it.
+  static Result<std::unique_ptr<ApiServer>> start(const ApiOptions& options, const storage::RecordStore& store,
+                                                  const ingest::IngestStats* stats, SubscriptionHub& hub);
+  ~ApiServer();
+  // "host:port" actually bound.
+  const std::string& address() const;
+  // Ends open streams and stops serving.
+  void stop();
+
+ private:
+  struct Impl;
+  explicit ApiServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace seisvault::server

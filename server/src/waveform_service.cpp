@@ -1,0 +1,386 @@
+#include "waveform_service.h"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "seisvault/ingest/record_validator.h"
+#include "segment_builder.h"
+
+namespace seisvault::server {
+
+namespace v1 = waveform::v1;
+using storage::ChannelSelection;
+using storage::TimeWindow;
+
+namespace {
+
+constexpr size_t kRecordBatchBytes = 1 << 20;      // per GetRecords message
+constexpr size_t kMaxSegmentSamples = 256 * 1024;  // per GetSamples message (1 MiB of int32)
+
+grpc::Status invalid(std::string message) { return {grpc::StatusCode::INVALID_ARGUMENT, std::move(message)}; }
+
+grpc::Status from_status(const Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: return invalid(s.message());
+    case StatusCode::kCancelled: return {grpc::StatusCode::CANCELLED, s.message()};
+    case StatusCode::kCorruption: return {grpc::StatusCode::DATA_LOSS, s.message()};
+    default: return {grpc::StatusCode::INTERNAL, s.message()};
+  }
+}
+
+Result<ChannelSelection> parse_selection(const v1::Selection& sel) {
+  if (sel.patterns().empty()) return ChannelSelection();
+  std::string text;
+  for (const auto& p : sel.patterns()) {
+    if (p.find_first_of(" ;\t\n") != std::string::npos) {
+      return Status::invalid_argument(fmt::format("selection pattern '{}' contains a separator; give one "
+                                                  "NET.STA.LOC.CHA pattern per entry",
+                                                  p));
+    }
+    text += p + " ";
+  }
+  return ChannelSelection::parse(text);
+}
+
+Result<TimeWindow> parse_window(const v1::TimeWindow& w) {
+  TimeWindow out;
+  if (w.has_start_ns()) out.begin_ns = w.start_ns();
+  if (w.has_end_ns()) out.end_ns = w.end_ns();
+  if (out.end_ns < out.begin_ns) {
+    return Status::invalid_argument(fmt::format("the window ends ({}) before it starts ({}): swap start and end",
+                                                format_iso8601(out.end_ns), format_iso8601(out.begin_ns)));
+  }
+  return out;
+}
+
+void fill_record(v1::Record& out, const storage::StoredRecord& r) {
+  out.set_source_id(std::string(r.source_id));
+  out.set_start_ns(r.start_ns);
+  out.set_end_ns(r.end_ns);
+  out.set_receive_ns(r.receive_ns);
+  out.set_sha256(r.sha256, 32);
+  out.set_mseed(r.bytes.data(), r.bytes.size());
+}
+
+}  // namespace
+
+WaveformService::WaveformService(const ApiOptions& options, const storage::RecordStore& store,
+                                 const ingest::IngestStats* stats, SubscriptionHub& hub)
+    : options_(options), store_(store), stats_(stats), hub_(hub) {}
+
+grpc::Status WaveformService::authorize(grpc::ServerContext* context) const {
+  if (options_.token.empty()) return grpc::Status::OK;
+  const auto& md = context->client_metadata();
+  const auto it = md.find("authorization");
+  if (it == md.end()) {
+    return {grpc::StatusCode::UNAUTHENTICATED,
+            "this server requires a token: send 'authorization: Bearer TOKEN' (seisvault query --token)"};
+  }
+  if (std::string_view(it->second.data(), it->second.size()) != "Bearer " + options_.token) {
+    return {grpc::StatusCode::UNAUTHENTICATED, "the token is not valid for this server"};
+  }
+  return grpc::Status::OK;
+}
+
+// The window's length once open bounds are replaced by the selected data's
+// extent, checked against the configured limit.
+static grpc::Status check_window_limit(const storage::RecordStore& store, const ChannelSelection& sel,
+                                       TimeWindow w, int64_t max_window_s) {
+  if (max_window_s <= 0) return grpc::Status::OK;
+  if (w.begin_ns == kTimeMin || w.end_ns == kTimeMax) {
+    auto channels = store.list_channels(sel);
+    if (!channels.ok()) return from_status(channels.status());
+    TimeNs first = kTimeMax, last = kTimeMin;
+    for (const auto& c : *channels) {
+      first = std::min(first, c.summary.first_start_ns);
+      last = std::max(last, c.summary.last_end_ns);
+    }
+    if (channels->empty()) return grpc::Status::OK;
+    w.begin_ns = std::max(w.begin_ns, first);
+    w.end_ns = std::min(w.end_ns, last);
+  }
+  if (w.end_ns <= w.begin_ns) return grpc::Status::OK;
+  const double span_s = (static_cast<double>(w.end_ns) - static_cast<double>(w.begin_ns)) / 1e9;
+  if (span_s > static_cast<double>(max_window_s)) {
+    return invalid(fmt::format("the window spans {:.1f} days, more than this server's limit of {:.1f} days: "
+                               "narrow start/end",
+                               span_s / 86400, static_cast<double>(max_window_s) / 86400));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::ListChannels(grpc::ServerContext* context, const v1::ListChannelsRequest* request,
+                                           v1::ListChannelsResponse* response) {
+  if (auto a = authorize(context); !a.ok()) return a;
+  auto sel = parse_selection(request->selection());
+  if (!sel.ok()) return invalid(sel.status().message());
+  auto channels = store_.list_channels(*sel);
+  if (!channels.ok()) return from_status(channels.status());
+  response->mutable_channels()->Reserve(static_cast<int>(channels->size()));
+  for (const auto& c : *channels) {
+    auto* out = response->add_channels();
+    out->set_source_id(c.source_id);
+    out->set_first_start_ns(c.summary.first_start_ns);
+    out->set_last_end_ns(c.summary.last_end_ns);
+    out->set_sample_rate(c.summary.sample_rate);
+    out->set_record_count(c.summary.record_count);
+    out->set_byte_count(c.summary.byte_count);
+    out->set_last_receive_ns(c.summary.last_receive_ns);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::GetRecords(grpc::ServerContext* context, const v1::GetRecordsRequest* request,
+                                         grpc::ServerWriter<v1::RecordBatch>* writer) {
+  if (auto a = authorize(context); !a.ok()) return a;
+  auto sel = parse_selection(request->selection());
+  if (!sel.ok()) return invalid(sel.status().message());
+  auto window = parse_window(request->window());
+  if (!window.ok()) return invalid(window.status().message());
+  if (auto l = check_window_limit(store_, *sel, *window, options_.max_window_s); !l.ok()) return l;
+
+  v1::RecordBatch batch;
+  size_t bytes = 0;
+  bool gone = false;
+  auto st = store_.read_records(*sel, *window, [&](const storage::StoredRecord& r) {
+    fill_record(*batch.add_records(), r);
+    bytes += r.bytes.size() + 64;
+    if (bytes >= kRecordBatchBytes) {
+      if (context->IsCancelled() || !writer->Write(batch)) {
+        gone = true;
+        return false;
+      }
+      batch.Clear();
+      bytes = 0;
+    }
+    return true;
+  });
+  if (gone) return {grpc::StatusCode::CANCELLED, "the client went away"};
+  if (!st.ok()) return from_status(st);
+  if (batch.records_size() > 0) writer->Write(batch);
+  return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::GetSamples(grpc::ServerContext* context, const v1::GetSamplesRequest* request,
+                                         grpc::ServerWriter<v1::Segment>* writer) {
+  if (auto a = authorize(context); !a.ok()) return a;
+  auto sel = parse_selection(request->selection());
+  if (!sel.ok()) return invalid(sel.status().message());
+  auto window = parse_window(request->window());
+  if (!window.ok()) return invalid(window.status().message());
+  if (auto l = check_window_limit(store_, *sel, *window, options_.max_window_s); !l.ok()) return l;
+
+  SegmentBuilder builder(*window, kMaxSegmentSamples,
+                         [&](v1::Segment& s) { return !context->IsCancelled() && writer->Write(s); });
+  Status problem;
+  auto st = store_.read_records(*sel, *window, [&](const storage::StoredRecord& r) {
+    problem = builder.add(r.source_id, r.bytes);
+    return problem.ok();
+  });
+  if (!st.ok()) return from_status(st);
+  if (!problem.ok()) return from_status(problem);
+  if (!builder.finish()) return {grpc::StatusCode::CANCELLED, "the client went away"};
+  return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::GetAvailability(grpc::ServerContext* context,
+                                              const v1::GetAvailabilityRequest* request,
+                                              v1::GetAvailabilityResponse* response) {
+  if (auto a = authorize(context); !a.ok()) return a;
+  auto sel = parse_selection(request->selection());
+  if (!sel.ok()) return invalid(sel.status().message());
+  auto window = parse_window(request->window());
+  if (!window.ok()) return invalid(window.status().message());
+  std::optional<TimeNs> tolerance;
+  if (request->has_tolerance_ns()) {
+    if (request->tolerance_ns() < 0) return invalid("tolerance_ns must not be negative");
+    tolerance = request->tolerance_ns();
+  }
+  auto avail = store_.availability(*sel, *window, tolerance);
+  if (!avail.ok()) return from_status(avail.status());
+  for (const auto& a : *avail) {
+    auto* c = response->add_channels();
+    c->set_source_id(a.source_id);
+    for (size_t i = 0; i < a.spans.size(); ++i) {
+      auto* s = c->add_spans();
+      s->set_start_ns(a.spans[i].start_ns);
+      s->set_end_ns(a.spans[i].end_ns);
+      s->set_sample_rate(a.spans[i].sample_rate);
+      if (i > 0) {
+        auto* g = c->add_gaps();
+        g->set_start_ns(a.spans[i - 1].end_ns);
+        g->set_end_ns(a.spans[i].start_ns);
+        g->set_overlap(a.spans[i].start_ns <= a.spans[i - 1].end_ns);
+      }
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
+                                        grpc::ServerWriter<v1::SubscribeEvent>* writer) {
+  if (auto a = authorize(context); !a.ok()) return a;
+  auto sel = parse_selection(request->selection());
+  if (!sel.ok()) return invalid(sel.status().message());
+  // Register first, so nothing committed from now on is missed; records that
+  // also land in the backlog are sent once (by SHA-256).
+  auto sub = hub_.subscribe(*sel, options_.subscriber_queue);
+  struct Unsubscribe {
+    SubscriptionHub& hub;
+    std::shared_ptr<Subscription>& s;
+    ~Unsubscribe() { hub.unsubscribe(s); }
+  } unsubscribe{hub_, sub};
+  const TimeNs registered = now_ns();
+
+  std::set<std::string> recent_backlog;  // SHA-256 of backlog records that may also come live
+  v1::SubscribeEvent event;
+  if (request->has_since_ns()) {
+    bool gone = false;
+    auto st = store_.read_records(*sel, TimeWindow{request->since_ns(), kTimeMax}, [&](const storage::StoredRecord& r) {
+      if (r.start_ns < request->since_ns()) return true;  // overlaps the start: not "from since"
+      if (r.receive_ns >= registered - 60 * kNanosPerSecond) {
+        recent_backlog.emplace(reinterpret_cast<const char*>(r.sha256), 32);
+      }
+      fill_record(*event.mutable_record(), r);
+      if (context->IsCancelled() || !writer->Write(event)) {
+        gone = true;
+        return false;
+      }
+      return true;
+    });
+    if (gone) return grpc::Status::OK;
+    if (!st.ok()) return from_status(st);
+  }
+
+  std::vector<std::shared_ptr<const LiveRecord>> live;
+  while (!context->IsCancelled() && !shutting_down_.load()) {
+    live.clear();
+    const uint64_t skipped = sub->pop(live, std::chrono::milliseconds(200));
+    if (skipped > 0) {
+      event.mutable_skipped()->set_records(skipped);
+      if (!writer->Write(event)) return grpc::Status::OK;
+    }
+    for (const auto& r : live) {
+      if (!recent_backlog.empty() &&
+          recent_backlog.count(std::string(reinterpret_cast<const char*>(r->sha256.data()), 32))) {
+        continue;
+      }
+      auto* rec = event.mutable_record();
+      rec->set_source_id(r->source_id);
+      rec->set_start_ns(r->start_ns);
+      rec->set_end_ns(r->end_ns);
+      rec->set_receive_ns(r->receive_ns);
+      rec->set_sha256(r->sha256.data(), r->sha256.size());
+      rec->set_mseed(r->bytes);
+      if (!writer->Write(event)) return grpc::Status::OK;
+    }
+  }
+  return grpc::Status::OK;
+}
+
+void WaveformService::sample_rates() {
+  if (!stats_) return;
+  std::lock_guard lock(rate_mutex_);
+  rate_samples_.push_back({std::chrono::steady_clock::now(), stats_->records_stored.load(), stats_->bytes_stored.load()});
+  while (rate_samples_.size() > 11) rate_samples_.pop_front();
+}
+
+grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::GetStatsRequest*,
+                                       v1::Stats* response) {
+  if (auto a = authorize(context); !a.ok()) return a;
+  auto channels = store_.list_channels(ChannelSelection());
+  if (!channels.ok()) return from_status(channels.status());
+  uint64_t records = 0, bytes = 0;
+  for (const auto& c : *channels) {
+    records += c.summary.record_count;
+    bytes += c.summary.byte_count;
+  }
+  response->set_records_stored(records);
+  response->set_bytes_stored(bytes);
+  response->set_channels(channels->size());
+  response->set_uptime_seconds(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  response->set_subscribers(hub_.subscriber_count());
+  if (stats_) {
+    response->set_records_ingested(stats_->records_stored.load());
+    response->set_records_duplicate(stats_->records_duplicate.load());
+    response->set_records_rejected(stats_->records_rejected.load());
+    response->set_connected_stations(stats_->connections.load());
+    for (int r = 1; r < ingest::kRejectReasonCount; ++r) {
+      const uint64_t n = stats_->rejected_by_reason[r].load();
+      if (n == 0) continue;
+      auto* rc = response->add_rejections();
+      rc->set_reason(std::string(ingest::reject_reason_name(static_cast<ingest::RejectReason>(r))));
+      rc->set_count(n);
+    }
+    std::lock_guard lock(rate_mutex_);
+    if (rate_samples_.size() >= 2) {
+      const auto& a = rate_samples_.front();
+      const auto& b = rate_samples_.back();
+      const double dt = std::chrono::duration<double>(b.at - a.at).count();
+      if (dt > 0) {
+        response->set_ingest_records_per_second(static_cast<double>(b.records - a.records) / dt);
+        response->set_ingest_bytes_per_second(static_cast<double>(b.bytes - a.bytes) / dt);
+      }
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
+                                     grpc::ServerWriter<v1::VerifyReport>* writer) {
+  if (auto a = authorize(context); !a.ok()) return a;
+  auto sel = parse_selection(request->selection());
+  if (!sel.ok()) return invalid(sel.status().message());
+  auto window = parse_window(request->window());
+  if (!window.ok()) return invalid(window.status().message());
+  if (auto l = check_window_limit(store_, *sel, *window, options_.max_window_s); !l.ok()) return l;
+
+  // The records were valid on arrival; re-validation must not fail them for
+  // being "in the future" relative to an old clock, so the margin is open.
+  ingest::RecordValidator validator(ingest::ValidatorOptions{.future_margin_ns = kTimeMax / 4});
+  uint64_t checked = 0, problems = 0;
+  bool gone = false;
+  v1::VerifyReport report;
+  auto st = store_.read_records(*sel, *window, [&](const storage::StoredRecord& r) {
+    ++checked;
+    std::string problem;
+    const auto digest = sha256(r.bytes);
+    if (std::memcmp(digest.data(), r.sha256, 32) != 0) {
+      problem = fmt::format("SHA-256 of the stored bytes is {}, but {} was recorded on arrival", to_hex(digest),
+                            to_hex({r.sha256, 32}));
+    } else if (auto v = validator.validate(r.bytes, now_ns()); !v.ok()) {
+      problem = fmt::format("no longer a valid record ({}): {}", ingest::reject_reason_name(v.reason), v.message);
+    } else if (v.record.source_id() != r.source_id || v.record.start_ns != r.start_ns) {
+      problem = fmt::format("the record's header says {} at {}, the index says {} at {}", v.record.source_id(),
+                            format_iso8601(v.record.start_ns), r.source_id, format_iso8601(r.start_ns));
+    }
+    if (!problem.empty()) {
+      ++problems;
+      auto* p = report.mutable_problem();
+      p->set_source_id(std::string(r.source_id));
+      p->set_start_ns(r.start_ns);
+      p->set_problem(problem);
+      if (!writer->Write(report)) {
+        gone = true;
+        return false;
+      }
+    }
+    if ((checked & 1023) == 0 && context->IsCancelled()) {
+      gone = true;
+      return false;
+    }
+    return true;
+  });
+  if (gone) return {grpc::StatusCode::CANCELLED, "the client went away"};
+  if (!st.ok()) return from_status(st);
+  auto* summary = report.mutable_summary();
+  summary->set_records_checked(checked);
+  summary->set_problems(problems);
+  writer->Write(report);
+  return grpc::Status::OK;
+}
+
+}  // namespace seisvault::server

@@ -1,0 +1,60 @@
+// WaveformService: the handlers of proto/waveform.proto over the record store.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <mutex>
+
+#include <grpcpp/grpcpp.h>
+
+#include "api_server.h"
+#include "seisvault/proto/waveform.grpc.pb.h"
+
+namespace seisvault::server {
+
+class WaveformService final : public waveform::v1::Waveforms::Service {
+ public:
+  WaveformService(const ApiOptions& options, const storage::RecordStore& store, const ingest::IngestStats* stats,
+                  SubscriptionHub& hub);
+
+  grpc::Status ListChannels(grpc::ServerContext*, const waveform::v1::ListChannelsRequest*,
+                            waveform::v1::ListChannelsResponse*) override;
+  grpc::Status GetRecords(grpc::ServerContext*, const waveform::v1::GetRecordsRequest*,
+                          grpc::ServerWriter<waveform::v1::RecordBatch>*) override;
+  grpc::Status GetSamples(grpc::ServerContext*, const waveform::v1::GetSamplesRequest*,
+                          grpc::ServerWriter<waveform::v1::Segment>*) override;
+  grpc::Status GetAvailability(grpc::ServerContext*, const waveform::v1::GetAvailabilityRequest*,
+                               waveform::v1::GetAvailabilityResponse*) override;
+  grpc::Status Subscribe(grpc::ServerContext*, const waveform::v1::SubscribeRequest*,
+                         grpc::ServerWriter<waveform::v1::SubscribeEvent>*) override;
+  grpc::Status GetStats(grpc::ServerContext*, const waveform::v1::GetStatsRequest*, waveform::v1::Stats*) override;
+  grpc::Status Verify(grpc::ServerContext*, const waveform::v1::VerifyRequest*,
+                      grpc::ServerWriter<waveform::v1::VerifyReport>*) override;
+
+  // Takes a sample of the ingest counters (called once a second) for the
+  // rate in GetStats.
+  void sample_rates();
+  // Makes open streams (Subscribe) end.
+  void shut_down() { shutting_down_ = true; }
+
+ private:
+  grpc::Status authorize(grpc::ServerContext* context) const;
+
+  ApiOptions options_;
+  const storage::RecordStore& store_;
+  const ingest::IngestStats* stats_;
+  SubscriptionHub& hub_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::atomic<bool> shutting_down_{false};
+
+  struct RateSample {
+    std::chrono::steady_clock::time_point at;
+    uint64_t records;
+    uint64_t bytes;
+  };
+  mutable std::mutex rate_mutex_;
+  std::deque<RateSample> rate_samples_;
+};
+
+}  // namespace seisvault::server
