@@ -58,9 +58,13 @@ Status SegmentBuilder::add(std::string_view source_id, std::span<const uint8_t> 
   // The samples of this record inside the window.
   int64_t first = 0, last = n - 1;
   if (period > 0) {
-    if (window_.begin_ns > start) first = static_cast<int64_t>(std::ceil((window_.begin_ns - start) / period - 1e-9));
+    // Differences in integer nanoseconds first: absolute times do not fit a double exactly.
+    if (window_.begin_ns > start) {
+      first = static_cast<int64_t>(std::ceil(static_cast<double>(window_.begin_ns - start) / period - 1e-9));
+    }
+    if (window_.end_ns < start) return {};
     if (window_.end_ns < kTimeMax) {
-      last = std::min(last, static_cast<int64_t>(std::floor((static_cast<double>(window_.end_ns) - start) / period + 1e-9)));
+      last = std::min(last, static_cast<int64_t>(std::floor(static_cast<double>(window_.end_ns - start) / period + 1e-9)));
     }
   } else if (start < window_.begin_ns || start > window_.end_ns) {
     return {};
