@@ -58,13 +58,15 @@ Status SegmentBuilder::add(std::string_view source_id, std::span<const uint8_t> 
   // The samples of this record inside the window.
   int64_t first = 0, last = n - 1;
   if (period > 0) {
-    // Differences in integer nanoseconds first: absolute times do not fit a double exactly.
+    // Differences in integer nanoseconds first (absolute times do not fit a
+    // double exactly). Sample times are whole nanoseconds, rounded, so a
+    // sample counts as inside when it is within half a nanosecond.
     if (window_.begin_ns > start) {
-      first = static_cast<int64_t>(std::ceil(static_cast<double>(window_.begin_ns - start) / period - 1e-9));
+      first = static_cast<int64_t>(std::ceil((static_cast<double>(window_.begin_ns - start) - 0.5) / period));
     }
     if (window_.end_ns < start) return {};
     if (window_.end_ns < kTimeMax) {
-      last = std::min(last, static_cast<int64_t>(std::floor(static_cast<double>(window_.end_ns - start) / period + 1e-9)));
+      last = std::min(last, static_cast<int64_t>(std::floor((static_cast<double>(window_.end_ns - start) + 0.5) / period)));
     }
   } else if (start < window_.begin_ns || start > window_.end_ns) {
     return {};

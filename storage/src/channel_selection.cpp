@@ -35,17 +35,18 @@ Result<std::vector<std::string>> parse_field(std::string_view field, std::string
                                              std::string_view whole, bool is_location) {
   std::vector<std::string> out;
   for (auto code : split(field, ',')) {
-    if (is_location && code == "--") code = "";
-    if (code.empty() && !is_location) {
+    const bool blank = code == "--";  // an empty code, as FDSN writes a blank location
+    if (blank) code = "";
+    if (code.empty() && !blank && !is_location) {
       return Status::invalid_argument(
-          fmt::format("selection '{}': empty {} code (use '*' for any)", whole, what));
+          fmt::format("selection '{}': empty {} code (use '*' for any, '--' for a blank code)", whole, what));
     }
     if (code.size() > 16) {
       return Status::invalid_argument(fmt::format("selection '{}': {} code '{}' is too long", whole, what, code));
     }
     for (char c : code) {
       const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '?' || c == '*' || c == '_' || c == '-';
+                      c == '?' || c == '*' || c == '_' || c == '-' || c == '\\';  // '\\xNN' escapes
       if (!ok) {
         return Status::invalid_argument(fmt::format(
             "selection '{}': character '{}' is not allowed in a {} code (letters, digits, ? and *)", whole, c,

@@ -4,7 +4,9 @@
 // patterns, where '?' matches one character and '*' any run of characters.
 // A selection holds one or more such NET.STA.LOC.CHA patterns and matches a
 // channel when any of them matches it. Matching is case-sensitive (SEED codes
-// are upper case). "--" stands for an empty location code, as in FDSN.
+// are upper case). "--" stands for an empty code (a blank location, as in
+// FDSN, or the blank network of some legacy data). Source ids write bytes
+// outside printable ASCII as \xNN; patterns may use the same escapes.
 #pragma once
 
 #include <string>
