@@ -15,7 +15,7 @@ packages=(
   catch2
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
   libcpp-httplib-dev libconcurrentqueue-dev
-  python3 python3-grpcio python3-protobuf python3-grpc-tools python3-numpy
+  python3 python3-grpcio python3-protobuf python3-numpy python3-zmq openssl
 )
 
 missing=()

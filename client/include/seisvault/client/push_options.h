@@ -1,0 +1,89 @@
+// PushOptions: everything a PushClient needs to know, with the defaults a
+// station should normally keep.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "seisvault/client/push_stats.h"
+#include "seisvault/common/curve_keys.h"
+
+namespace seisvault::client {
+
+struct PushOptions {
+  // The server's ingest endpoint, e.g. "tcp://seisvault.example.org:5555".
+  std::string endpoint;
+
+  // The server's CURVE public key (Z85, its DATA_DIR/server.pub). Empty
+  // means plain mode, for a server started with --insecure: no encryption
+  // and no authentication. Then `client_keys` is ignored.
+  std::string server_public_key;
+
+  // This station's CURVE key pair (from `seisvault keygen`). The public key
+  // must be in the server's authorized_stations list.
+  CurveKeyPair client_keys;
+
+  // Where batches wait until acknowledged (see spool.h). Empty: no spool;
+  // then records not yet acknowledged when the client is destroyed, or the
+  // process dies, are lost (they are still in the caller's source). Set it
+  // on any station that must not lose data across a crash or an outage.
+  std::filesystem::path spool_dir;
+
+  // Batch size limits (see batch_builder.h). The server's own limits, sent
+  // on every ack, lower these when they are smaller (default server limits:
+  // 10000 records, 16 MiB). Larger batches cost fewer round trips and
+  // fsyncs; smaller ones lower the latency of real-time data.
+  size_t max_batch_records = 1000;
+  size_t max_batch_bytes = size_t{4} << 20;
+
+  // A partial batch is sent once its first record has waited this long, so
+  // that a slow real-time stream is not held back until a batch fills.
+  std::chrono::milliseconds max_batch_delay{1000};
+
+  // Batches sent and not yet acknowledged, at most. When this many are
+  // outstanding, add() waits for acks (backpressure). Memory held is about
+  // (max_in_flight + 1) * max_batch_bytes.
+  size_t max_in_flight = 8;
+
+  // A batch that has not been acknowledged this long after it was sent is
+  // sent again (resending is always safe: the server answers DUPLICATE).
+  // Covers messages lost with a dropped connection. Raise it for servers
+  // that are slow to make batches durable.
+  std::chrono::milliseconds ack_timeout{10'000};
+
+  // ZeroMQ's reconnection backoff: the first retry after reconnect_interval,
+  // doubling up to reconnect_interval_max.
+  std::chrono::milliseconds reconnect_interval{100};
+  std::chrono::milliseconds reconnect_interval_max{5'000};
+
+  // The security handshake may fail this many times in a row (server
+  // refused the key, wrong server key, CURVE/plain mismatch) before the
+  // client gives up with PermissionDenied. A server that cannot be reached
+  // at all is not a handshake failure: that is retried without limit.
+  int max_handshake_failures = 3;
+
+  // While batches are outstanding and no ack has arrived for this long,
+  // add(), flush() and poll() fail with DeadlineExceeded. Zero: wait
+  // forever (a station streaming through outages, with a spool).
+  std::chrono::milliseconds stall_timeout{0};
+
+  // Called for every record's outcome, in ack order, on the caller's thread
+  // (inside add(), flush() or poll()). Optional.
+  std::function<void(const RecordOutcome&)> on_result;
+
+  // Called when the connection state changes, with a human explanation
+  // ("connection refused, retrying", ...). Optional; without it the client
+  // logs the changes through spdlog.
+  std::function<void(ConnectionState, std::string_view detail)> on_connection;
+
+  // Called about every 100 ms while add(), flush() or poll() wait; return
+  // false to make the waiting call return Cancelled. Optional. A program can
+  // refresh a progress display here or notice a signal.
+  std::function<bool()> keep_waiting;
+};
+
+}  // namespace seisvault::client

@@ -1,0 +1,37 @@
+// seisvault: the station and operator tool of SeisVault.
+//
+//   seisvault keygen PREFIX                         make a station key pair
+//   seisvault authorize --data-dir DIR --key K.pub  let a station key write stations (or --revoke it)
+//   seisvault push --server tcp://HOST:PORT ...     send records to seisvaultd
+//
+// Each subcommand is a thin layer over the client library
+// (client/include/seisvault/client/); exit codes are in exit_codes.h.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "authorize_command.h"
+#include "exit_codes.h"
+#include "keygen_command.h"
+#include "push_command.h"
+
+int main(int argc, char** argv) {
+  using namespace seisvault::cli;
+  CLI::App app{"seisvault: SeisVault station and operator tool"};
+  app.require_subcommand(1);
+  KeygenArgs keygen_args;
+  AuthorizeArgs authorize_args;
+  PushArgs push_args;
+  auto* keygen = add_keygen_command(app, keygen_args);
+  auto* authorize = add_authorize_command(app, authorize_args);
+  auto* push = add_push_command(app, push_args);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help, or the error with a hint
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (keygen->parsed()) return run_keygen(keygen_args);
+  if (authorize->parsed()) return run_authorize(authorize_args);
+  if (push->parsed()) return run_push(push_args);
+  return kExitUsage;
+}

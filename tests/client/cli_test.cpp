@@ -1,0 +1,269 @@
+// The `seisvault` tool, run as a program: its files, output and exit codes
+// (0 all stored or duplicate, 1 some rejected, 2 usage/key errors, 3 not
+// delivered). Pushes go to AckPeer on 127.0.0.1; every run is bounded.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "ack_peer.h"
+#include "seisvault/common/curve_keys.h"
+#include "seisvault/common/station_access_list.h"
+#include "support/temp_dir.h"
+#include "test_records.h"
+
+extern char** environ;
+
+using namespace seisvault;
+using namespace std::chrono_literals;
+using seisvault::test::AckPeer;
+using seisvault::test::AckPeerOptions;
+
+namespace {
+
+const std::string kTool = std::string(SEISVAULT_BINARY_DIR) + "/client/seisvault";
+
+struct Run {
+  int code = -1;
+  std::string output;  // stdout and stderr
+};
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs the tool with `args` (shell words) and `input` as stdin, with a time limit.
+Run run(const test::TempDir& dir, const std::string& args, const std::string& input = "/dev/null") {
+  const auto out = dir.path() / "output.txt";
+  const std::string cmd = "timeout 60 " + kTool + " " + args + " > " + out.string() + " 2>&1 < " + input;
+  const int status = std::system(cmd.c_str());
+  Run r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.output = read_text(out);
+  return r;
+}
+
+void write_records(const std::filesystem::path& path, const std::vector<std::vector<uint8_t>>& records,
+                   std::string_view junk = {}) {
+  const auto bytes = test::concatenate(records);
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  f << junk;
+}
+
+}  // namespace
+
+TEST_CASE("seisvault keygen writes PREFIX.key (0600) and PREFIX.pub and never overwrites them", "[cli]") {
+  test::TempDir dir;
+  const auto prefix = (dir.path() / "IU.ANMO").string();
+  auto r = run(dir, "keygen " + prefix);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains(prefix + ".key") && Catch::Contains(prefix + ".pub"));
+  struct stat st{};
+  REQUIRE(::stat((prefix + ".key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(read_key_file(prefix + ".pub").ok());
+
+  r = run(dir, "keygen " + prefix);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("already exists"));
+}
+
+TEST_CASE("seisvault authorize adds, updates and revokes a key in DATA_DIR/authorized_stations", "[cli]") {
+  test::TempDir dir;
+  const auto data = dir.path() / "data";
+  std::filesystem::create_directory(data);
+  REQUIRE(run(dir, "keygen " + (dir.path() / "st").string()).code == 0);
+  const auto pub = (dir.path() / "st.pub").string();
+  const auto key = *read_key_file(pub);
+  const auto list = [&] { return *StationAccessList::load(data / "authorized_stations"); };
+
+  auto r = run(dir, "authorize --data-dir " + data.string() + " --key " + pub +
+                        " --stations IU.ANMO,IU.COLA --comment 'Albuquerque'");
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("SIGHUP"));
+  CHECK(list().may_write(key, "IU", "COLA"));
+  CHECK(list().entries()[0].comment == "Albuquerque");
+
+  r = run(dir, "authorize --data-dir " + data.string() + " --key " + pub + " --stations XX.*");
+  REQUIRE(r.code == 0);
+  CHECK(list().may_write(key, "XX", "ANY"));
+  CHECK_FALSE(list().may_write(key, "IU", "COLA"));
+
+  r = run(dir, "authorize --data-dir " + data.string() + " --key " + pub + " --revoke");
+  REQUIRE(r.code == 0);
+  CHECK_FALSE(list().is_listed(key));
+
+  CHECK(run(dir, "authorize --data-dir " + data.string() + " --key " + pub).code == 2);  // neither
+  CHECK(run(dir, "authorize --data-dir " + data.string() + " --key " + pub + " --stations BAD").code == 2);
+  CHECK(run(dir, "authorize --data-dir " + data.string() + " --key " + (dir.path() / "st.key").string() +
+                     " --stations IU.ANMO")
+            .code == 2);  // a secret key is not what the operator should handle
+}
+
+TEST_CASE("seisvault push exits 0 when every record is stored, with a summary", "[cli]") {
+  test::TempDir dir;
+  AckPeer peer({});
+  write_records(dir.path() / "a.mseed", test::make_records(30));
+  auto r = run(dir, "push --insecure --server " + peer.endpoint() + " --batch-records 7 " +
+                        (dir.path() / "a.mseed").string());
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("stored     30"));
+  CHECK(peer.seen().records_stored == 30);
+  CHECK(peer.seen().batch_records.front() == 7);
+}
+
+TEST_CASE("seisvault push reads directories recursively and stdin, and exits 1 when records are rejected", "[cli]") {
+  test::TempDir dir;
+  AckPeer peer({});
+  const auto records = test::make_records(12);
+  std::filesystem::create_directories(dir.path() / "in" / "sub");
+  write_records(dir.path() / "in" / "a.mseed", {records.begin(), records.begin() + 4});
+  write_records(dir.path() / "in" / "sub" / "b.mseed", {records.begin() + 4, records.begin() + 8}, "trailing junk");
+  write_records(dir.path() / "c.mseed", {records.begin() + 8, records.end()});
+  auto r = run(dir, "push --insecure --server " + peer.endpoint() + " " + (dir.path() / "in").string() + " -",
+               (dir.path() / "c.mseed").string());
+  INFO(r.output);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.output, Catch::Contains("NOT_MINISEED") && Catch::Contains("not a miniSEED 2 record"));
+  CHECK(peer.seen().records_stored == 12);
+}
+
+TEST_CASE("seisvault push with a key the server refuses exits 3 saying what to do", "[cli][curve]") {
+  test::TempDir dir;
+  const auto server = *generate_curve_key_pair();
+  AckPeerOptions po;
+  po.curve = true;
+  po.server_keys = server;
+  AckPeer peer(po);
+  REQUIRE(write_key_files(dir.path() / "server", server).ok());
+  REQUIRE(run(dir, "keygen " + (dir.path() / "st").string()).code == 0);
+  write_records(dir.path() / "a.mseed", test::make_records(3));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run(dir, "push --server " + peer.endpoint() + " --server-key " + (dir.path() / "server.pub").string() +
+                        " --key " + (dir.path() / "st").string() + " " + (dir.path() / "a.mseed").string());
+  INFO(r.output);
+  CHECK(r.code == 3);
+  CHECK_THAT(r.output, Catch::Contains("refused this station key") && Catch::Contains("seisvault authorize"));
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
+}
+
+TEST_CASE("seisvault push over CURVE with an authorized key delivers", "[cli][curve]") {
+  test::TempDir dir;
+  const auto server = *generate_curve_key_pair();
+  REQUIRE(write_key_files(dir.path() / "server", server).ok());
+  REQUIRE(run(dir, "keygen " + (dir.path() / "st").string()).code == 0);
+  AckPeerOptions po;
+  po.curve = true;
+  po.server_keys = server;
+  po.authorized = {*read_key_file(dir.path() / "st.pub")};
+  AckPeer peer(po);
+  write_records(dir.path() / "a.mseed", test::make_records(5));
+  auto r = run(dir, "push --server " + peer.endpoint() + " --server-key " + (dir.path() / "server.pub").string() +
+                        " --key " + (dir.path() / "st").string() + " " + (dir.path() / "a.mseed").string());
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK(peer.seen().records_stored == 5);
+}
+
+TEST_CASE("seisvault push usage and key errors exit 2", "[cli]") {
+  test::TempDir dir;
+  write_records(dir.path() / "a.mseed", test::make_records(1));
+  const auto file = (dir.path() / "a.mseed").string();
+  CHECK(run(dir, "push --server tcp://127.0.0.1:1 " + file).code == 2);  // no keys, no --insecure
+  CHECK(run(dir, "push --server tcp://127.0.0.1:1 --server-key " + (dir.path() / "none.pub").string() + " --key " +
+                     (dir.path() / "none").string() + " " + file)
+            .code == 2);
+  CHECK(run(dir, "push --insecure --server tcp://127.0.0.1:1 " + (dir.path() / "missing").string()).code == 2);
+  CHECK(run(dir, "push --insecure " + file).code == 2);  // no --server
+  REQUIRE(run(dir, "keygen " + (dir.path() / "loose").string()).code == 0);
+  std::filesystem::permissions(dir.path() / "loose.key", std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  const auto server = *generate_curve_key_pair();
+  REQUIRE(write_key_files(dir.path() / "server", server).ok());
+  auto r = run(dir, "push --server tcp://127.0.0.1:1 --server-key " + (dir.path() / "server.pub").string() +
+                        " --key " + (dir.path() / "loose").string() + " " + file);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("chmod 600"));
+}
+
+TEST_CASE("seisvault push to a server that never answers gives up after --timeout with exit 3", "[cli]") {
+  test::TempDir dir;
+  write_records(dir.path() / "a.mseed", test::make_records(3));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run(dir, "push --insecure --server tcp://127.0.0.1:1 --timeout 1 --spool " +
+                        (dir.path() / "spool").string() + " " + (dir.path() / "a.mseed").string());
+  INFO(r.output);
+  CHECK(r.code == 3);
+  CHECK_THAT(r.output, Catch::Contains("waiting for server") && Catch::Contains("kept in the spool"));
+  CHECK(std::chrono::steady_clock::now() - start < 10s);
+}
+
+TEST_CASE("seisvault push --follow sends records appended to a file until SIGINT, then flushes", "[cli]") {
+  test::TempDir dir;
+  AckPeer peer({});
+  const auto records = test::make_records(20);
+  const auto file = dir.path() / "live.mseed";
+  write_records(file, {records.begin(), records.begin() + 5});
+
+  const std::string endpoint = peer.endpoint();
+  const std::string out = (dir.path() / "follow.txt").string();
+  std::vector<std::string> args{kTool, "push", "--insecure", "--server", endpoint, "--follow", file.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, kTool.c_str(), &actions, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&actions);
+
+  const auto wait_for = [&](uint64_t stored) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (peer.seen().records_stored < stored && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    return peer.seen().records_stored;
+  };
+  CHECK(wait_for(5) == 5);  // sent within max_batch_delay, not held for a full batch
+  {
+    std::ofstream f(file, std::ios::binary | std::ios::app);
+    for (size_t i = 5; i < 20; ++i) {
+      f.write(reinterpret_cast<const char*>(records[i].data()), static_cast<std::streamsize>(records[i].size()));
+    }
+    f.write(reinterpret_cast<const char*>(records[0].data()), 100);  // a record being written
+  }
+  CHECK(wait_for(20) == 20);
+  ::kill(pid, SIGINT);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      FAIL("seisvault push --follow did not stop after SIGINT");
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  const auto output = read_text(out);
+  INFO(output);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(output, Catch::Contains("stored     20") && Catch::Contains("100 bytes were not sent"));
+}
