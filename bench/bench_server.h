@@ -1,0 +1,38 @@
+// A seisvaultd child process for the benchmarks, with a station key
+// authorized for every station.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "seisvault/common/curve_keys.h"
+
+namespace seisvault::bench {
+
+class BenchServer {
+ public:
+  // Prepares `dir` (server keys, authorized_stations with one station key)
+  // and starts build/server/seisvaultd on it with `flags`; waits until it
+  // serves. Throws std::runtime_error on failure.
+  BenchServer(const std::filesystem::path& seisvaultd, const std::filesystem::path& dir,
+              std::vector<std::string> flags);
+  ~BenchServer();  // SIGKILL if still running
+
+  int pid() const { return pid_; }
+  const std::string& ingest_endpoint() const { return ingest_; }
+  const std::string& api_address() const { return api_; }
+  const CurveKeyPair& server_keys() const { return server_keys_; }
+  const CurveKeyPair& station_keys() const { return station_keys_; }
+  // SIGTERM and wait; returns the exit status.
+  int stop();
+
+ private:
+  pid_t pid_ = -1;
+  std::string ingest_, api_;
+  CurveKeyPair server_keys_, station_keys_;
+};
+
+}  // namespace seisvault::bench

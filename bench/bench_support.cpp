@@ -1,0 +1,142 @@
+#include "bench_support.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "support/record_factory.h"
+
+namespace seisvault::bench {
+
+RecordGenerator::RecordGenerator(size_t channels, TimeNs start_ns, size_t templates, const std::string& network) {
+  channels_.resize(channels);
+  for (size_t c = 0; c < channels; ++c) {
+    auto& ch = channels_[c];
+    test::RecordSpec spec;
+    spec.station = fmt::format("S{:04}", c % 10000);
+    spec.network = c < 10000 ? network : fmt::format("{}{}", network.substr(0, 1), c / 10000);
+    spec.channel = "HHZ";
+    spec.start_ns = start_ns;
+    spec.record_length = 512;
+    ch.id = fmt::format("{}.{}.00.HHZ", spec.network, spec.station);
+    // Enough samples for `templates` full records.
+    auto recs = test::pack_records(spec, test::random_walk(templates * 700, static_cast<uint32_t>(c + 1), 40));
+    recs.resize(std::min(recs.size(), templates));
+    for (auto& r : recs) {
+      const int n = (r[30] << 8) | r[31];
+      ch.samples.push_back(n);
+      ch.templates.push_back(std::move(r));
+    }
+    ch.next_start = start_ns;
+  }
+}
+
+std::string RecordGenerator::source_id(size_t c) const { return channels_[c].id; }
+int RecordGenerator::samples_per_record(size_t c) const { return channels_[c].samples[0]; }
+
+void RecordGenerator::next(size_t c, std::vector<uint8_t>& out) {
+  auto& ch = channels_[c];
+  const size_t k = ch.index++ % ch.templates.size();
+  out = ch.templates[k];
+  set_record_start(out, ch.next_start);
+  ch.next_start += static_cast<TimeNs>(ch.samples[k]) * 10'000'000;  // 100 Hz
+}
+
+void set_record_start(std::vector<uint8_t>& r, TimeNs t) {
+  // Fixed header BTime at byte 20 (big-endian): year, day, hour, min, sec, unused, fract (0.0001 s).
+  const int64_t us_total = t / 1000;
+  int64_t secs = us_total / 1'000'000;
+  const int64_t us = us_total % 1'000'000;
+  int64_t days = secs / 86400;
+  const int64_t sod = secs % 86400;
+  int year = 1970;
+  for (;;) {
+    const int len = (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 366 : 365;
+    if (days < len) break;
+    days -= len;
+    ++year;
+  }
+  const uint16_t y = static_cast<uint16_t>(year), d = static_cast<uint16_t>(days + 1);
+  r[20] = static_cast<uint8_t>(y >> 8);
+  r[21] = static_cast<uint8_t>(y);
+  r[22] = static_cast<uint8_t>(d >> 8);
+  r[23] = static_cast<uint8_t>(d);
+  r[24] = static_cast<uint8_t>(sod / 3600);
+  r[25] = static_cast<uint8_t>((sod / 60) % 60);
+  r[26] = static_cast<uint8_t>(sod % 60);
+  const uint16_t fract = static_cast<uint16_t>(us / 100);
+  r[28] = static_cast<uint8_t>(fract >> 8);
+  r[29] = static_cast<uint8_t>(fract);
+  // Blockette 1001 (if any) keeps the microseconds below 100 us: find and set it.
+  size_t off = (r[46] << 8) | r[47];
+  for (int guard = 0; off != 0 && off + 8 <= r.size() && guard < 8; ++guard) {
+    const int type = (r[off] << 8) | r[off + 1];
+    if (type == 1001) r[off + 5] = static_cast<uint8_t>(static_cast<int8_t>(us % 100));
+    off = (r[off + 2] << 8) | r[off + 3];
+  }
+}
+
+void Report::add(std::string name, double value, std::string unit, std::string conditions) {
+  figures_.push_back({std::move(name), value, std::move(unit), std::move(conditions)});
+}
+
+void Report::print() const {
+  fmt::print("\n{:<44} {:>14}  {:<10} {}\n", bench_ + " figure", "value", "unit", "conditions");
+  fmt::print("{}\n", std::string(110, '-'));
+  for (const auto& f : figures_) {
+    fmt::print("{:<44} {:>14.6g}  {:<10} {}\n", f.name, f.value, f.unit, f.conditions);
+  }
+  fmt::print("\n");
+  for (const auto& f : figures_) {
+    std::string cond;
+    for (char c : f.conditions) {
+      if (c == '"' || c == '\\') cond += '\\';
+      cond += c;
+    }
+    fmt::print("{{\"bench\":\"{}\",\"name\":\"{}\",\"value\":{},\"unit\":\"{}\",\"conditions\":\"{}\"}}\n", bench_,
+               f.name, f.value, f.unit, cond);
+  }
+  std::fflush(stdout);
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5));
+  return v[i];
+}
+
+double process_cpu_seconds(int pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  std::getline(in, line);
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+static uint64_t status_kib(int pid, const char* key) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) return std::stoull(line.substr(std::strlen(key))) * 1024;
+  }
+  return 0;
+}
+
+uint64_t process_peak_rss(int pid) { return status_kib(pid, "VmHWM:"); }
+uint64_t process_rss(int pid) { return status_kib(pid, "VmRSS:"); }
+
+}  // namespace seisvault::bench

@@ -1,0 +1,75 @@
+// Shared pieces of the benchmarks: synthetic records, timing, figures.
+//
+// Records are made once per channel with libmseed's packer from a 100 Hz
+// random walk (the shape of real seismic noise), then copied with their
+// start time moved forward record by record: every record is distinct,
+// valid Steim-2, and the generator costs a memcpy, so it does not compete
+// with the server for the CPU it measures.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "seisvault/common/time.h"
+
+namespace seisvault::bench {
+
+class RecordGenerator {
+ public:
+  // `channels` channels NET.Snnnn.00.HHZ (NET = `network`), 512-byte Steim-2 records at 100 Hz
+  // starting at `start_ns`; `templates` distinct packed records per channel.
+  RecordGenerator(size_t channels, TimeNs start_ns, size_t templates = 16, const std::string& network = "XX");
+  size_t channels() const { return channels_.size(); }
+  // The next record of channel c (its start time follows the previous one).
+  void next(size_t c, std::vector<uint8_t>& out);
+  std::string source_id(size_t c) const;
+  // Samples in each record (so callers can compute time spans).
+  int samples_per_record(size_t c) const;
+
+ private:
+  struct Channel {
+    std::vector<std::vector<uint8_t>> templates;
+    std::vector<int> samples;  // per template
+    TimeNs next_start = 0;
+    size_t index = 0;
+    std::string id;
+  };
+  std::vector<Channel> channels_;
+};
+
+// Sets the start time of a miniSEED 2 record (big-endian header, blockette
+// 1001 microseconds kept as they are) to `t` (microsecond resolution).
+void set_record_start(std::vector<uint8_t>& record, TimeNs t);
+
+struct Figure {
+  std::string name;
+  double value;
+  std::string unit;
+  std::string conditions;
+};
+
+// Prints a JSON line per figure (after a human table).
+class Report {
+ public:
+  explicit Report(std::string bench) : bench_(std::move(bench)) {}
+  void add(std::string name, double value, std::string unit, std::string conditions = "");
+  void print() const;
+
+ private:
+  std::string bench_;
+  std::vector<Figure> figures_;
+};
+
+double percentile(std::vector<double> values, double p);
+
+// CPU seconds (user + system) and peak RSS (bytes) of a process.
+double process_cpu_seconds(int pid);
+uint64_t process_peak_rss(int pid);
+uint64_t process_rss(int pid);
+
+using Clock = std::chrono::steady_clock;
+inline double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace seisvault::bench

@@ -1,0 +1,32 @@
+// The component limits the end-to-end ingest figure is compared with, each
+// measured alone on the same records in the same run.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+#include "seisvault/storage/store_options.h"
+
+namespace seisvault::bench {
+
+using Records = std::vector<std::vector<uint8_t>>;
+
+// RecordValidator (parse + decode + checks) on one thread: records/s.
+double validator_rate(const Records& records);
+// OpenSSL SHA-256 on one thread: records/s.
+double sha256_rate(const Records& records);
+// RecordStore::write of `batch` records at a time (blocks, catalog,
+// summaries, dedup), WAL fsync every 10 ms: records/s. Uses `dir`.
+double store_rate(const Records& records, const std::filesystem::path& dir, const storage::StoreOptions& options,
+                  size_t batch);
+// Plain RocksDB, one entry per record (20-byte key, the record as value),
+// WriteBatch of 1000, WAL fsync every 10 ms, the store's memtable sizes:
+// records/s. Uses `dir`.
+double rocksdb_raw_rate(const Records& records, const std::filesystem::path& dir, const storage::StoreOptions& options);
+// ZeroMQ DEALER -> ROUTER over tcp loopback with CURVE, messages of
+// `batch` records (the bytes of an IngestBatch), one sender and one
+// receiver thread: records/s.
+double zmq_curve_rate(const Records& records, size_t batch);
+
+}  // namespace seisvault::bench

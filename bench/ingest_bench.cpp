@@ -1,0 +1,162 @@
+// bench_ingest: end-to-end ingest throughput of a real seisvaultd (CURVE,
+// WAL, group commit), measured against the component limits in the same run.
+//
+// The pushing side is this process, through the real client library
+// (seisvault::client::PushClient); the server is a separate seisvaultd.
+// Records: 512-byte Steim-2, 100 Hz random walk, round-robin over the
+// channels (the least favourable order for the store's per-channel blocks).
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "bench_server.h"
+#include "bench_support.h"
+#include "component_limits.h"
+#include "seisvault/client/push_client.h"
+#include "seisvault/common/logging.h"
+
+using namespace seisvault;
+using namespace seisvault::bench;
+
+int main(int argc, char** argv) {
+  CLI::App app{"bench_ingest: seisvaultd ingest throughput vs. component limits"};
+  size_t records = 5'000'000, channels = 1000, batch = 1000, in_flight = 8, components = 400'000;
+  int sync_ms = 10;
+  bool smoke = false;
+  std::string dir_arg, seisvaultd = std::string(SEISVAULT_BUILD_DIR) + "/server/seisvaultd";
+  app.add_option("--records", records, "records to push")->capture_default_str();
+  app.add_option("--channels", channels, "distinct channels")->capture_default_str();
+  app.add_option("--batch", batch, "records per batch")->capture_default_str();
+  app.add_option("--in-flight", in_flight, "batches in flight")->capture_default_str();
+  app.add_option("--component-records", components, "records for each component limit")->capture_default_str();
+  app.add_option("--sync-interval-ms", sync_ms, "server group-commit interval")->capture_default_str();
+  app.add_option("--dir", dir_arg, "work directory (default: a fresh one under $TMPDIR, removed after)");
+  app.add_option("--seisvaultd", seisvaultd, "server binary")->capture_default_str();
+  app.add_flag("--smoke", smoke, "a few thousand records: checks the benchmark runs, measures nothing");
+  CLI11_PARSE(app, argc, argv);
+  (void)configure_logging("warn");
+  if (smoke) {
+    records = 5000;
+    channels = 50;
+    components = 5000;
+  }
+  std::filesystem::path dir = dir_arg;
+  const bool temp_dir = dir.empty();
+  if (temp_dir) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "seisvault-bench-XXXXXX").string();
+    dir = mkdtemp(tmpl.data());
+  }
+  const TimeNs start = *parse_iso8601("2025-01-01T00:00:00Z");
+  const std::string conditions =
+      fmt::format("{} records, {} channels, 512-byte Steim-2, batches of {}, {} in flight, CURVE, WAL fsync every {} ms, "
+                  "{} cores",
+                  records, channels, batch, in_flight, sync_ms, std::thread::hardware_concurrency());
+  Report report("ingest");
+
+  // --- End to end -----------------------------------------------------------
+  double e2e_rate = 0;
+  {
+    BenchServer server(seisvaultd, dir / "server",
+                       {"--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--sync", "group",
+                        "--sync-interval-ms", std::to_string(sync_ms)});
+    RecordGenerator gen(channels, start);
+    std::unordered_map<std::string, Clock::time_point> sent_at;  // sampled records
+    std::vector<double> latencies_ms;
+    auto key_of = [](std::span<const uint8_t> r) {
+      return std::string(reinterpret_cast<const char*>(r.data()) + 8, 5) +
+             std::string(reinterpret_cast<const char*>(r.data()) + 20, 10);
+    };
+    client::PushOptions o;
+    o.endpoint = server.ingest_endpoint();
+    o.server_public_key = server.server_keys().public_key;
+    o.client_keys = server.station_keys();
+    o.max_batch_records = batch;
+    o.max_in_flight = in_flight;
+    o.ack_timeout = std::chrono::seconds(60);
+    o.on_result = [&](const client::RecordOutcome& out) {
+      if (out.status != client::RecordStatus::kStored) {
+        std::fprintf(stderr, "record not stored: %.*s\n", static_cast<int>(out.message.size()), out.message.data());
+        return;
+      }
+      if (auto it = sent_at.find(key_of(out.record)); it != sent_at.end()) {
+        latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - it->second).count());
+        sent_at.erase(it);
+      }
+    };
+    auto pusher = client::PushClient::open(o);
+    if (!pusher.ok()) {
+      fmt::print(stderr, "bench_ingest: {}\n", pusher.status().message());
+      return 1;
+    }
+    std::vector<uint8_t> rec;
+    const double cpu0 = process_cpu_seconds(server.pid());
+    std::vector<uint64_t> rss_samples;
+    const auto t0 = Clock::now();
+    for (size_t i = 0; i < records; ++i) {
+      gen.next(i % channels, rec);
+      if ((i & 63) == 0) sent_at.emplace(key_of(rec), Clock::now());
+      if (auto s = pusher->add(rec); !s.ok()) {
+        fmt::print(stderr, "bench_ingest: {}\n", s.message());
+        return 1;
+      }
+      if (i % (records / 8 + 1) == 0) rss_samples.push_back(process_rss(server.pid()));
+    }
+    if (auto s = pusher->flush(std::chrono::minutes(10)); !s.ok()) {
+      fmt::print(stderr, "bench_ingest: {}\n", s.message());
+      return 1;
+    }
+    const double dt = seconds_since(t0);
+    const double cpu = process_cpu_seconds(server.pid()) - cpu0;
+    const uint64_t peak = process_peak_rss(server.pid());
+    const auto& st = pusher->stats();
+    if (st.stored != records) fmt::print(stderr, "warning: {} of {} records stored\n", st.stored, records);
+    e2e_rate = static_cast<double>(st.stored) / dt;
+    report.add("end_to_end_records_per_s", e2e_rate, "rec/s", conditions);
+    report.add("end_to_end_mb_per_s", e2e_rate * 512 / 1e6, "MB/s", conditions);
+    report.add("ack_latency_p50", percentile(latencies_ms, 50), "ms", "per record, add() to its ack; " + conditions);
+    report.add("ack_latency_p99", percentile(latencies_ms, 99), "ms", "per record, add() to its ack; " + conditions);
+    report.add("server_cpu_s_per_million_records", cpu / (static_cast<double>(records) / 1e6), "s", conditions);
+    report.add("server_peak_rss", static_cast<double>(peak) / (1 << 20), "MiB", conditions);
+    std::string rss;
+    for (auto r : rss_samples) rss += fmt::format("{} ", r >> 20);
+    report.add("server_rss_during_run_last", static_cast<double>(rss_samples.empty() ? 0 : rss_samples.back()) / (1 << 20),
+               "MiB", "RSS sampled every 1/8 of the run (MiB): " + rss);
+    server.stop();
+  }
+
+  // --- Component limits, same record shape ----------------------------------
+  Records sample;
+  {
+    RecordGenerator gen(channels, start + 86400 * kNanosPerSecond);
+    sample.resize(components);
+    for (size_t i = 0; i < components; ++i) gen.next(i % channels, sample[i]);
+  }
+  const std::string cc = fmt::format("{} records, {} channels, one core", components, channels);
+  const double v = validator_rate(sample);
+  const double h = sha256_rate(sample);
+  storage::StoreOptions so;  // the server's defaults
+  const double s = store_rate(sample, dir / "store-limit", so, 3000);
+  const double raw = rocksdb_raw_rate(sample, dir / "rocksdb-raw", so);
+  const double z = zmq_curve_rate(sample, batch);
+  report.add("limit_validator", v, "rec/s", "RecordValidator (libmseed parse + decode + checks), " + cc);
+  report.add("limit_sha256", h, "rec/s", "OpenSSL SHA-256, " + cc);
+  report.add("limit_store_write_path", s, "rec/s",
+             "RecordStore::write of 3000-record groups (round-robin channels), WAL fsync every 10 ms, " + cc);
+  report.add("limit_zmq_curve", z, "rec/s",
+             fmt::format("DEALER->ROUTER tcp loopback, CURVE, {}-record IngestBatch messages parsed, {}", batch, cc));
+  report.add("reference_rocksdb_raw_one_entry_per_record", raw, "rec/s",
+             "plain RocksDB, 20-byte key + 512-byte value per record, WriteBatch 1000, WAL fsync every 10 ms, " + cc);
+  const double slowest = std::min({v, h, s, z});
+  report.add("ratio_end_to_end_to_slowest_component", e2e_rate / slowest, "ratio",
+             "slowest of validator, SHA-256, store write path, ZeroMQ CURVE");
+  report.print();
+
+  if (temp_dir) std::filesystem::remove_all(dir);
+  return 0;
+}
