@@ -274,6 +274,7 @@ grpc::Status WaveformService::Subscribe(grpc::ServerContext* context, const v1::
       rec->set_receive_ns(r->receive_ns);
       rec->set_sha256(r->sha256.data(), r->sha256.size());
       rec->set_mseed(r->bytes);
+      rec->set_commit_ns(r->published_ns);
       if (!writer->Write(event)) return grpc::Status::OK;
     }
   }
