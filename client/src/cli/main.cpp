@@ -3,6 +3,7 @@
 //   seisvault keygen PREFIX                         make a station key pair
 //   seisvault authorize --data-dir DIR --key K.pub  let a station key write stations (or --revoke it)
 //   seisvault push --server tcp://HOST:PORT ...     send records to seisvaultd
+//   seisvault query --api HOST:PORT SUBCOMMAND      read from seisvaultd's query API
 //
 // Each subcommand is a thin layer over the client library
 // (client/include/seisvault/client/); exit codes are in exit_codes.h.
@@ -13,6 +14,7 @@
 #include "exit_codes.h"
 #include "keygen_command.h"
 #include "push_command.h"
+#include "query_command.h"
 
 int main(int argc, char** argv) {
   using namespace seisvault::cli;
@@ -21,9 +23,11 @@ int main(int argc, char** argv) {
   KeygenArgs keygen_args;
   AuthorizeArgs authorize_args;
   PushArgs push_args;
+  QueryArgs query_args;
   auto* keygen = add_keygen_command(app, keygen_args);
   auto* authorize = add_authorize_command(app, authorize_args);
   auto* push = add_push_command(app, push_args);
+  auto* query = add_query_command(app, query_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -33,5 +37,6 @@ int main(int argc, char** argv) {
   if (keygen->parsed()) return run_keygen(keygen_args);
   if (authorize->parsed()) return run_authorize(authorize_args);
   if (push->parsed()) return run_push(push_args);
+  if (query->parsed()) return run_query(*query, query_args);
   return kExitUsage;
 }
