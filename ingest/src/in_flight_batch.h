@@ -34,9 +34,9 @@ struct InFlightBatch {
 
   // Filled by a validation worker.
   std::vector<RecordVerdict> verdicts;         // one per record
+  std::vector<Sha256Digest> hashes;            // SHA-256 of every record's bytes
   std::vector<ValidatedRecord> validated;      // accepted records (reserved up front: views stay valid)
   std::vector<uint32_t> accepted_index;        // record index of each accepted record
-  std::vector<Sha256Digest> digests;           // SHA-256 of each accepted record, verified
   std::vector<storage::NewRecord> accepted;    // what the committer writes
 };
 

@@ -336,9 +336,17 @@ void IngestServer::Impl::validate(InFlightBatch& b, RecordValidator& validator) 
   b.verdicts.resize(n);
   b.validated.reserve(n);
   b.accepted_index.reserve(n);
-  b.digests.reserve(n);
   const TimeNs now = now_ns();
   uint64_t bytes = 0;
+  // First the work that needs no lock (hashes), then every record's libmseed
+  // work under one LibmseedLock acquisition: another worker hashes its batch
+  // meanwhile, and the lock changes hands once per batch, not per record.
+  b.hashes.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& m = b.batch->records(static_cast<int>(i)).mseed();
+    b.hashes[i] = sha256({reinterpret_cast<const uint8_t*>(m.data()), m.size()});
+  }
+  LibmseedLock lock;
   for (size_t i = 0; i < n; ++i) {
     const auto& rec = b.batch->records(static_cast<int>(i));
     auto& verdict = b.verdicts[i];
@@ -355,7 +363,7 @@ void IngestServer::Impl::validate(InFlightBatch& b, RecordValidator& validator) 
              "this station key is no longer in the server's authorized-stations list");
       continue;
     }
-    const auto digest = sha256(mseed);
+    const auto& digest = b.hashes[i];
     if (rec.sha256().size() != digest.size() || std::memcmp(rec.sha256().data(), digest.data(), digest.size()) != 0) {
       reject(RejectReason::kHashMismatch,
              fmt::format("the SHA-256 sent with the record ({}) is not the SHA-256 of its {} bytes ({})",
@@ -363,7 +371,7 @@ void IngestServer::Impl::validate(InFlightBatch& b, RecordValidator& validator) 
                          mseed.size(), to_hex(digest)));
       continue;
     }
-    auto v = validator.validate(mseed, now);
+    auto v = validator.validate(mseed, now, lock);
     if (!v.ok()) {
       reject(v.reason, std::move(v.message));
       continue;
@@ -378,14 +386,13 @@ void IngestServer::Impl::validate(InFlightBatch& b, RecordValidator& validator) 
     verdict.reason = RejectReason::kNone;
     b.validated.push_back(v.record);
     b.accepted_index.push_back(static_cast<uint32_t>(i));
-    b.digests.push_back(digest);
   }
   stats.bytes_received.fetch_add(bytes, std::memory_order_relaxed);
   b.accepted.reserve(b.validated.size());
   for (size_t k = 0; k < b.validated.size(); ++k) {
     const auto& r = b.validated[k];
     b.accepted.push_back({r.source_id(), r.start_ns, r.end_ns, r.sample_rate, r.sample_count, r.bytes,
-                          b.digests[k], b.receive_ns, b.sender});
+                          b.hashes[b.accepted_index[k]], b.receive_ns, b.sender});
   }
 }
 

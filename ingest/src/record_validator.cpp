@@ -112,6 +112,12 @@ Validation header_problem(std::span<const uint8_t> b) {
 }  // namespace
 
 Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_ns) {
+  LibmseedLock lock;
+  return validate(bytes, now_ns, lock);
+}
+
+Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_ns, LibmseedLock& lock) {
+  lock.clear_messages();
   const size_t n = bytes.size();
   const bool v3 = n >= 3 && bytes[0] == 'M' && bytes[1] == 'S' && bytes[2] == 3;
   if (v3) {
@@ -130,7 +136,6 @@ Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_
   const auto* raw = reinterpret_cast<const char*>(bytes.data());
   if (!MS_ISVALIDHEADER(raw)) return header_problem(bytes);
 
-  LibmseedLock lock;
   // ms_detect may read 3 bytes past the length it is given (blockette walk).
   const int detected = ms_detect(raw, static_cast<int>(n - 4));
   if (lock.error_logged()) {

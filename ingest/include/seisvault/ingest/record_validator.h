@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "seisvault/common/libmseed_lock.h"
 #include "seisvault/common/mseed_record.h"
 #include "seisvault/common/time.h"
 #include "seisvault/ingest/reject_reason.h"
@@ -76,6 +77,10 @@ class RecordValidator {
   // Validation. Allocates only for the message of a rejection (and inside
   // libmseed, which mallocs each blockette it parses).
   Validation validate(std::span<const uint8_t> bytes, TimeNs now_ns);
+
+  // The same, for a caller that already holds the libmseed lock (to validate
+  // a whole batch under one acquisition instead of one per record).
+  Validation validate(std::span<const uint8_t> bytes, TimeNs now_ns, LibmseedLock& held);
 
   const ValidatorOptions& options() const { return options_; }
 
