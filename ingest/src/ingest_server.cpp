@@ -1,6 +1,7 @@
 #include "seisvault/ingest/ingest_server.h"
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -58,6 +59,13 @@ struct IngestServer::Impl {
   std::atomic<bool> stopping{false};    // receiver: stop reading stations
   std::atomic<bool> workers_done{false};
   std::atomic<bool> committer_done{false};
+  // Committer -> syncer: batches written to the store, not yet durable.
+  std::mutex sync_mutex;
+  std::condition_variable sync_cv;
+  std::vector<BatchPtr> written;
+  std::chrono::steady_clock::time_point oldest_written;
+  bool syncer_done = false;  // guarded by sync_mutex
+  std::thread syncer;
   std::thread receiver;
   std::vector<std::thread> workers;
   std::thread committer;
@@ -88,6 +96,7 @@ struct IngestServer::Impl {
   void run_receiver();
   void run_worker();
   void run_committer();
+  void run_syncer();
   void validate(InFlightBatch& b, RecordValidator& validator);
   void reply_now(const zmq::message_t& routing_id, const v1::IngestAck& ack);
   void handle_station_message(std::vector<zmq::message_t>& frames);
@@ -147,6 +156,7 @@ Result<std::unique_ptr<IngestServer>> IngestServer::start(const IngestOptions& o
   const unsigned n = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) m.workers.emplace_back([&m] { m.run_worker(); });
   m.committer = std::thread([&m] { m.run_committer(); });
+  m.syncer = std::thread([&m] { m.run_syncer(); });
   m.receiver = std::thread([&m] { m.run_receiver(); });
   spdlog::info("ingest listening on {} ({}; {} validation workers, sync {})", m.bound,
                options.insecure ? "INSECURE: no CURVE, any station may write" : "CURVE, authorized keys only", n,
@@ -166,6 +176,12 @@ void IngestServer::stop() {
   for (auto& w : m.workers) w.join();
   m.committer_done = true;
   m.committer.join();
+  {
+    std::lock_guard lock(m.sync_mutex);
+    m.syncer_done = true;
+  }
+  m.sync_cv.notify_one();
+  m.syncer.join();
   m.zap.reset();
   spdlog::info("ingest stopped: {} records stored, {} duplicate, {} rejected", m.stats.records_stored.load(),
                m.stats.records_duplicate.load(), m.stats.records_rejected.load());
@@ -410,77 +426,15 @@ void IngestServer::Impl::run_worker() {
 }
 
 void IngestServer::Impl::run_committer() {
-  zmq::socket_t acks_out(context, zmq::socket_type::push);
-  acks_out.set(zmq::sockopt::sndhwm, 0);  // bounded by in-flight batches anyway
-  acks_out.connect(ack_endpoint);
-
-  std::vector<BatchPtr> unsynced;  // written, waiting for the fsync before their acks
   std::vector<BatchPtr> group;
   std::vector<storage::NewRecord> records;
   std::vector<storage::WriteOutcome> outcomes;
-  auto oldest_unsynced = std::chrono::steady_clock::now();
   const bool every_batch = options.sync == SyncPolicy::kEveryBatch;
-
-  auto send_acks = [&](std::vector<BatchPtr>& batches) {
-    for (auto& b : batches) {
-      v1::IngestAck ack;
-      ack.set_batch_id(b->batch->batch_id());
-      fill_limits(ack);
-      for (const auto& v : b->verdicts) {
-        auto* r = ack.add_results();
-        r->set_status(v.status);
-        if (v.status == v1::REJECTED) {
-          r->set_reason(static_cast<v1::RejectCode>(v.reason));
-          r->set_message(v.message);
-        }
-      }
-      zmq::message_t body(ack.ByteSizeLong());
-      ack.SerializeToArray(body.data(), static_cast<int>(body.size()));
-      acks_out.send(b->routing_id, zmq::send_flags::sndmore);
-      acks_out.send(body, zmq::send_flags::none);
-      stats.batches.fetch_add(1, std::memory_order_relaxed);
-    }
-    batches.clear();
-  };
-  std::vector<storage::NewRecord> durable;
-  auto publish_durable = [&](const std::vector<BatchPtr>& batches) {
-    if (!options.on_durable) return;
-    durable.clear();
-    for (const auto& b : batches) {
-      for (size_t j = 0; j < b->accepted.size(); ++j) {
-        if (b->verdicts[b->accepted_index[j]].status == v1::STORED) durable.push_back(b->accepted[j]);
-      }
-    }
-    if (!durable.empty()) options.on_durable(durable);
-  };
-  auto sync_and_ack = [&] {
-    if (unsynced.empty()) return;
-    if (auto s = store.sync_wal(); !s.ok()) {
-      // Not durable: nothing of these batches may be acknowledged as stored.
-      spdlog::error("{}", s.message());
-      stats.store_errors.fetch_add(1, std::memory_order_relaxed);
-      for (auto& b : unsynced) {
-        for (auto& v : b->verdicts) {
-          if (v.status == v1::REJECTED) continue;
-          v = {v1::REJECTED, RejectReason::kInternal, "the server could not make the record durable; resend it"};
-        }
-      }
-    }
-    stats.syncs.fetch_add(1, std::memory_order_relaxed);
-    publish_durable(unsynced);
-    send_acks(unsynced);
-  };
-
   for (;;) {
     BatchPtr b;
-    const auto wait = unsynced.empty() ? std::chrono::milliseconds(100)
-                                       : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             oldest_unsynced + options.sync_interval - std::chrono::steady_clock::now());
-    const bool got = commit_queue.wait_dequeue_timed(b, std::max(wait, std::chrono::milliseconds(0)));
-    if (!got) {
-      // Idle (or the interval is up): make what is written durable now.
-      sync_and_ack();
+    if (!commit_queue.wait_dequeue_timed(b, std::chrono::milliseconds(50))) {
       if (committer_done.load() && commit_queue.size_approx() == 0) return;
+      sync_cv.notify_one();  // idle: the syncer need not wait for more
       continue;
     }
     // Take what is queued, up to one store write's worth.
@@ -515,19 +469,89 @@ void IngestServer::Impl::run_committer() {
       spdlog::error("store write failed: {}", s.message());
       stats.store_errors.fetch_add(1, std::memory_order_relaxed);
     }
-    if (every_batch) {
-      if (s.ok()) stats.syncs.fetch_add(1, std::memory_order_relaxed);
-      publish_durable(group);
-      send_acks(group);
-      continue;
+    {
+      std::lock_guard lock(sync_mutex);
+      if (written.empty()) oldest_written = std::chrono::steady_clock::now();
+      for (auto& g : group) written.push_back(std::move(g));
     }
-    if (unsynced.empty()) oldest_unsynced = std::chrono::steady_clock::now();
-    for (auto& g : group) unsynced.push_back(std::move(g));
     group.clear();
-    if (std::chrono::steady_clock::now() >= oldest_unsynced + options.sync_interval ||
-        commit_queue.size_approx() == 0) {
-      sync_and_ack();
+    sync_cv.notify_one();
+  }
+}
+
+// The syncer makes written batches durable and acknowledges them. It runs
+// beside the committer, so the next store write proceeds while the WAL is
+// being fsynced (SyncWAL covers every write that returned before it began).
+void IngestServer::Impl::run_syncer() {
+  zmq::socket_t acks_out(context, zmq::socket_type::push);
+  acks_out.set(zmq::sockopt::sndhwm, 0);  // bounded by the batches in flight anyway
+  acks_out.connect(ack_endpoint);
+  const bool every_batch = options.sync == SyncPolicy::kEveryBatch;
+  std::vector<BatchPtr> batches;
+  std::vector<storage::NewRecord> durable;
+  auto last_sync = std::chrono::steady_clock::now() - options.sync_interval;
+  for (;;) {
+    {
+      std::unique_lock lock(sync_mutex);
+      // Wait for written batches; then, under group commit, until the
+      // interval since the last fsync is up or nothing more is coming.
+      for (;;) {
+        if (written.empty()) {
+          if (syncer_done) return;
+          sync_cv.wait_for(lock, std::chrono::milliseconds(100));
+          continue;
+        }
+        if (every_batch || syncer_done) break;
+        const auto due = last_sync + options.sync_interval;
+        const bool idle = commit_queue.size_approx() == 0 && validate_queue.size_approx() == 0;
+        if (idle || std::chrono::steady_clock::now() >= due) break;
+        sync_cv.wait_until(lock, due);
+      }
+      batches.swap(written);
     }
+    if (!every_batch) {
+      last_sync = std::chrono::steady_clock::now();
+      if (auto s = store.sync_wal(); !s.ok()) {
+        // Not durable: nothing of these batches may be acknowledged as stored.
+        spdlog::error("{}", s.message());
+        stats.store_errors.fetch_add(1, std::memory_order_relaxed);
+        for (auto& b : batches) {
+          for (auto& v : b->verdicts) {
+            if (v.status == v1::REJECTED) continue;
+            v = {v1::REJECTED, RejectReason::kInternal, "the server could not make the record durable; resend it"};
+          }
+        }
+      }
+    }
+    stats.syncs.fetch_add(1, std::memory_order_relaxed);
+    if (options.on_durable) {
+      durable.clear();
+      for (const auto& b : batches) {
+        for (size_t j = 0; j < b->accepted.size(); ++j) {
+          if (b->verdicts[b->accepted_index[j]].status == v1::STORED) durable.push_back(b->accepted[j]);
+        }
+      }
+      if (!durable.empty()) options.on_durable(durable);
+    }
+    for (auto& b : batches) {
+      v1::IngestAck ack;
+      ack.set_batch_id(b->batch->batch_id());
+      fill_limits(ack);
+      for (const auto& v : b->verdicts) {
+        auto* r = ack.add_results();
+        r->set_status(v.status);
+        if (v.status == v1::REJECTED) {
+          r->set_reason(static_cast<v1::RejectCode>(v.reason));
+          r->set_message(v.message);
+        }
+      }
+      zmq::message_t body(ack.ByteSizeLong());
+      ack.SerializeToArray(body.data(), static_cast<int>(body.size()));
+      acks_out.send(b->routing_id, zmq::send_flags::sndmore);
+      acks_out.send(body, zmq::send_flags::none);
+      stats.batches.fetch_add(1, std::memory_order_relaxed);
+    }
+    batches.clear();
   }
 }
 
