@@ -129,6 +129,17 @@ rocksdb::ColumnFamilyOptions small_cf_options(const std::shared_ptr<rocksdb::Cac
   return cf;
 }
 
+// The summary CF is rewritten for every channel a write touches: the same
+// 4-byte keys again and again. With one small skiplist per key (hash on the
+// whole key), each new version goes to the head of its key's list, instead
+// of a search through every version of every channel.
+rocksdb::ColumnFamilyOptions summary_cf_options(const std::shared_ptr<rocksdb::Cache>& cache) {
+  auto cf = small_cf_options(cache);
+  cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
+  cf.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(16384, 4, 4));
+  return cf;
+}
+
 // A block read from the records CF, kept while its records wait in the merge heap.
 struct LoadedBlock {
   std::string value;
@@ -228,7 +239,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
       {rocksdb::kDefaultColumnFamilyName, small_cf_options(cache)},
       {kRecordsCf, records_cf_options(options, cache)},
       {kCatalogCf, small_cf_options(cache)},
-      {kSummaryCf, small_cf_options(cache)},
+      {kSummaryCf, summary_cf_options(cache)},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, dir.string(), cfs, &impl->handles, &raw);
@@ -294,7 +305,9 @@ Status RecordStore::Impl::load() {
   if (!it->status().ok()) return from_rocks(it->status(), "reading the catalog");
   for (const auto& [id, name] : sender_names) sender_ids.emplace(name, id);
 
-  std::unique_ptr<rocksdb::Iterator> si(db->NewIterator({}, summary));
+  rocksdb::ReadOptions all;
+  all.total_order_seek = true;  // every channel (the summary CF is hashed by key)
+  std::unique_ptr<rocksdb::Iterator> si(db->NewIterator(all, summary));
   for (si->SeekToFirst(); si->Valid(); si->Next()) {
     const auto k = view(si->key());
     ChannelSummary cs;
