@@ -36,13 +36,16 @@ BenchServer::BenchServer(const std::filesystem::path& seisvaultd, const std::fil
   if (auto s = list.save(dir / "authorized_stations"); !s.ok()) throw std::runtime_error(s.message());
   std::filesystem::remove(dir / "ingest.endpoint");
 
-  std::vector<std::string> argv = {seisvaultd.string(), "--data-dir", dir.string(), "--log-level", "warn"};
+  std::vector<std::string> argv = {seisvaultd.string(), "--data-dir", dir.string(), "--log-level", "info"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
+  log_ = dir / "seisvaultd.log";
+  const auto log = log_;
   pid_ = fork();
   if (pid_ == 0) {
+    if (FILE* f = std::freopen(log.c_str(), "a", stderr)) (void)f;
     execv(args[0], args.data());
     _exit(127);
   }
@@ -63,6 +66,15 @@ BenchServer::~BenchServer() {
     int st;
     waitpid(pid_, &st, 0);
   }
+}
+
+std::string BenchServer::log_line(const std::string& needle) const {
+  std::ifstream in(log_);
+  std::string line, found;
+  while (std::getline(in, line)) {
+    if (line.find(needle) != std::string::npos) found = line;
+  }
+  return found;
 }
 
 int BenchServer::stop() {

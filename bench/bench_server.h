@@ -28,10 +28,13 @@ class BenchServer {
   const CurveKeyPair& station_keys() const { return station_keys_; }
   // SIGTERM and wait; returns the exit status.
   int stop();
+  // The last line of the server's log containing `needle` ("" if none).
+  std::string log_line(const std::string& needle) const;
 
  private:
   pid_t pid_ = -1;
   std::string ingest_, api_;
+  std::filesystem::path log_;
   CurveKeyPair server_keys_, station_keys_;
 };
 

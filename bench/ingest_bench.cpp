@@ -26,7 +26,7 @@ using namespace seisvault::bench;
 
 int main(int argc, char** argv) {
   CLI::App app{"bench_ingest: seisvaultd ingest throughput vs. component limits"};
-  size_t records = 5'000'000, channels = 1000, batch = 1000, in_flight = 8, components = 400'000;
+  size_t records = 5'000'000, channels = 1000, batch = 1000, in_flight = 16, components = 400'000;
   int sync_ms = 10;
   bool smoke = false;
   std::string dir_arg, seisvaultd = std::string(SEISVAULT_BUILD_DIR) + "/server/seisvaultd";
@@ -131,6 +131,15 @@ int main(int argc, char** argv) {
     report.add("server_rss_during_run_last", static_cast<double>(rss_samples.empty() ? 0 : rss_samples.back()) / (1 << 20),
                "MiB", "RSS sampled every 1/8 of the run (MiB): " + rss);
     server.stop();
+    const auto line = server.log_line("ingest stopped");
+    const auto each = line.find("store writes (");
+    if (each != std::string::npos) {
+      const double per_write = std::stod(line.substr(each + 14));
+      const auto per = line.find("records each, ", each);
+      const double per_block = std::stod(line.substr(per + 14));
+      report.add("store_records_per_write", per_write, "records", "RocksDB write batches the committer made; " + conditions);
+      report.add("store_records_per_block", per_block, "records", "records per RocksDB entry; " + conditions);
+    }
   }
 
   // --- Component limits, same record shape ----------------------------------

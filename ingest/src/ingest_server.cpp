@@ -65,6 +65,7 @@ struct IngestServer::Impl {
   std::vector<BatchPtr> written;
   std::chrono::steady_clock::time_point oldest_written;
   bool syncer_done = false;  // guarded by sync_mutex
+  std::atomic<bool> sync_in_progress{false};
   std::thread syncer;
   std::thread receiver;
   std::vector<std::thread> workers;
@@ -183,8 +184,13 @@ void IngestServer::stop() {
   m.sync_cv.notify_one();
   m.syncer.join();
   m.zap.reset();
-  spdlog::info("ingest stopped: {} records stored, {} duplicate, {} rejected", m.stats.records_stored.load(),
-               m.stats.records_duplicate.load(), m.stats.records_rejected.load());
+  const double writes = static_cast<double>(std::max<uint64_t>(1, m.stats.store_writes.load()));
+  const double blocks = static_cast<double>(std::max<uint64_t>(1, m.stats.store_blocks.load()));
+  spdlog::info("ingest stopped: {} records stored, {} duplicate, {} rejected; {} store writes ({:.0f} records "
+               "each, {:.1f} per block), {} fsyncs",
+               m.stats.records_stored.load(), m.stats.records_duplicate.load(), m.stats.records_rejected.load(),
+               m.stats.store_writes.load(), static_cast<double>(m.stats.records_stored.load()) / writes,
+               static_cast<double>(m.stats.records_stored.load()) / blocks, m.stats.syncs.load());
 }
 
 void IngestServer::Impl::reply_now(const zmq::message_t& routing_id, const v1::IngestAck& ack) {
@@ -444,11 +450,25 @@ void IngestServer::Impl::run_committer() {
       count += b->accepted.size();
       group.push_back(std::move(b));
     }
+    // While the syncer is fsyncing, these records could not be acknowledged
+    // before the next fsync anyway: keep gathering, so that the store gets
+    // fewer, larger writes (more records per block) at no cost in latency.
+    while (count < options.max_records_per_write && sync_in_progress.load(std::memory_order_acquire)) {
+      if (commit_queue.wait_dequeue_timed(b, std::chrono::microseconds(200))) {
+        count += b->accepted.size();
+        group.push_back(std::move(b));
+      }
+    }
     records.clear();
     for (const auto& g : group) records.insert(records.end(), g->accepted.begin(), g->accepted.end());
     outcomes.resize(records.size());
     Status s;
-    if (!records.empty()) s = store.write(records, outcomes, every_batch);
+    if (!records.empty()) {
+      storage::WriteStats ws;
+      s = store.write(records, outcomes, every_batch, &ws);
+      stats.store_writes.fetch_add(1, std::memory_order_relaxed);
+      stats.store_blocks.fetch_add(ws.blocks, std::memory_order_relaxed);
+    }
     size_t k = 0;
     for (auto& g : group) {
       for (size_t j = 0; j < g->accepted.size(); ++j, ++k) {
@@ -511,7 +531,10 @@ void IngestServer::Impl::run_syncer() {
     }
     if (!every_batch) {
       last_sync = std::chrono::steady_clock::now();
-      if (auto s = store.sync_wal(); !s.ok()) {
+      sync_in_progress.store(true, std::memory_order_release);
+      const auto s = store.sync_wal();
+      sync_in_progress.store(false, std::memory_order_release);
+      if (!s.ok()) {
         // Not durable: nothing of these batches may be acknowledged as stored.
         spdlog::error("{}", s.message());
         stats.store_errors.fetch_add(1, std::memory_order_relaxed);

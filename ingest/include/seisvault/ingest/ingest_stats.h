@@ -25,6 +25,8 @@ struct IngestStats {
   std::atomic<uint64_t> auth_failures{0};       // handshakes refused (unknown key)
   std::atomic<uint64_t> store_errors{0};
   std::atomic<uint64_t> syncs{0};               // WAL fsyncs
+  std::atomic<uint64_t> store_writes{0};        // RocksDB write batches
+  std::atomic<uint64_t> store_blocks{0};        // record blocks (RocksDB entries) written
 };
 
 }  // namespace seisvault::ingest
