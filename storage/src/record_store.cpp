@@ -105,9 +105,18 @@ rocksdb::ColumnFamilyOptions records_cf_options(const StoreOptions& o,
   // arrive in time order, instead of cache-missing through every channel's.
   // Every read of this CF stays within one channel (prefix_same_as_start).
   cf.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(16384, 12, 4));
-  cf.target_file_size_base = 128ull << 20;
-  cf.max_bytes_for_level_base = 1024ull << 20;
-  cf.level_compaction_dynamic_level_bytes = true;
+  // Universal compaction: every channel's new data lands in every flush (keys
+  // interleave by channel), so leveled compaction would rewrite most of a
+  // level on each L0 compaction. Universal compaction merges whole sorted
+  // runs instead, writing each byte fewer times (at the cost of more space
+  // while a merge runs).
+  cf.compaction_style = rocksdb::kCompactionStyleUniversal;
+  cf.compaction_options_universal.size_ratio = 10;
+  cf.compaction_options_universal.min_merge_width = 4;
+  cf.compaction_options_universal.max_size_amplification_percent = 200;
+  cf.level0_file_num_compaction_trigger = 4;
+  cf.level0_slowdown_writes_trigger = 20;
+  cf.level0_stop_writes_trigger = 40;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;
   t.block_size = 64 * 1024;
