@@ -26,7 +26,7 @@ using namespace seisvault::bench;
 
 int main(int argc, char** argv) {
   CLI::App app{"bench_ingest: seisvaultd ingest throughput vs. component limits"};
-  size_t records = 5'000'000, channels = 1000, batch = 1000, in_flight = 16, components = 400'000;
+  size_t records = 5'000'000, channels = 1000, batch = 1000, in_flight = 16, components = 2'000'000;
   int sync_ms = 10;
   bool smoke = false;
   std::string dir_arg, seisvaultd = std::string(SEISVAULT_BUILD_DIR) + "/server/seisvaultd";
