@@ -32,6 +32,17 @@ void write_endpoint(const std::filesystem::path& path, const std::string& endpoi
 }
 
 int run(const server::ServerConfig& cfg) {
+  // Signals are taken by sigwait() below, on this thread only. Block them
+  // before any thread exists (RocksDB starts its own when the store opens),
+  // so that every thread inherits the mask: otherwise a second SIGTERM
+  // during shutdown would be delivered to such a thread and kill the process.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   const std::filesystem::path dir = cfg.data_dir;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -73,15 +84,6 @@ int run(const server::ServerConfig& cfg) {
     return 1;
   }
   spdlog::info("{} station key(s) authorized in {}", access.current()->entries().size(), access_path.string());
-
-  // Signals are taken by sigwait() below, on this thread only: block them
-  // before any other thread starts so that they inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto api_options = cfg.api_options();
   if (!api_options.ok()) {

@@ -353,3 +353,23 @@ TEST_CASE("the corpus pushed through the server: parsing files stored byte-ident
   CHECK(stored.size() == expected.size());
   CHECK((std::set<std::vector<uint8_t>>(stored.begin(), stored.end()) == expected));
 }
+
+TEST_CASE("a second stop signal during shutdown does not kill the server: it still drains and exits 0",
+          "[server][ingest]") {
+  TempDir tmp;
+  const auto keys = new_keys();
+  { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
+  authorize(tmp.path(), keys, {"XX.*"});
+  ServerProcess server(tmp.path());
+  TestStation station(server.endpoint(), server.public_key(), keys);
+  const auto records = make_records("TWICE", 200000);
+  REQUIRE(station.call(TestStation::make_batch(1, records)));
+  for (int round = 0; round < 3; ++round) {
+    server.process().signal(SIGINT);
+    server.process().signal(SIGTERM);
+  }
+  CHECK(server.process().wait(std::chrono::seconds(30)) == 0);
+  CHECK_THAT(server.log(), Catch::Contains("seisvaultd stopped"));
+  CHECK_FALSE(std::filesystem::exists(tmp.path() / "ingest.endpoint"));
+  CHECK(stored_records(tmp.path()).size() == records.size());
+}
