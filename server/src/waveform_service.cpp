@@ -111,6 +111,19 @@ static grpc::Status check_window_limit(const storage::RecordStore& store, const 
   return grpc::Status::OK;
 }
 
+grpc::Status WaveformService::prepare(grpc::ServerContext* context, const v1::Selection& selection,
+                                      const v1::TimeWindow& w, bool limit_window, ChannelSelection& sel,
+                                      TimeWindow& window) const {
+  if (auto a = authorize(context); !a.ok()) return a;
+  auto parsed = parse_selection(selection);
+  if (!parsed.ok()) return invalid(parsed.status().message());
+  auto win = parse_window(w);
+  if (!win.ok()) return invalid(win.status().message());
+  sel = std::move(parsed.value());
+  window = *win;
+  return limit_window ? check_window_limit(store_, sel, window, options_.max_window_s) : grpc::Status::OK;
+}
+
 grpc::Status WaveformService::ListChannels(grpc::ServerContext* context, const v1::ListChannelsRequest* request,
                                            v1::ListChannelsResponse* response) {
   if (auto a = authorize(context); !a.ok()) return a;
@@ -134,17 +147,14 @@ grpc::Status WaveformService::ListChannels(grpc::ServerContext* context, const v
 
 grpc::Status WaveformService::GetRecords(grpc::ServerContext* context, const v1::GetRecordsRequest* request,
                                          grpc::ServerWriter<v1::RecordBatch>* writer) {
-  if (auto a = authorize(context); !a.ok()) return a;
-  auto sel = parse_selection(request->selection());
-  if (!sel.ok()) return invalid(sel.status().message());
-  auto window = parse_window(request->window());
-  if (!window.ok()) return invalid(window.status().message());
-  if (auto l = check_window_limit(store_, *sel, *window, options_.max_window_s); !l.ok()) return l;
+  ChannelSelection sel;
+  TimeWindow window;
+  if (auto st = prepare(context, request->selection(), request->window(), true, sel, window); !st.ok()) return st;
 
   v1::RecordBatch batch;
   size_t bytes = 0;
   bool gone = false;
-  auto st = store_.read_records(*sel, *window, [&](const storage::StoredRecord& r) {
+  auto st = store_.read_records(sel, window, [&](const storage::StoredRecord& r) {
     fill_record(*batch.add_records(), r);
     bytes += r.bytes.size() + 64;
     if (bytes >= kRecordBatchBytes) {
@@ -165,17 +175,14 @@ grpc::Status WaveformService::GetRecords(grpc::ServerContext* context, const v1:
 
 grpc::Status WaveformService::GetSamples(grpc::ServerContext* context, const v1::GetSamplesRequest* request,
                                          grpc::ServerWriter<v1::Segment>* writer) {
-  if (auto a = authorize(context); !a.ok()) return a;
-  auto sel = parse_selection(request->selection());
-  if (!sel.ok()) return invalid(sel.status().message());
-  auto window = parse_window(request->window());
-  if (!window.ok()) return invalid(window.status().message());
-  if (auto l = check_window_limit(store_, *sel, *window, options_.max_window_s); !l.ok()) return l;
+  ChannelSelection sel;
+  TimeWindow window;
+  if (auto st = prepare(context, request->selection(), request->window(), true, sel, window); !st.ok()) return st;
 
-  SegmentBuilder builder(*window, kMaxSegmentSamples,
+  SegmentBuilder builder(window, kMaxSegmentSamples,
                          [&](v1::Segment& s) { return !context->IsCancelled() && writer->Write(s); });
   Status problem;
-  auto st = store_.read_records(*sel, *window, [&](const storage::StoredRecord& r) {
+  auto st = store_.read_records(sel, window, [&](const storage::StoredRecord& r) {
     problem = builder.add(r.source_id, r.bytes);
     return problem.ok();
   });
@@ -188,17 +195,15 @@ grpc::Status WaveformService::GetSamples(grpc::ServerContext* context, const v1:
 grpc::Status WaveformService::GetAvailability(grpc::ServerContext* context,
                                               const v1::GetAvailabilityRequest* request,
                                               v1::GetAvailabilityResponse* response) {
-  if (auto a = authorize(context); !a.ok()) return a;
-  auto sel = parse_selection(request->selection());
-  if (!sel.ok()) return invalid(sel.status().message());
-  auto window = parse_window(request->window());
-  if (!window.ok()) return invalid(window.status().message());
+  ChannelSelection sel;
+  TimeWindow window;
+  if (auto st = prepare(context, request->selection(), request->window(), false, sel, window); !st.ok()) return st;
   std::optional<TimeNs> tolerance;
   if (request->has_tolerance_ns()) {
     if (request->tolerance_ns() < 0) return invalid("tolerance_ns must not be negative");
     tolerance = request->tolerance_ns();
   }
-  auto avail = store_.availability(*sel, *window, tolerance);
+  auto avail = store_.availability(sel, window, tolerance);
   if (!avail.ok()) return from_status(avail.status());
   for (const auto& a : *avail) {
     auto* c = response->add_channels();
@@ -332,12 +337,9 @@ grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::G
 
 grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                                      grpc::ServerWriter<v1::VerifyReport>* writer) {
-  if (auto a = authorize(context); !a.ok()) return a;
-  auto sel = parse_selection(request->selection());
-  if (!sel.ok()) return invalid(sel.status().message());
-  auto window = parse_window(request->window());
-  if (!window.ok()) return invalid(window.status().message());
-  if (auto l = check_window_limit(store_, *sel, *window, options_.max_window_s); !l.ok()) return l;
+  ChannelSelection sel;
+  TimeWindow window;
+  if (auto st = prepare(context, request->selection(), request->window(), true, sel, window); !st.ok()) return st;
 
   // The records were valid on arrival; re-validation must not fail them for
   // being "in the future" relative to an old clock, so the margin is open.
@@ -345,7 +347,7 @@ grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::Ver
   uint64_t checked = 0, problems = 0;
   bool gone = false;
   v1::VerifyReport report;
-  auto st = store_.read_records(*sel, *window, [&](const storage::StoredRecord& r) {
+  auto st = store_.read_records(sel, window, [&](const storage::StoredRecord& r) {
     ++checked;
     std::string problem;
     const auto digest = sha256(r.bytes);

@@ -40,6 +40,11 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
 
  private:
   grpc::Status authorize(grpc::ServerContext* context) const;
+  // The common start of the windowed calls: token, selection, window (and
+  // its length against the limit when `limit_window`).
+  grpc::Status prepare(grpc::ServerContext* context, const waveform::v1::Selection& selection,
+                       const waveform::v1::TimeWindow& window, bool limit_window, storage::ChannelSelection& sel,
+                       storage::TimeWindow& out) const;
 
   ApiOptions options_;
   const storage::RecordStore& store_;
