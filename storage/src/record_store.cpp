@@ -584,7 +584,6 @@ template <class Visit>
 Status RecordStore::Impl::scan_channel(const rocksdb::Snapshot* snap, uint32_t channel_id,
                                        std::string_view source_id, const ChannelSummary& s, TimeWindow w,
                                        Visit&& visit) const {
-  (void)source_id;
   if (s.record_count == 0 || s.last_end_ns < w.begin_ns || s.first_start_ns > w.end_ns) return {};
   const auto from = keys::record_key(channel_id, sat_sub(w.begin_ns, s.max_extent_ns), 0);
   const auto to = channel_id == UINT32_MAX ? keys::record_key(channel_id, kTimeMax, UINT64_MAX)
