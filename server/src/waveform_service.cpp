@@ -267,12 +267,15 @@ grpc::Status WaveformService::Subscribe(grpc::ServerContext* context, const v1::
       event.mutable_skipped()->set_records(skipped);
       if (!writer->Write(event)) return grpc::Status::OK;
     }
+    v1::RecordBatch* batch = request->batched() ? event.mutable_records() : nullptr;
+    if (batch) batch->Clear();
+    size_t batch_bytes = 0;
     for (const auto& r : live) {
       if (!recent_backlog.empty() &&
           recent_backlog.count(std::string(reinterpret_cast<const char*>(r->sha256.data()), 32))) {
         continue;
       }
-      auto* rec = event.mutable_record();
+      auto* rec = batch ? batch->add_records() : event.mutable_record();
       rec->set_source_id(r->source_id);
       rec->set_start_ns(r->start_ns);
       rec->set_end_ns(r->end_ns);
@@ -280,8 +283,15 @@ grpc::Status WaveformService::Subscribe(grpc::ServerContext* context, const v1::
       rec->set_sha256(r->sha256.data(), r->sha256.size());
       rec->set_mseed(r->bytes);
       rec->set_commit_ns(r->published_ns);
+      if (batch) {
+        batch_bytes += r->bytes.size() + 128;
+        if (batch_bytes < kRecordBatchBytes) continue;
+        batch_bytes = 0;
+      }
       if (!writer->Write(event)) return grpc::Status::OK;
+      if (batch) batch->Clear();
     }
+    if (batch && batch->records_size() > 0 && !writer->Write(event)) return grpc::Status::OK;
   }
   return grpc::Status::OK;
 }

@@ -412,3 +412,36 @@ TEST_CASE("GetStats counts what was ingested and rejected; Verify finds every st
   CHECK(checked == records.size());
   REQUIRE(f.server->stop() == 0);
 }
+
+TEST_CASE("a batched subscriber receives every live record once, several per message", "[server][query][subscribe]") {
+  Fixture f;
+  const auto live = steady("BAT", 60000);
+  std::vector<std::string> got;
+  size_t messages = 0;
+  std::thread sub([&] {
+    wv::SubscribeRequest req;
+    *req.mutable_selection() = selection({"XX.BAT"});
+    req.set_batched(true);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto reader = f.api->Subscribe(&ctx, req);
+    wv::SubscribeEvent ev;
+    while (got.size() < live.size() && reader->Read(&ev)) {
+      REQUIRE(ev.has_records());
+      ++messages;
+      for (const auto& r : ev.records().records()) {
+        CHECK(r.commit_ns() >= r.receive_ns());
+        got.push_back(r.mseed());
+      }
+    }
+    ctx.TryCancel();
+    reader->Finish();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  f.push(live);
+  sub.join();
+  REQUIRE(got.size() == live.size());
+  for (size_t i = 0; i < live.size(); ++i) CHECK(got[i] == std::string(live[i].begin(), live[i].end()));
+  CHECK(messages < live.size());
+  REQUIRE(f.server->stop() == 0);
+}
