@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   CLI::App app{"bench_ingest: seisvaultd ingest throughput vs. component limits"};
   size_t records = 5'000'000, channels = 1000, batch = 1000, in_flight = 16, components = 2'000'000;
   int sync_ms = 10;
+  unsigned workers = 0;
+  size_t run = 1;
   bool smoke = false;
   std::string dir_arg, seisvaultd = std::string(SEISVAULT_BUILD_DIR) + "/server/seisvaultd";
   app.add_option("--records", records, "records to push")->capture_default_str();
@@ -36,6 +38,12 @@ int main(int argc, char** argv) {
   app.add_option("--in-flight", in_flight, "batches in flight")->capture_default_str();
   app.add_option("--component-records", components, "records for each component limit")->capture_default_str();
   app.add_option("--sync-interval-ms", sync_ms, "server group-commit interval")->capture_default_str();
+  app.add_option("--run", run,
+                 "consecutive records per channel before the next (1: round-robin, the store's worst case; "
+                 "32: a station backfilling its channels)")
+      ->check(CLI::Range(size_t{1}, size_t{1000000}))
+      ->capture_default_str();
+  app.add_option("--workers", workers, "server validation threads (0: one per core)")->capture_default_str();
   app.add_option("--dir", dir_arg, "work directory (default: a fresh one under $TMPDIR, removed after)");
   app.add_option("--seisvaultd", seisvaultd, "server binary")->capture_default_str();
   app.add_flag("--smoke", smoke, "a few thousand records: checks the benchmark runs, measures nothing");
@@ -54,9 +62,10 @@ int main(int argc, char** argv) {
   }
   const TimeNs start = *parse_iso8601("2025-01-01T00:00:00Z");
   const std::string conditions =
-      fmt::format("{} records, {} channels, 512-byte Steim-2, batches of {}, {} in flight, CURVE, WAL fsync every {} ms, "
-                  "{} cores",
-                  records, channels, batch, in_flight, sync_ms, std::thread::hardware_concurrency());
+      fmt::format("{} records, {} channels ({}), 512-byte Steim-2, batches of {}, {} in flight, CURVE, WAL fsync every {} "
+                  "ms, {} cores",
+                  records, channels, run == 1 ? std::string("round-robin") : fmt::format("runs of {}", run), batch,
+                  in_flight, sync_ms, std::thread::hardware_concurrency());
   Report report("ingest");
 
   // --- End to end -----------------------------------------------------------
@@ -64,7 +73,7 @@ int main(int argc, char** argv) {
   {
     BenchServer server(seisvaultd, dir / "server",
                        {"--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--sync", "group",
-                        "--sync-interval-ms", std::to_string(sync_ms)});
+                        "--sync-interval-ms", std::to_string(sync_ms), "--workers", std::to_string(workers)});
     RecordGenerator gen(channels, start);
     std::unordered_map<std::string, Clock::time_point> sent_at;  // sampled records
     std::vector<double> latencies_ms;
@@ -100,7 +109,7 @@ int main(int argc, char** argv) {
     std::vector<uint64_t> rss_samples;
     const auto t0 = Clock::now();
     for (size_t i = 0; i < records; ++i) {
-      gen.next(i % channels, rec);
+      gen.next((i / run) % channels, rec);
       // Sample every 50th record of each batch (batches fill in add order, so
       // its index in the batch is i % batch) for the ack latency.
       if ((i % batch) % 50 == 0) sent_at.emplace(key_of(rec), Clock::now());
