@@ -1,5 +1,8 @@
 #include "seisvault/storage/record_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <deque>
@@ -80,6 +83,16 @@ std::string encode_u32(uint32_t v) {
   std::string s(4, '\0');
   keys::put_u32_be(reinterpret_cast<uint8_t*>(s.data()), v);
   return s;
+}
+
+// Whether files in `dir` can be opened with O_DIRECT (tmpfs, for one, cannot).
+bool supports_direct_io(const std::filesystem::path& dir) {
+  const auto probe = dir / ".direct-io-probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_DIRECT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+  std::error_code ec;
+  std::filesystem::remove(probe, ec);
+  return fd >= 0;
 }
 
 // Column-family options, chosen for the access pattern:
@@ -239,6 +252,11 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.max_background_jobs = options.background_jobs;
   db_options.bytes_per_sync = 1 << 20;
+  // Flushes and compactions write hundreds of MiB that nobody reads back
+  // soon: through the page cache they cost a kernel copy per byte and evict
+  // what queries read. bench_ingest (backfill pattern): 237 k -> 300 k rec/s.
+  db_options.use_direct_io_for_flush_and_compaction =
+      options.direct_io_for_flush && supports_direct_io(dir);
   db_options.max_total_wal_size = 1ull << 30;
   db_options.keep_log_file_num = 5;
   // One writer (the committer) and hash-skiplist memtables: no concurrent memtable writes.

@@ -31,6 +31,11 @@ struct StoreOptions {
 
   // RocksDB background threads (flush + compaction). Default: 2.
   int background_jobs = 2;
+
+  // Write flushes and compactions with O_DIRECT (bypassing the page cache),
+  // when the filesystem supports it (checked at open; tmpfs does not).
+  // Default: true.
+  bool direct_io_for_flush = true;
 };
 
 }  // namespace seisvault::storage
