@@ -156,9 +156,10 @@ int main(int argc, char** argv) {
   {
     RecordGenerator gen(channels, start + 86400 * kNanosPerSecond);
     sample.resize(components);
-    for (size_t i = 0; i < components; ++i) gen.next(i % channels, sample[i]);
+    for (size_t i = 0; i < components; ++i) gen.next((i / run) % channels, sample[i]);  // the same order as above
   }
-  const std::string cc = fmt::format("{} records, {} channels, one core", components, channels);
+  const std::string cc = fmt::format("{} records, {} channels ({}), one core", components, channels,
+                                     run == 1 ? std::string("round-robin") : fmt::format("runs of {}", run));
   const double v = validator_rate(sample);
   const double h = sha256_rate(sample);
   storage::StoreOptions so;  // the server's defaults
