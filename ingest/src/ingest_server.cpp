@@ -328,9 +328,11 @@ void IngestServer::Impl::run_receiver() {
       for (int k = 0; k < 1024 && (items[0].revents & ZMQ_POLLIN); ++k) {
         frames.clear();
         if (!zmq::recv_multipart(acks_in, std::back_inserter(frames), zmq::recv_flags::dontwait)) break;
+        // The batch is done whether or not its ack reaches the station (an
+        // ack lost to a gone or full peer only makes the station resend).
+        in_flight.fetch_sub(1, std::memory_order_relaxed);
         router.send(frames[0], zmq::send_flags::sndmore | zmq::send_flags::dontwait);
         router.send(frames[1], zmq::send_flags::dontwait);
-        in_flight.fetch_sub(1, std::memory_order_relaxed);
       }
       if (items[1].revents & ZMQ_POLLIN) handle_monitor_event();
       for (int k = 0; k < 64 && can_read && (items[2].revents & ZMQ_POLLIN) &&
