@@ -77,6 +77,14 @@ std::string BenchServer::log_line(const std::string& needle) const {
   return found;
 }
 
+client::PushOptions BenchServer::push_options() const {
+  client::PushOptions o;
+  o.endpoint = ingest_;
+  o.server_public_key = server_keys_.public_key;
+  o.client_keys = station_keys_;
+  return o;
+}
+
 int BenchServer::stop() {
   kill(pid_, SIGTERM);
   int st = 0;

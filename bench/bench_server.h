@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "seisvault/client/push_options.h"
 #include "seisvault/common/curve_keys.h"
 
 namespace seisvault::bench {
@@ -26,6 +27,8 @@ class BenchServer {
   const std::string& api_address() const { return api_; }
   const CurveKeyPair& server_keys() const { return server_keys_; }
   const CurveKeyPair& station_keys() const { return station_keys_; }
+  // Options for a PushClient of the authorized station, to this server.
+  client::PushOptions push_options() const;
   // SIGTERM and wait; returns the exit status.
   int stop();
   // The last line of the server's log containing `needle` ("" if none).

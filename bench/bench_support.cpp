@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -79,6 +80,20 @@ void set_record_start(std::vector<uint8_t>& r, TimeNs t) {
     if (type == 1001) r[off + 5] = static_cast<uint8_t>(static_cast<int8_t>(us % 100));
     off = (r[off + 2] << 8) | r[off + 3];
   }
+}
+
+WorkDir::WorkDir(const std::string& given) : path_(given) {
+  if (!path_.empty()) return;
+  std::string tmpl = (std::filesystem::temp_directory_path() / "seisvault-bench-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot make a work directory under $TMPDIR");
+  path_ = tmpl;
+  owned_ = true;
+}
+
+WorkDir::~WorkDir() {
+  if (!owned_) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
 }
 
 void Report::add(std::string name, double value, std::string unit, std::string conditions) {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,22 @@ class RecordGenerator {
 // Sets the start time of a miniSEED 2 record (big-endian header, blockette
 // 1001 microseconds kept as they are) to `t` (microsecond resolution).
 void set_record_start(std::vector<uint8_t>& record, TimeNs t);
+
+// The benchmark's work directory: `given` when not empty (kept afterwards),
+// else a fresh one under $TMPDIR, removed with everything in it when the
+// object goes out of scope.
+class WorkDir {
+ public:
+  explicit WorkDir(const std::string& given);
+  ~WorkDir();
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  bool owned_ = false;
+};
 
 struct Figure {
   std::string name;

@@ -24,7 +24,9 @@
 using namespace seisvault;
 using namespace seisvault::bench;
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"bench_ingest: seisvaultd ingest throughput vs. component limits"};
   size_t records = 5'000'000, channels = 1000, batch = 1000, in_flight = 16, components = 2'000'000;
   int sync_ms = 10;
@@ -54,12 +56,8 @@ int main(int argc, char** argv) {
     channels = 50;
     components = 5000;
   }
-  std::filesystem::path dir = dir_arg;
-  const bool temp_dir = dir.empty();
-  if (temp_dir) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "seisvault-bench-XXXXXX").string();
-    dir = mkdtemp(tmpl.data());
-  }
+  const WorkDir work(dir_arg);
+  const std::filesystem::path& dir = work.path();
   const TimeNs start = *parse_iso8601("2025-01-01T00:00:00Z");
   const std::string conditions =
       fmt::format("{} records, {} channels ({}), 512-byte Steim-2, batches of {}, {} in flight, CURVE, WAL fsync every {} "
@@ -81,10 +79,7 @@ int main(int argc, char** argv) {
       return std::string(reinterpret_cast<const char*>(r.data()) + 8, 5) +
              std::string(reinterpret_cast<const char*>(r.data()) + 20, 10);
     };
-    client::PushOptions o;
-    o.endpoint = server.ingest_endpoint();
-    o.server_public_key = server.server_keys().public_key;
-    o.client_keys = server.station_keys();
+    auto o = server.push_options();
     o.max_batch_records = batch;
     o.max_in_flight = in_flight;
     o.ack_timeout = std::chrono::seconds(60);
@@ -179,6 +174,18 @@ int main(int argc, char** argv) {
              "slowest of validator, SHA-256, store write path, ZeroMQ CURVE");
   report.print();
 
-  if (temp_dir) std::filesystem::remove_all(dir);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors end the run through here, so that the server child and the work
+  // directory are cleaned up by their destructors.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+    return 1;
+  }
 }

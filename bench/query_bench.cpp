@@ -85,7 +85,9 @@ std::pair<size_t, size_t> read_records(wv::Waveforms::Stub& api, const std::stri
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"bench_query: query figures of seisvaultd"};
   size_t channels = 100, extra_channels = 9900, gaps = 1000, hour_queries = 300, push_records = 1'000'000;
   double hours = 24;
@@ -108,12 +110,8 @@ int main(int argc, char** argv) {
     hour_queries = 10;
     push_records = 3000;
   }
-  std::filesystem::path dir = dir_arg;
-  const bool temp_dir = dir.empty();
-  if (temp_dir) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "seisvault-bench-XXXXXX").string();
-    dir = mkdtemp(tmpl.data());
-  }
+  const WorkDir work(dir_arg);
+  const std::filesystem::path& dir = work.path();
   const TimeNs day0 = *parse_iso8601("2025-03-01T00:00:00Z");
   const TimeNs span = static_cast<TimeNs>(hours * 3600) * kNanosPerSecond;
   Report report("query");
@@ -260,10 +258,7 @@ int main(int argc, char** argv) {
       reader->Finish();
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the subscription register
-    client::PushOptions o;
-    o.endpoint = server.ingest_endpoint();
-    o.server_public_key = server.server_keys().public_key;
-    o.client_keys = server.station_keys();
+    auto o = server.push_options();
     auto pusher = client::PushClient::open(o);
     if (!pusher.ok()) throw std::runtime_error(pusher.status().message());
     RecordGenerator gen(1000, day0 + 2 * span + 86400 * kNanosPerSecond, 16, "YY");
@@ -289,6 +284,18 @@ int main(int argc, char** argv) {
   }
   server.stop();
   report.print();
-  if (temp_dir) std::filesystem::remove_all(dir);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors end the run through here, so that the server child and the work
+  // directory are cleaned up by their destructors.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+    return 1;
+  }
 }
