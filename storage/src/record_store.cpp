@@ -113,11 +113,11 @@ rocksdb::ColumnFamilyOptions records_cf_options(const StoreOptions& o,
   cf.bottommost_compression = rocksdb::kNoCompression;
   cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(keys::kChannelPrefixSize));
   cf.memtable_prefix_bloom_size_ratio = 0.02;
-  // One skiplist per channel (hash of the channel prefix) instead of one for
-  // everything: an insert then walks only its channel's entries, which mostly
-  // arrive in time order, instead of cache-missing through every channel's.
-  // Every read of this CF stays within one channel (prefix_same_as_start).
-  cf.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(16384, 12, 4));
+  // Inserts with a per-channel hint: RocksDB remembers where the last key of
+  // each channel went in the (one, ordered) skiplist, and a channel's blocks
+  // mostly arrive in time order, so an insert starts next to its place
+  // instead of searching from the top through every channel's entries.
+  cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(keys::kChannelPrefixSize));
   // Universal compaction: every channel's new data lands in every flush (keys
   // interleave by channel), so leveled compaction would rewrite most of a
   // level on each L0 compaction. Universal compaction merges whole sorted
@@ -152,13 +152,11 @@ rocksdb::ColumnFamilyOptions small_cf_options(const std::shared_ptr<rocksdb::Cac
 }
 
 // The summary CF is rewritten for every channel a write touches: the same
-// 4-byte keys again and again. With one small skiplist per key (hash on the
-// whole key), each new version goes to the head of its key's list, instead
-// of a search through every version of every channel.
+// 4-byte keys again and again. A per-key insert hint puts each new version
+// next to the previous one without a search through every channel's.
 rocksdb::ColumnFamilyOptions summary_cf_options(const std::shared_ptr<rocksdb::Cache>& cache) {
   auto cf = small_cf_options(cache);
-  cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
-  cf.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(16384, 4, 4));
+  cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
   return cf;
 }
 
@@ -259,7 +257,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
       options.direct_io_for_flush && supports_direct_io(dir);
   db_options.max_total_wal_size = 1ull << 30;
   db_options.keep_log_file_num = 5;
-  // One writer (the committer) and hash-skiplist memtables: no concurrent memtable writes.
+  // One writer (the committer); insert hints work only without concurrent memtable writes.
   db_options.allow_concurrent_memtable_write = false;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
@@ -333,7 +331,7 @@ Status RecordStore::Impl::load() {
   for (const auto& [id, name] : sender_names) sender_ids.emplace(name, id);
 
   rocksdb::ReadOptions all;
-  all.total_order_seek = true;  // every channel (the summary CF is hashed by key)
+  all.total_order_seek = true;  // every channel
   std::unique_ptr<rocksdb::Iterator> si(db->NewIterator(all, summary));
   for (si->SeekToFirst(); si->Valid(); si->Next()) {
     const auto k = view(si->key());
