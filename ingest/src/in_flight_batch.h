@@ -27,6 +27,7 @@ struct InFlightBatch {
   zmq::message_t routing_id;  // the ROUTER identity frame of the station's connection
   std::string sender;         // Z85 public key of the station ("insecure" without CURVE)
   TimeNs receive_ns = 0;
+  uint64_t sequence = 0;      // order of arrival among validated batches (0, 1, 2, ...)
 
   // The batch lives on its arena: one parse, no per-record heap churn.
   google::protobuf::Arena arena;

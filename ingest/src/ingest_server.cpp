@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <zmq_addon.hpp>
 
+#include "commit_order.h"
 #include "in_flight_batch.h"
 #include "seisvault/common/sha256.h"
 #include "zap_handler.h"
@@ -56,6 +57,7 @@ struct IngestServer::Impl {
   Queue validate_queue;
   Queue commit_queue;
   std::atomic<size_t> in_flight{0};
+  uint64_t next_sequence = 0;  // receiver thread only
   std::atomic<bool> stopping{false};    // receiver: stop reading stations
   std::atomic<bool> workers_done{false};
   std::atomic<bool> committer_done{false};
@@ -263,6 +265,7 @@ void IngestServer::Impl::handle_station_message(std::vector<zmq::message_t>& fra
     return;
   }
   b->routing_id = std::move(frames[0]);
+  b->sequence = next_sequence++;
   in_flight.fetch_add(1, std::memory_order_relaxed);
   validate_queue.enqueue(std::move(b));
 }
@@ -438,17 +441,18 @@ void IngestServer::Impl::run_committer() {
   std::vector<storage::NewRecord> records;
   std::vector<storage::WriteOutcome> outcomes;
   const bool every_batch = options.sync == SyncPolicy::kEveryBatch;
+  CommitOrder order(commit_queue);
   for (;;) {
     BatchPtr b;
-    if (!commit_queue.wait_dequeue_timed(b, std::chrono::milliseconds(50))) {
-      if (committer_done.load() && commit_queue.size_approx() == 0) return;
+    if (!order.next(b, std::chrono::milliseconds(50))) {
+      if (committer_done.load() && commit_queue.size_approx() == 0 && order.empty()) return;
       sync_cv.notify_one();  // idle: the syncer need not wait for more
       continue;
     }
-    // Take what is queued, up to one store write's worth.
+    // Take what is ready, up to one store write's worth.
     size_t count = b->accepted.size();
     group.push_back(std::move(b));
-    while (count < options.max_records_per_write && commit_queue.try_dequeue(b)) {
+    while (count < options.max_records_per_write && order.next(b, std::chrono::microseconds(0))) {
       count += b->accepted.size();
       group.push_back(std::move(b));
     }
@@ -456,7 +460,7 @@ void IngestServer::Impl::run_committer() {
     // before the next fsync anyway: keep gathering, so that the store gets
     // fewer, larger writes (more records per block) at no cost in latency.
     while (count < options.max_records_per_write && sync_in_progress.load(std::memory_order_acquire)) {
-      if (commit_queue.wait_dequeue_timed(b, std::chrono::microseconds(200))) {
+      if (order.next(b, std::chrono::microseconds(200))) {
         count += b->accepted.size();
         group.push_back(std::move(b));
       }
