@@ -1,5 +1,5 @@
 // SHA-256 over a byte range, with OpenSSL (which uses the CPU's SHA
-// extensions when present). Thread-safe: no shared state.
+// extensions when present). Thread-safe: each thread keeps its own context.
 #pragma once
 
 #include <array>
