@@ -20,23 +20,27 @@ namespace seisvault::bench {
 class RecordGenerator {
  public:
   // `channels` channels NET.Snnnn.00.HHZ (NET = `network`), 512-byte Steim-2 records at 100 Hz
-  // starting at `start_ns`; `templates` distinct packed records per channel.
-  RecordGenerator(size_t channels, TimeNs start_ns, size_t templates = 16, const std::string& network = "XX");
+  // starting at `start_ns`. The records' data come from a pool of `templates`
+  // records packed by libmseed from one random walk; each channel walks the
+  // pool from its own place, with its codes and start time written in.
+  RecordGenerator(size_t channels, TimeNs start_ns, size_t templates = 256, const std::string& network = "XX");
   size_t channels() const { return channels_.size(); }
   // The next record of channel c (its start time follows the previous one).
   void next(size_t c, std::vector<uint8_t>& out);
   std::string source_id(size_t c) const;
-  // Samples in each record (so callers can compute time spans).
+  // Samples in channel c's next record (so callers can compute time spans).
   int samples_per_record(size_t c) const;
 
  private:
   struct Channel {
-    std::vector<std::vector<uint8_t>> templates;
-    std::vector<int> samples;  // per template
+    std::string station;
+    std::string network;
     TimeNs next_start = 0;
     size_t index = 0;
     std::string id;
   };
+  std::vector<std::vector<uint8_t>> templates_;
+  std::vector<int> samples_;  // per template
   std::vector<Channel> channels_;
 };
 
