@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
-#include <google/protobuf/arena.h>
 #include <zmq.hpp>
+
+#include "batch_parser.h"
 
 #include "seisvault/common/sha256.h"
 #include "seisvault/common/time.h"
@@ -29,9 +30,10 @@ struct InFlightBatch {
   TimeNs receive_ns = 0;
   uint64_t sequence = 0;      // order of arrival among validated batches (0, 1, 2, ...)
 
-  // The batch lives on its arena: one parse, no per-record heap churn.
-  google::protobuf::Arena arena;
-  v1::IngestBatch* batch = nullptr;
+  // The received frame, and the batch read from it: its records are views
+  // into the frame (no copy), valid as long as this object.
+  zmq::message_t frame;
+  ParsedBatch batch;
 
   // Filled by a validation worker.
   std::vector<RecordVerdict> verdicts;         // one per record

@@ -7,9 +7,11 @@
 
 #include <concurrentqueue/blockingconcurrentqueue.h>
 #include <fmt/format.h>
+#include <google/protobuf/arena.h>
 #include <spdlog/spdlog.h>
 #include <zmq_addon.hpp>
 
+#include "batch_parser.h"
 #include "commit_order.h"
 #include "in_flight_batch.h"
 #include "seisvault/common/sha256.h"
@@ -223,31 +225,31 @@ void IngestServer::Impl::handle_station_message(std::vector<zmq::message_t>& fra
     const char* user = zmq_msg_gets(frames[1].handle(), "User-Id");
     b->sender = user ? user : "";
   }
-  b->batch = google::protobuf::Arena::CreateMessage<v1::IngestBatch>(&b->arena);
+  b->frame = std::move(frames[1]);
   v1::IngestAck ack;
   fill_limits(ack);
-  if (!b->batch->ParseFromArray(frames[1].data(), static_cast<int>(frames[1].size()))) {
+  if (!parse_ingest_batch({static_cast<const uint8_t*>(b->frame.data()), b->frame.size()}, b->batch)) {
     stats.malformed_messages.fetch_add(1, std::memory_order_relaxed);
     ack.set_error(v1::MALFORMED);
     ack.set_error_message(fmt::format("a frame of {} bytes that is not an IngestBatch (see proto/ingest.proto)",
-                                      frames[1].size()));
+                                      b->frame.size()));
     reply_now(frames[0], ack);
     return;
   }
-  ack.set_batch_id(b->batch->batch_id());
-  if (b->batch->protocol_version() != v1::PROTOCOL_VERSION_1) {
+  ack.set_batch_id(b->batch.batch_id);
+  if (b->batch.protocol_version != v1::PROTOCOL_VERSION_1) {
     stats.malformed_messages.fetch_add(1, std::memory_order_relaxed);
     ack.set_error(v1::UNSUPPORTED_PROTOCOL);
     ack.set_error_message(
-        fmt::format("protocol version {} is not supported; this server speaks version 1", b->batch->protocol_version()));
+        fmt::format("protocol version {} is not supported; this server speaks version 1", b->batch.protocol_version));
     reply_now(frames[0], ack);
     return;
   }
-  const auto n = static_cast<size_t>(b->batch->records_size());
+  const auto n = b->batch.records.size();
   stats.records_received.fetch_add(n, std::memory_order_relaxed);
-  if (n > options.max_records_per_batch || frames[1].size() > options.max_batch_bytes) {
+  if (n > options.max_records_per_batch || b->frame.size() > options.max_batch_bytes) {
     const auto message = fmt::format("batch of {} records / {} bytes exceeds the server's limit of {} records / {} bytes",
-                                     n, frames[1].size(), options.max_records_per_batch, options.max_batch_bytes);
+                                     n, b->frame.size(), options.max_records_per_batch, options.max_batch_bytes);
     for (size_t i = 0; i < n; ++i) {
       auto* r = ack.add_results();
       r->set_status(v1::REJECTED);
@@ -359,7 +361,7 @@ void IngestServer::Impl::run_receiver() {
 void IngestServer::Impl::validate(InFlightBatch& b, RecordValidator& validator) {
   const auto list = access.current();
   const bool key_listed = options.insecure || list->is_listed(b.sender);
-  const auto n = static_cast<size_t>(b.batch->records_size());
+  const auto n = b.batch.records.size();
   b.verdicts.resize(n);
   b.validated.reserve(n);
   b.accepted_index.reserve(n);
@@ -370,14 +372,13 @@ void IngestServer::Impl::validate(InFlightBatch& b, RecordValidator& validator) 
   // meanwhile, and the lock changes hands once per batch, not per record.
   b.hashes.resize(n);
   for (size_t i = 0; i < n; ++i) {
-    const auto& m = b.batch->records(static_cast<int>(i)).mseed();
-    b.hashes[i] = sha256({reinterpret_cast<const uint8_t*>(m.data()), m.size()});
+    b.hashes[i] = sha256(b.batch.records[i].mseed);
   }
   LibmseedLock lock;
   for (size_t i = 0; i < n; ++i) {
-    const auto& rec = b.batch->records(static_cast<int>(i));
+    const auto& rec = b.batch.records[i];
     auto& verdict = b.verdicts[i];
-    const std::span<const uint8_t> mseed(reinterpret_cast<const uint8_t*>(rec.mseed().data()), rec.mseed().size());
+    const auto mseed = rec.mseed;
     bytes += mseed.size();
     auto reject = [&](RejectReason reason, std::string message) {
       verdict.status = v1::REJECTED;
@@ -391,10 +392,10 @@ void IngestServer::Impl::validate(InFlightBatch& b, RecordValidator& validator) 
       continue;
     }
     const auto& digest = b.hashes[i];
-    if (rec.sha256().size() != digest.size() || std::memcmp(rec.sha256().data(), digest.data(), digest.size()) != 0) {
+    if (rec.sha256.size() != digest.size() || std::memcmp(rec.sha256.data(), digest.data(), digest.size()) != 0) {
       reject(RejectReason::kHashMismatch,
              fmt::format("the SHA-256 sent with the record ({}) is not the SHA-256 of its {} bytes ({})",
-                         to_hex({reinterpret_cast<const uint8_t*>(rec.sha256().data()), rec.sha256().size()}),
+                         to_hex(rec.sha256),
                          mseed.size(), to_hex(digest)));
       continue;
     }
@@ -515,6 +516,9 @@ void IngestServer::Impl::run_syncer() {
   const bool every_batch = options.sync == SyncPolicy::kEveryBatch;
   std::vector<BatchPtr> batches;
   std::vector<storage::NewRecord> durable;
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = 64 << 10;
+  arena_options.max_block_size = 1 << 20;
   auto last_sync = std::chrono::steady_clock::now() - options.sync_interval;
   for (;;) {
     {
@@ -563,8 +567,11 @@ void IngestServer::Impl::run_syncer() {
       if (!durable.empty()) options.on_durable(durable);
     }
     for (auto& b : batches) {
-      v1::IngestAck ack;
-      ack.set_batch_id(b->batch->batch_id());
+      // On an arena: an ack holds a message per record, and building them
+      // one heap allocation each cost more than the rest of the syncer.
+      google::protobuf::Arena arena(arena_options);
+      auto& ack = *google::protobuf::Arena::CreateMessage<v1::IngestAck>(&arena);
+      ack.set_batch_id(b->batch.batch_id);
       fill_limits(ack);
       for (const auto& v : b->verdicts) {
         auto* r = ack.add_results();
