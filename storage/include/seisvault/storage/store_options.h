@@ -32,10 +32,11 @@ struct StoreOptions {
   // RocksDB background threads (flush + compaction). Default: 2.
   int background_jobs = 2;
 
-  // Write flushes and compactions with O_DIRECT (bypassing the page cache),
-  // when the filesystem supports it (checked at open; tmpfs does not).
-  // Default: true.
-  bool direct_io_for_flush = true;
+  // Read and write table files with O_DIRECT (bypassing the page cache):
+  // flushes, compactions and queries. The block cache above is then the only
+  // cache of table data. Used when the filesystem supports it (checked at
+  // open; tmpfs does not). Default: true.
+  bool direct_io = true;
 };
 
 }  // namespace seisvault::storage
