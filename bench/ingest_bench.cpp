@@ -68,6 +68,7 @@ int run(int argc, char** argv) {
 
   // --- End to end -----------------------------------------------------------
   double e2e_rate = 0;
+  size_t store_group = 3000;  // records per store write: what the server's committer made, once known
   {
     BenchServer server(seisvaultd, dir / "server",
                        {"--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--sync", "group",
@@ -139,6 +140,7 @@ int run(int argc, char** argv) {
     const auto each = line.find("store writes (");
     if (each != std::string::npos) {
       const double per_write = std::stod(line.substr(each + 14));
+      if (per_write >= 1) store_group = static_cast<size_t>(per_write);
       const auto per = line.find("records each, ", each);
       const double per_block = std::stod(line.substr(per + 14));
       report.add("store_records_per_write", per_write, "records", "RocksDB write batches the committer made; " + conditions);
@@ -158,13 +160,18 @@ int run(int argc, char** argv) {
   const double v = validator_rate(sample);
   const double h = sha256_rate(sample);
   storage::StoreOptions so;  // the server's defaults
-  const double s = store_rate(sample, dir / "store-limit", so, 3000);
+  // Best of two fresh stores: when a flush or the first compaction lands
+  // varies between runs, and a limit is the best the component can do.
+  const double s = std::max(store_rate(sample, dir / "store-limit-1", so, store_group),
+                            store_rate(sample, dir / "store-limit-2", so, store_group));
   const double raw = rocksdb_raw_rate(sample, dir / "rocksdb-raw", so);
   const double z = zmq_curve_rate(sample, batch);
   report.add("limit_validator", v, "rec/s", "RecordValidator (libmseed parse + decode + checks), " + cc);
   report.add("limit_sha256", h, "rec/s", "OpenSSL SHA-256, " + cc);
   report.add("limit_store_write_path", s, "rec/s",
-             "RecordStore::write of 3000-record groups (round-robin channels), WAL fsync every 10 ms, " + cc);
+             fmt::format("RecordStore::write of {}-record groups (as the server's committer made them), WAL fsync "
+                         "every 10 ms, best of 2 fresh stores, {}",
+                         store_group, cc));
   report.add("limit_zmq_curve", z, "rec/s",
              fmt::format("DEALER->ROUTER tcp loopback, CURVE, {}-record IngestBatch messages parsed, {}", batch, cc));
   report.add("reference_rocksdb_raw_one_entry_per_record", raw, "rec/s",
