@@ -86,11 +86,26 @@ inline std::string sender_by_id(uint32_t id) {
   return k;
 }
 
-// summary CF.
-inline std::string summary_key(uint32_t channel_id) {
-  std::string k(4, '\0');
-  put_u32_be(reinterpret_cast<uint8_t*>(k.data()), channel_id);
+// summary CF: the summaries of kSummaryPageChannels consecutive channel ids
+// in one entry (a page), key "p" + page number (u32 BE). A write that touches
+// every channel then rewrites one entry per 64 channels instead of one per
+// channel. Schema version 1 kept one entry per channel, keyed by the bare
+// 4-byte channel id (migrated at open).
+inline constexpr uint32_t kSummaryPageChannels = 64;
+inline constexpr size_t kSummarySize = 64;
+inline constexpr size_t kSummaryPageSize = kSummaryPageChannels * kSummarySize;
+inline constexpr size_t kSummaryPageKeySize = 5;
+using SummaryPageKey = std::array<uint8_t, kSummaryPageKeySize>;
+
+inline uint32_t summary_page(uint32_t channel_id) { return channel_id / kSummaryPageChannels; }
+inline SummaryPageKey summary_page_key(uint32_t page) {
+  SummaryPageKey k;
+  k[0] = 'p';
+  put_u32_be(k.data() + 1, page);
   return k;
+}
+inline std::string_view as_view(const SummaryPageKey& k) {
+  return {reinterpret_cast<const char*>(k.data()), k.size()};
 }
 
 // default CF.

@@ -48,10 +48,9 @@ TimeNs sat_sub(TimeNs a, TimeNs b) {
   return r;
 }
 
-// ChannelSummary <-> 64 bytes, little-endian.
-std::string encode_summary(const ChannelSummary& s) {
-  std::string out(64, '\0');
-  auto* p = out.data();
+// ChannelSummary <-> 64 bytes, little-endian. A summary with no records
+// (all zeros) is an empty slot of a summary page.
+void encode_summary(const ChannelSummary& s, char* out) {
   const int64_t fields[] = {s.first_start_ns,
                             s.last_end_ns,
                             s.last_start_ns,
@@ -60,12 +59,12 @@ std::string encode_summary(const ChannelSummary& s) {
                             std::bit_cast<int64_t>(s.sample_rate),
                             s.last_receive_ns,
                             s.max_extent_ns};
-  std::memcpy(p, fields, sizeof fields);
-  return out;
+  static_assert(sizeof fields == keys::kSummarySize);
+  std::memcpy(out, fields, sizeof fields);
 }
 
 bool decode_summary(std::string_view v, ChannelSummary& s) {
-  if (v.size() != 64) return false;
+  if (v.size() != keys::kSummarySize) return false;
   int64_t f[8];
   std::memcpy(f, v.data(), sizeof f);
   s.first_start_ns = f[0];
@@ -151,12 +150,12 @@ rocksdb::ColumnFamilyOptions small_cf_options(const std::shared_ptr<rocksdb::Cac
   return cf;
 }
 
-// The summary CF is rewritten for every channel a write touches: the same
-// 4-byte keys again and again. A per-key insert hint puts each new version
-// next to the previous one without a search through every channel's.
+// The summary CF's pages are rewritten by every write that touches their
+// channels: the same keys again and again. A per-key insert hint puts each
+// new version next to the previous one without a search through every page's.
 rocksdb::ColumnFamilyOptions summary_cf_options(const std::shared_ptr<rocksdb::Cache>& cache) {
   auto cf = small_cf_options(cache);
-  cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
+  cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(keys::kSummaryPageKeySize));
   return cf;
 }
 
@@ -210,6 +209,7 @@ struct RecordStore::Impl {
   std::vector<uint32_t> record_sender;
   std::vector<uint32_t> order;
   std::string block_buffer;
+  std::string page_buffer;
   rocksdb::WriteBatch batch;
 
   ~Impl() {
@@ -218,6 +218,10 @@ struct RecordStore::Impl {
   }
 
   Status load();
+  Status migrate_from_v1();
+  // The page holding `channel_id`'s summary: `summaries` with `updated`
+  // (sorted by channel id) laid over it.
+  void encode_page(uint32_t page, std::span<const std::pair<uint32_t, ChannelSummary>> updated, std::string& out) const;
   bool is_stored_duplicate(rocksdb::Iterator& it, uint32_t channel_id, const ChannelSummary& s,
                            const NewRecord& r) const;
   std::vector<std::pair<uint32_t, std::string>> selected_channels(const ChannelSelection& sel) const;
@@ -298,6 +302,8 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
     if (!s.ok()) return from_rocks(s, "writing the schema version");
   } else if (!s.ok()) {
     return from_rocks(s, "reading the schema version");
+  } else if (version == "1") {
+    if (auto st = impl->migrate_from_v1(); !st.ok()) return st;
   } else if (version != std::to_string(kSchemaVersion)) {
     return Status::incompatible(fmt::format("store in {} has schema version {}, this program reads version {}",
                                             dir.string(), version, kSchemaVersion));
@@ -336,18 +342,71 @@ Status RecordStore::Impl::load() {
   if (!it->status().ok()) return from_rocks(it->status(), "reading the catalog");
   for (const auto& [id, name] : sender_names) sender_ids.emplace(name, id);
 
-  rocksdb::ReadOptions all;
-  all.total_order_seek = true;  // every channel
-  std::unique_ptr<rocksdb::Iterator> si(db->NewIterator(all, summary));
+  std::unique_ptr<rocksdb::Iterator> si(db->NewIterator({}, summary));
+  for (si->SeekToFirst(); si->Valid(); si->Next()) {
+    const auto k = view(si->key());
+    const auto v = view(si->value());
+    if (k.size() != keys::kSummaryPageKeySize || k[0] != 'p' || v.size() != keys::kSummaryPageSize) {
+      return Status::corruption("a channel summary page has a bad size");
+    }
+    const uint32_t page = keys::get_u32_be(reinterpret_cast<const uint8_t*>(k.data()) + 1);
+    for (uint32_t slot = 0; slot < keys::kSummaryPageChannels; ++slot) {
+      ChannelSummary cs;
+      decode_summary(v.substr(slot * keys::kSummarySize, keys::kSummarySize), cs);
+      if (cs.record_count > 0) summaries[page * keys::kSummaryPageChannels + slot] = cs;
+    }
+  }
+  return from_rocks(si->status(), "reading channel summaries");
+}
+
+// Schema 1 -> 2: per-channel summary entries become pages. One synced write:
+// a crash leaves either the old store or the new one.
+Status RecordStore::Impl::migrate_from_v1() {
+  std::map<uint32_t, ChannelSummary> old;
+  rocksdb::WriteBatch wb;
+  std::unique_ptr<rocksdb::Iterator> si(db->NewIterator({}, summary));
   for (si->SeekToFirst(); si->Valid(); si->Next()) {
     const auto k = view(si->key());
     ChannelSummary cs;
     if (k.size() != 4 || !decode_summary(view(si->value()), cs)) {
-      return Status::corruption("a channel summary has a bad size");
+      return Status::corruption("a schema-1 channel summary has a bad size");
     }
-    summaries[keys::get_u32_be(reinterpret_cast<const uint8_t*>(k.data()))] = cs;
+    old[keys::get_u32_be(reinterpret_cast<const uint8_t*>(k.data()))] = cs;
+    wb.Delete(summary, si->key());
   }
-  return from_rocks(si->status(), "reading channel summaries");
+  if (!si->status().ok()) return from_rocks(si->status(), "reading schema-1 channel summaries");
+  si.reset();
+  std::vector<std::pair<uint32_t, ChannelSummary>> all(old.begin(), old.end());
+  std::string page_value;
+  for (size_t i = 0; i < all.size();) {
+    const uint32_t page = keys::summary_page(all[i].first);
+    size_t j = i;
+    while (j < all.size() && keys::summary_page(all[j].first) == page) ++j;
+    encode_page(page, std::span(all).subspan(i, j - i), page_value);
+    wb.Put(summary, slice(keys::as_view(keys::summary_page_key(page))), slice(page_value));
+    i = j;
+  }
+  wb.Put(meta, slice(keys::kSchemaVersionKey), std::to_string(kSchemaVersion));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(db->Write(wo, &wb), "migrating the store from schema version 1");
+}
+
+void RecordStore::Impl::encode_page(uint32_t page, std::span<const std::pair<uint32_t, ChannelSummary>> updated,
+                                    std::string& out) const {
+  out.assign(keys::kSummaryPageSize, '\0');
+  size_t u = 0;
+  for (uint32_t slot = 0; slot < keys::kSummaryPageChannels; ++slot) {
+    const uint32_t ch = page * keys::kSummaryPageChannels + slot;
+    while (u < updated.size() && updated[u].first < ch) ++u;
+    const ChannelSummary* cs = nullptr;
+    if (u < updated.size() && updated[u].first == ch) {
+      cs = &updated[u].second;
+    } else if (auto it = summaries.find(ch); it != summaries.end()) {
+      cs = &it->second;
+    }
+    if (cs) encode_summary(*cs, out.data() + slot * keys::kSummarySize);
+  }
 }
 
 bool RecordStore::Impl::is_stored_duplicate(rocksdb::Iterator& it, uint32_t channel_id, const ChannelSummary& s,
@@ -520,11 +579,19 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       st.stored += e - b;
       b = e;
     }
-    if (kept > 0) {
-      m.batch.Put(m.summary, slice(keys::summary_key(ch)), slice(encode_summary(after)));
-      updated.emplace_back(ch, after);
-    }
+    if (kept > 0) updated.emplace_back(ch, after);
     g = g_end;
+  }
+
+  // Summaries: one entry per page of channels touched (`updated` is in
+  // channel order, as the groups above).
+  for (size_t i = 0; i < updated.size();) {
+    const uint32_t page = keys::summary_page(updated[i].first);
+    size_t j = i;
+    while (j < updated.size() && keys::summary_page(updated[j].first) == page) ++j;
+    m.encode_page(page, std::span(updated).subspan(i, j - i), m.page_buffer);
+    m.batch.Put(m.summary, slice(keys::as_view(keys::summary_page_key(page))), slice(m.page_buffer));
+    i = j;
   }
 
   if (seq != m.next_seq) {
@@ -590,12 +657,17 @@ Result<bool> RecordStore::Impl::read_summary(const rocksdb::Snapshot* snap, uint
                                              ChannelSummary& out) const {
   rocksdb::ReadOptions ro;
   ro.snapshot = snap;
-  std::string v;
-  auto s = db->Get(ro, summary, slice(keys::summary_key(channel_id)), &v);
+  rocksdb::PinnableSlice v;
+  const auto key = keys::summary_page_key(keys::summary_page(channel_id));
+  auto s = db->Get(ro, summary, slice(keys::as_view(key)), &v);
   if (s.IsNotFound()) return false;
   if (!s.ok()) return from_rocks(s, "reading a channel summary");
-  if (!decode_summary(v, out)) return Status::corruption(fmt::format("summary of channel {} is damaged", channel_id));
-  return true;
+  if (v.size() != keys::kSummaryPageSize) {
+    return Status::corruption(fmt::format("summary page of channel {} is damaged", channel_id));
+  }
+  const size_t slot = channel_id % keys::kSummaryPageChannels;
+  decode_summary(view(v).substr(slot * keys::kSummarySize, keys::kSummarySize), out);
+  return out.record_count > 0;
 }
 
 // Calls visit(entry, seq) for every record of one channel overlapping the

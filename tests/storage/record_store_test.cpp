@@ -20,6 +20,7 @@
 #include <tuple>
 #include <vector>
 
+#include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 
@@ -1506,6 +1507,105 @@ TEST_CASE("opening a store whose schema version differs fails with Incompatible"
     auto store = open_store(tmp.path());
     CHECK(read(*store).size() == 1);
   }
+}
+
+// Rewrites a store's summaries the way schema version 1 kept them: one entry
+// per channel, keyed by the bare 4-byte channel id.
+void downgrade_summaries_to_v1(const std::filesystem::path& dir) {
+  rocksdb::DBOptions db_options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {"records", rocksdb::ColumnFamilyOptions()},
+      {"catalog", rocksdb::ColumnFamilyOptions()},
+      {"summary", rocksdb::ColumnFamilyOptions()},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  REQUIRE(rocksdb::DB::Open(db_options, dir.string(), cfs, &handles, &raw).ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteBatch wb;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handles[3]));
+  size_t pages = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const auto k = it->key();
+    REQUIRE(k.size() == 5);
+    REQUIRE(it->value().size() == 64 * 64);
+    const uint32_t page = (uint32_t{static_cast<uint8_t>(k[1])} << 24) | (uint32_t{static_cast<uint8_t>(k[2])} << 16) |
+                          (uint32_t{static_cast<uint8_t>(k[3])} << 8) | static_cast<uint8_t>(k[4]);
+    for (uint32_t slot = 0; slot < 64; ++slot) {
+      const std::string v(it->value().data() + slot * 64, 64);
+      if (v == std::string(64, '\0')) continue;
+      const uint32_t id = page * 64 + slot;
+      const char key[4] = {static_cast<char>(id >> 24), static_cast<char>(id >> 16), static_cast<char>(id >> 8),
+                           static_cast<char>(id)};
+      wb.Put(handles[3], rocksdb::Slice(key, 4), v);
+    }
+    wb.Delete(handles[3], k);
+    ++pages;
+  }
+  REQUIRE(pages >= 2);  // the test's channels span more than one page
+  it.reset();
+  wb.Put(handles[0], "schema_version", "1");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  REQUIRE(db->Write(wo, &wb).ok());
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+}
+
+TEST_CASE("a schema-1 store (one summary entry per channel) is migrated when opened", "[store][reopen][schema]") {
+  TempDir tmp;
+  std::vector<Rec> all;
+  for (int c = 0; c < 130; ++c) {
+    for (int k = 0; k < 3; ++k) {
+      all.push_back(rec(fmt::format("XX.S{:03}.00.HHZ", c), kT0 + (k * 10 + c % 7) * kSecond, 100, 100.0,
+                        static_cast<uint32_t>(c * 3 + k + 1)));
+    }
+  }
+  std::vector<ChannelInfo> before;
+  size_t records_before = 0;
+  {
+    auto store = open_store(tmp.path(), small_options());
+    write_ok(*store, all);
+    before = channels(*store);
+    records_before = read(*store).size();
+  }
+  REQUIRE(before.size() == 130);
+  downgrade_summaries_to_v1(tmp.path());
+
+  auto check_same_summaries = [&](const RecordStore& store) {
+    const auto after = channels(store);
+    REQUIRE(after.size() == before.size());
+    for (size_t i = 0; i < after.size(); ++i) {
+      INFO(after[i].source_id);
+      CHECK(after[i].source_id == before[i].source_id);
+      CHECK(after[i].channel_id == before[i].channel_id);
+      CHECK(after[i].summary.record_count == before[i].summary.record_count);
+      CHECK(after[i].summary.byte_count == before[i].summary.byte_count);
+      CHECK(after[i].summary.first_start_ns == before[i].summary.first_start_ns);
+      CHECK(after[i].summary.last_end_ns == before[i].summary.last_end_ns);
+      CHECK(after[i].summary.last_start_ns == before[i].summary.last_start_ns);
+      CHECK(after[i].summary.max_extent_ns == before[i].summary.max_extent_ns);
+      CHECK(after[i].summary.last_receive_ns == before[i].summary.last_receive_ns);
+      CHECK(after[i].summary.sample_rate == before[i].summary.sample_rate);
+    }
+  };
+  {
+    auto store = open_store(tmp.path(), small_options());
+    check_same_summaries(*store);
+    CHECK(read(*store).size() == records_before);
+    // The migrated store goes on as a version-2 store: a resend is a duplicate
+    // (the summary's last start survived), new data is stored.
+    CHECK(write_ok(*store, {all[5]}).outcomes[0] == WriteOutcome::kDuplicate);
+    before[0].summary.record_count += 1;
+    CHECK(write_ok(*store, {rec("XX.S000.00.HHZ", kT0 + 100 * kSecond, 100, 100.0, 999)}).outcomes[0] ==
+          WriteOutcome::kStored);
+  }
+  // Reopened once more, it is read as version 2 without migrating again.
+  auto store = open_store(tmp.path(), small_options());
+  const auto after = channels(*store);
+  REQUIRE(after.size() == 130);
+  CHECK(after[0].summary.record_count == before[0].summary.record_count);
+  CHECK(read(*store).size() == records_before + 1);
 }
 
 TEST_CASE("opening a missing directory without create_if_missing fails with IoError", "[store][open]") {

@@ -11,7 +11,7 @@
 //                one write, sorted by start time, each with its metadata.
 //   catalog  CF: "c"+source id -> channel id, "i"+id -> source id,
 //                "s"+sender -> sender id, "j"+id -> sender.
-//   summary  CF: channel id -> ChannelSummary.
+//   summary  CF: "p" + page (u32 BE) -> the ChannelSummary of 64 consecutive channel ids.
 //   default  CF: schema version, next block sequence number.
 //
 // Thread-safety: a RecordStore is safe for concurrent use. write() calls are
@@ -36,9 +36,10 @@
 
 namespace seisvault::storage {
 
-// The schema this code writes and reads. Opening a store with another
+// The schema this code writes and reads. A store of version 1 (one summary
+// entry per channel) is migrated when opened; opening a store of any other
 // version fails with Incompatible rather than misreading it.
-inline constexpr uint32_t kSchemaVersion = 1;
+inline constexpr uint32_t kSchemaVersion = 2;
 
 // An inclusive time window [begin_ns, end_ns].
 struct TimeWindow {
