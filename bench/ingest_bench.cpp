@@ -32,6 +32,7 @@ int run(int argc, char** argv) {
   int sync_ms = 10;
   unsigned workers = 0;
   size_t run = 1;
+  double rate = 0;
   bool smoke = false;
   std::string dir_arg, seisvaultd = std::string(SEISVAULT_BUILD_DIR) + "/server/seisvaultd";
   app.add_option("--records", records, "records to push")->capture_default_str();
@@ -44,6 +45,11 @@ int run(int argc, char** argv) {
                  "consecutive records per channel before the next (1: round-robin, the store's worst case; "
                  "32: a station backfilling its channels)")
       ->check(CLI::Range(size_t{1}, size_t{1000000}))
+      ->capture_default_str();
+  app.add_option("--rate", rate,
+                 "offered load in records/s (0: as fast as acks allow). Paced, the ack latency of a record is "
+                 "counted from when it was due, so a client held back by a full window does not hide the delay")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--workers", workers, "server validation threads (0: one per core)")->capture_default_str();
   app.add_option("--dir", dir_arg, "work directory (default: a fresh one under $TMPDIR, removed after)");
@@ -63,7 +69,8 @@ int run(int argc, char** argv) {
       fmt::format("{} records, {} channels ({}), 512-byte Steim-2, batches of {}, {} in flight, CURVE, WAL fsync every {} "
                   "ms, {} cores",
                   records, channels, run == 1 ? std::string("round-robin") : fmt::format("runs of {}", run), batch,
-                  in_flight, sync_ms, std::thread::hardware_concurrency());
+                  in_flight, sync_ms, std::thread::hardware_concurrency()) +
+      (rate > 0 ? fmt::format(", offered {:.0f} records/s", rate) : std::string());
   Report report("ingest");
 
   // --- End to end -----------------------------------------------------------
@@ -106,9 +113,14 @@ int run(int argc, char** argv) {
     const auto t0 = Clock::now();
     for (size_t i = 0; i < records; ++i) {
       gen.next((i / run) % channels, rec);
+      auto due = Clock::now();
+      if (rate > 0) {
+        due = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(static_cast<double>(i) / rate));
+        if (due > Clock::now()) std::this_thread::sleep_until(due);
+      }
       // Sample every 50th record of each batch (batches fill in add order, so
       // its index in the batch is i % batch) for the ack latency.
-      if ((i % batch) % 50 == 0) sent_at.emplace(key_of(rec), Clock::now());
+      if ((i % batch) % 50 == 0) sent_at.emplace(key_of(rec), due);
       if (auto s = pusher->add(rec); !s.ok()) {
         fmt::print(stderr, "bench_ingest: {}\n", s.message());
         return 1;
