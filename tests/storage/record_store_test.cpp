@@ -261,26 +261,37 @@ std::vector<ChannelAvailability> avail(const RecordStore& store, TimeWindow w = 
 
 // Opens the store's RocksDB directly (every column family listed) and sets or
 // deletes one key of the default column family.
-void poke_default_cf(const std::filesystem::path& dir, std::string_view key, std::optional<std::string> value) {
-  rocksdb::DBOptions db_options;
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {"records", rocksdb::ColumnFamilyOptions()},
-      {"catalog", rocksdb::ColumnFamilyOptions()},
-      {"summary", rocksdb::ColumnFamilyOptions()},
-  };
+// The store's RocksDB opened directly, behind the RecordStore's back, with
+// its four column families (handles: default, records, catalog, summary).
+struct RawStore {
+  std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(db_options, dir.string(), cfs, &handles, &raw);
-  INFO(s.ToString());
-  REQUIRE(s.ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
+
+  explicit RawStore(const std::filesystem::path& dir) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+        {"records", rocksdb::ColumnFamilyOptions()},
+        {"catalog", rocksdb::ColumnFamilyOptions()},
+        {"summary", rocksdb::ColumnFamilyOptions()},
+    };
+    rocksdb::DB* raw = nullptr;
+    auto s = rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), cfs, &handles, &raw);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+    db.reset(raw);
+  }
+  ~RawStore() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+};
+
+void poke_default_cf(const std::filesystem::path& dir, std::string_view key, std::optional<std::string> value) {
+  RawStore raw(dir);
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  s = value ? db->Put(wo, handles[0], rocksdb::Slice(key.data(), key.size()), *value)
-            : db->Delete(wo, handles[0], rocksdb::Slice(key.data(), key.size()));
+  const rocksdb::Slice k(key.data(), key.size());
+  const auto s = value ? raw.db->Put(wo, raw.handles[0], k, *value) : raw.db->Delete(wo, raw.handles[0], k);
   CHECK(s.ok());
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
 }
 
 }  // namespace
@@ -1512,17 +1523,9 @@ TEST_CASE("opening a store whose schema version differs fails with Incompatible"
 // Rewrites a store's summaries the way schema version 1 kept them: one entry
 // per channel, keyed by the bare 4-byte channel id.
 void downgrade_summaries_to_v1(const std::filesystem::path& dir) {
-  rocksdb::DBOptions db_options;
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {"records", rocksdb::ColumnFamilyOptions()},
-      {"catalog", rocksdb::ColumnFamilyOptions()},
-      {"summary", rocksdb::ColumnFamilyOptions()},
-  };
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  REQUIRE(rocksdb::DB::Open(db_options, dir.string(), cfs, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
+  RawStore raw(dir);
+  auto& db = raw.db;
+  const auto& handles = raw.handles;
   rocksdb::WriteBatch wb;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handles[3]));
   size_t pages = 0;
@@ -1549,7 +1552,6 @@ void downgrade_summaries_to_v1(const std::filesystem::path& dir) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   REQUIRE(db->Write(wo, &wb).ok());
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
 }
 
 TEST_CASE("a schema-1 store (one summary entry per channel) is migrated when opened", "[store][reopen][schema]") {
