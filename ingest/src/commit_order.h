@@ -8,6 +8,7 @@
 // n look like a possible resend and cost a read of the store each.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>

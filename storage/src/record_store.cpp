@@ -219,8 +219,10 @@ struct RecordStore::Impl {
 
   Status load();
   Status migrate_from_v1();
-  // The page holding `channel_id`'s summary: `summaries` with `updated`
-  // (sorted by channel id) laid over it.
+  // Puts into `wb` every summary page holding a channel of `updated` (sorted
+  // by channel id): `summaries` with `updated` laid over it.
+  void put_summary_pages(rocksdb::WriteBatch& wb, std::span<const std::pair<uint32_t, ChannelSummary>> updated,
+                         std::string& buffer) const;
   void encode_page(uint32_t page, std::span<const std::pair<uint32_t, ChannelSummary>> updated, std::string& out) const;
   bool is_stored_duplicate(rocksdb::Iterator& it, uint32_t channel_id, const ChannelSummary& s,
                            const NewRecord& r) const;
@@ -376,20 +378,26 @@ Status RecordStore::Impl::migrate_from_v1() {
   }
   if (!si->status().ok()) return from_rocks(si->status(), "reading schema-1 channel summaries");
   si.reset();
-  std::vector<std::pair<uint32_t, ChannelSummary>> all(old.begin(), old.end());
-  std::string page_value;
-  for (size_t i = 0; i < all.size();) {
-    const uint32_t page = keys::summary_page(all[i].first);
-    size_t j = i;
-    while (j < all.size() && keys::summary_page(all[j].first) == page) ++j;
-    encode_page(page, std::span(all).subspan(i, j - i), page_value);
-    wb.Put(summary, slice(keys::as_view(keys::summary_page_key(page))), slice(page_value));
-    i = j;
-  }
+  const std::vector<std::pair<uint32_t, ChannelSummary>> all(old.begin(), old.end());
+  std::string buffer;
+  put_summary_pages(wb, all, buffer);
   wb.Put(meta, slice(keys::kSchemaVersionKey), std::to_string(kSchemaVersion));
   rocksdb::WriteOptions wo;
   wo.sync = true;
   return from_rocks(db->Write(wo, &wb), "migrating the store from schema version 1");
+}
+
+void RecordStore::Impl::put_summary_pages(rocksdb::WriteBatch& wb,
+                                          std::span<const std::pair<uint32_t, ChannelSummary>> updated,
+                                          std::string& buffer) const {
+  for (size_t i = 0; i < updated.size();) {
+    const uint32_t page = keys::summary_page(updated[i].first);
+    size_t j = i;
+    while (j < updated.size() && keys::summary_page(updated[j].first) == page) ++j;
+    encode_page(page, updated.subspan(i, j - i), buffer);
+    wb.Put(summary, slice(keys::as_view(keys::summary_page_key(page))), slice(buffer));
+    i = j;
+  }
 }
 
 void RecordStore::Impl::encode_page(uint32_t page, std::span<const std::pair<uint32_t, ChannelSummary>> updated,
@@ -585,14 +593,7 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
 
   // Summaries: one entry per page of channels touched (`updated` is in
   // channel order, as the groups above).
-  for (size_t i = 0; i < updated.size();) {
-    const uint32_t page = keys::summary_page(updated[i].first);
-    size_t j = i;
-    while (j < updated.size() && keys::summary_page(updated[j].first) == page) ++j;
-    m.encode_page(page, std::span(updated).subspan(i, j - i), m.page_buffer);
-    m.batch.Put(m.summary, slice(keys::as_view(keys::summary_page_key(page))), slice(m.page_buffer));
-    i = j;
-  }
+  m.put_summary_pages(m.batch, updated, m.page_buffer);
 
   if (seq != m.next_seq) {
     std::string v(8, '\0');
