@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -167,5 +168,14 @@ static uint64_t status_kib(int pid, const char* key) {
 
 uint64_t process_peak_rss(int pid) { return status_kib(pid, "VmHWM:"); }
 uint64_t process_rss(int pid) { return status_kib(pid, "VmRSS:"); }
+
+int main_guarded(int argc, char** argv, int (*run)(int, char**)) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+    return 1;
+  }
+}
 
 }  // namespace seisvault::bench

@@ -93,4 +93,10 @@ uint64_t process_rss(int pid);
 using Clock = std::chrono::steady_clock;
 inline double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// The body of a benchmark's main(): calls run(argc, argv) and turns an
+// exception thrown from it into a message and exit status 1. Errors end the
+// run through main, so that destructors clean up (the server child, the work
+// directory).
+int main_guarded(int argc, char** argv, int (*run)(int, char**));
+
 }  // namespace seisvault::bench

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <limits>
 #include <cstring>
 #include <thread>
 #include <unordered_map>
@@ -35,11 +36,11 @@ int run(int argc, char** argv) {
   double rate = 0;
   bool smoke = false;
   std::string dir_arg, seisvaultd = std::string(SEISVAULT_BUILD_DIR) + "/server/seisvaultd";
-  app.add_option("--records", records, "records to push")->capture_default_str();
-  app.add_option("--channels", channels, "distinct channels")->capture_default_str();
-  app.add_option("--batch", batch, "records per batch")->capture_default_str();
-  app.add_option("--in-flight", in_flight, "batches in flight")->capture_default_str();
-  app.add_option("--component-records", components, "records for each component limit")->capture_default_str();
+  app.add_option("--records", records, "records to push")->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()))->capture_default_str();
+  app.add_option("--channels", channels, "distinct channels")->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()))->capture_default_str();
+  app.add_option("--batch", batch, "records per batch")->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()))->capture_default_str();
+  app.add_option("--in-flight", in_flight, "batches in flight")->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()))->capture_default_str();
+  app.add_option("--component-records", components, "records for each component limit")->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()))->capture_default_str();
   app.add_option("--sync-interval-ms", sync_ms, "server group-commit interval")->capture_default_str();
   app.add_option("--run", run,
                  "consecutive records per channel before the next (1: round-robin, the store's worst case; "
@@ -198,13 +199,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // Errors end the run through here, so that the server child and the work
-  // directory are cleaned up by their destructors.
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return seisvault::bench::main_guarded(argc, argv, run); }

@@ -2,6 +2,7 @@
 // day of 100 Hz data for 100 channels (plus 9,900 small channels, and 1,000
 // gaps in one channel), and Subscribe latency while ingest runs flat out.
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -93,10 +94,10 @@ int run(int argc, char** argv) {
   double hours = 24;
   bool smoke = false;
   std::string dir_arg, seisvaultd = std::string(SEISVAULT_BUILD_DIR) + "/server/seisvaultd";
-  app.add_option("--channels", channels, "channels with a full day of data")->capture_default_str();
+  app.add_option("--channels", channels, "channels with a full day of data")->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()))->capture_default_str();
   app.add_option("--extra-channels", extra_channels, "channels with one record each")->capture_default_str();
-  app.add_option("--hours", hours, "hours of 100 Hz data per channel")->capture_default_str();
-  app.add_option("--push-records", push_records, "records pushed while measuring Subscribe")->capture_default_str();
+  app.add_option("--hours", hours, "hours of 100 Hz data per channel")->check(CLI::Range(0.01, 24.0 * 366))->capture_default_str();
+  app.add_option("--push-records", push_records, "records pushed while measuring Subscribe")->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()))->capture_default_str();
   app.add_option("--dir", dir_arg, "work directory (default: a fresh one under $TMPDIR, removed after)");
   app.add_option("--seisvaultd", seisvaultd, "server binary")->capture_default_str();
   app.add_flag("--smoke", smoke, "tiny sizes: checks the benchmark runs, measures nothing");
@@ -289,13 +290,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // Errors end the run through here, so that the server child and the work
-  // directory are cleaned up by their destructors.
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return seisvault::bench::main_guarded(argc, argv, run); }
