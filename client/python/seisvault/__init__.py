@@ -17,6 +17,7 @@ The gRPC stubs this package needs (``waveform_pb2``, ``waveform_pb2_grpc``,
 for the whole API.
 """
 
+from . import client as _client
 from .client import (
     DEFAULT_TARGET,
     AuthenticationError,
@@ -42,26 +43,5 @@ from .client import (
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Client",
-    "SeisVaultError",
-    "InvalidArgumentError",
-    "AuthenticationError",
-    "UnavailableError",
-    "Channel",
-    "Record",
-    "Segment",
-    "Span",
-    "Gap",
-    "ChannelAvailability",
-    "Skipped",
-    "Subscription",
-    "Stats",
-    "VerifyProblem",
-    "VerifyResult",
-    "to_ns",
-    "ns_to_datetime",
-    "format_ns",
-    "DEFAULT_TARGET",
-    "__version__",
-]
+# Everything seisvault.client exports, and the version.
+__all__ = [*_client.__all__, "__version__"]
