@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <limits>
+#include <memory>
 #include <cstring>
 #include <thread>
 #include <unordered_map>
@@ -35,7 +38,7 @@ int run(int argc, char** argv) {
   size_t run = 1;
   double rate = 0;
   bool smoke = false;
-  std::string dir_arg, seisvaultd = std::string(SEISVAULT_BUILD_DIR) + "/server/seisvaultd";
+  std::string dir_arg, trace_path, seisvaultd = std::string(SEISVAULT_BUILD_DIR) + "/server/seisvaultd";
   app.add_option("--records", records, "records to push")->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()))->capture_default_str();
   app.add_option("--channels", channels, "distinct channels")->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()))->capture_default_str();
   app.add_option("--batch", batch, "records per batch")->check(CLI::Range(size_t{1}, std::numeric_limits<size_t>::max()))->capture_default_str();
@@ -55,6 +58,9 @@ int run(int argc, char** argv) {
   app.add_option("--workers", workers, "server validation threads (0: one per core)")->capture_default_str();
   app.add_option("--dir", dir_arg, "work directory (default: a fresh one under $TMPDIR, removed after)");
   app.add_option("--seisvaultd", seisvaultd, "server binary")->capture_default_str();
+  app.add_option("--latency-trace", trace_path,
+                 "write each sampled record's due time (s since the start) and ack latency (ms) to this file, "
+                 "one line each, to see when the slow acks happened");
   app.add_flag("--smoke", smoke, "a few thousand records: checks the benchmark runs, measures nothing");
   CLI11_PARSE(app, argc, argv);
   (void)configure_logging("warn");
@@ -88,6 +94,15 @@ int run(int argc, char** argv) {
       return std::string(reinterpret_cast<const char*>(r.data()) + 8, 5) +
              std::string(reinterpret_cast<const char*>(r.data()) + 20, 10);
     };
+    std::unique_ptr<FILE, int (*)(FILE*)> trace(nullptr, &std::fclose);
+    if (!trace_path.empty()) {
+      trace.reset(std::fopen(trace_path.c_str(), "w"));
+      if (!trace) {
+        fmt::print(stderr, "bench_ingest: cannot write {}: {}\n", trace_path, std::strerror(errno));
+        return 1;
+      }
+    }
+    Clock::time_point t0 = Clock::now();
     auto o = server.push_options();
     o.max_batch_records = batch;
     o.max_in_flight = in_flight;
@@ -100,6 +115,10 @@ int run(int argc, char** argv) {
       if (out.index % 50 != 0) return;  // only sampled records (see the add loop) are looked up
       if (auto it = sent_at.find(key_of(out.record)); it != sent_at.end()) {
         latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - it->second).count());
+        if (trace) {
+          fmt::print(trace.get(), "{:.4f} {:.3f}\n", std::chrono::duration<double>(it->second - t0).count(),
+                     latencies_ms.back());
+        }
         sent_at.erase(it);
       }
     };
@@ -111,7 +130,7 @@ int run(int argc, char** argv) {
     std::vector<uint8_t> rec;
     const double cpu0 = process_cpu_seconds(server.pid());
     std::vector<uint64_t> rss_samples;
-    const auto t0 = Clock::now();
+    t0 = Clock::now();
     for (size_t i = 0; i < records; ++i) {
       gen.next((i / run) % channels, rec);
       auto due = Clock::now();

@@ -18,6 +18,7 @@
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
@@ -268,6 +269,15 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
   db_options.use_direct_reads = direct;
   db_options.compaction_readahead_size = 2 << 20;
   db_options.max_total_wal_size = 1ull << 30;
+  if (options.delete_rate_mib_per_s > 0) {
+    // Through RocksDB's delete scheduler (see StoreOptions): files go to
+    // trash and are truncated chunk by chunk, each chunk a short hold-up.
+    rocksdb::Status st;
+    db_options.sst_file_manager.reset(rocksdb::NewSstFileManager(
+        rocksdb::Env::Default(), nullptr, "", static_cast<int64_t>(options.delete_rate_mib_per_s) << 20,
+        /*delete_existing_trash=*/true, &st, options.deleted_backlog_ratio, uint64_t{options.delete_chunk_mib} << 20));
+    if (!st.ok()) return Status::io_error(fmt::format("cannot set up file deletion: {}", st.ToString()));
+  }
   db_options.keep_log_file_num = 5;
   // One writer (the committer); insert hints work only without concurrent memtable writes.
   db_options.allow_concurrent_memtable_write = false;

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -1788,6 +1789,25 @@ TEST_CASE("a reader racing a write from a new sender sees the sender's name", "[
   CHECK(c.wrong_sender == 0);
 }
 
+// 48 writes of 1,000 512-byte records over 20 channels (24 MiB): with 1 MiB
+// memtables, many flushes and compactions. Returns what was written.
+std::vector<Rec> write_24_mib(RecordStore& store) {
+  std::vector<Rec> all;
+  for (int batch = 0; batch < 48; ++batch) {
+    std::vector<Rec> recs;
+    for (int i = 0; i < 1000; ++i) {
+      const int c = i % 20;
+      recs.push_back(
+          rec("XX.F" + std::to_string(c) + ".00.HHZ", kT0 + (batch * 50 + i / 20) * kSecond, 100, 100.0, 0, 512));
+    }
+    const auto w = write(store, recs);
+    REQUIRE(w.status.ok());
+    REQUIRE(w.stats.stored == recs.size());
+    all.insert(all.end(), recs.begin(), recs.end());
+  }
+  return all;
+}
+
 TEST_CASE("records survive memtable flushes and compactions (direct I/O where the filesystem allows it)",
           "[store][durability]") {
   TempDir tmp;
@@ -1797,18 +1817,7 @@ TEST_CASE("records survive memtable flushes and compactions (direct I/O where th
   {
     auto store = RecordStore::open(tmp.path(), o);
     REQUIRE(store.ok());
-    for (int batch = 0; batch < 48; ++batch) {
-      std::vector<Rec> recs;
-      for (int i = 0; i < 1000; ++i) {
-        const int c = i % 20;
-        recs.push_back(rec("XX.F" + std::to_string(c) + ".00.HHZ", kT0 + (batch * 50 + i / 20) * kSecond, 100, 100.0,
-                           0, 512));
-      }
-      const auto w = write(**store, recs);
-      REQUIRE(w.status.ok());
-      REQUIRE(w.stats.stored == recs.size());
-      all.insert(all.end(), recs.begin(), recs.end());
-    }
+    all = write_24_mib(**store);
     REQUIRE((*store)->sync_wal().ok());
   }
   auto store = RecordStore::open(tmp.path(), o);
@@ -1828,4 +1837,40 @@ TEST_CASE("records survive memtable flushes and compactions (direct I/O where th
   const auto again = write(**store, std::vector<Rec>(all.begin(), all.begin() + 2000));
   REQUIRE(again.status.ok());
   CHECK(again.stats.duplicates == 2000);
+}
+
+TEST_CASE("obsolete files are deleted through the paced scheduler, none left behind", "[store][durability]") {
+  TempDir tmp;
+  namespace fs = std::filesystem;
+  auto trash_files = [&] {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(tmp.path())) n += e.path().extension() == ".trash";
+    return n;
+  };
+  auto o = small_options(8);
+  o.memtable_mib = 1;
+  o.delete_chunk_mib = 1;
+  std::vector<Rec> all;
+  {
+    // So slow that flushes and compactions make files obsolete faster than
+    // they are deleted: they wait in trash instead of being deleted at once.
+    o.delete_rate_mib_per_s = 1;
+    auto store = RecordStore::open(tmp.path(), o);
+    REQUIRE(store.ok());
+    all = write_24_mib(**store);
+    REQUIRE((*store)->sync_wal().ok());
+    CHECK(trash_files() > 0);
+  }
+  // Reopened, what was left in trash is deleted (bounded wait).
+  o.delete_rate_mib_per_s = 256;
+  auto store = RecordStore::open(tmp.path(), o);
+  REQUIRE(store.ok());
+  for (int i = 0; i < 200 && trash_files() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(trash_files() == 0);
+  size_t read = 0;
+  REQUIRE((*store)->read_records(ChannelSelection(), {}, [&](const StoredRecord&) {
+    ++read;
+    return true;
+  }).ok());
+  CHECK(read == all.size());
 }

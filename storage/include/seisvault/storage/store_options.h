@@ -37,6 +37,20 @@ struct StoreOptions {
   // cache of table data. Used when the filesystem supports it (checked at
   // open; tmpfs does not). Default: true.
   bool direct_io = true;
+
+  // Obsolete files (flushed WALs, compaction inputs) are deleted in the
+  // background by truncating them this many MiB at a time, at most this many
+  // MiB per second. Deleting a file of hundreds of MiB at once holds up every
+  // fsync on the filesystem meanwhile (ext4 with online discard: 40-60 ms per
+  // 260 MiB file, and the WAL's fsync, which acknowledgements wait for,
+  // waits as long). The rate must stay above what the store writes in all
+  // (WAL, flushes, compactions), or deletions fall behind; past that much
+  // trash (deleted_backlog_ratio x the size of the table files) files are
+  // deleted at once again. 0 MiB/s: delete at once. Defaults: 16 MiB chunks,
+  // 2048 MiB/s, ratio 2.
+  size_t delete_chunk_mib = 16;
+  size_t delete_rate_mib_per_s = 2048;
+  double deleted_backlog_ratio = 2.0;
 };
 
 }  // namespace seisvault::storage
