@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "seisvault/common/libmseed_lock.h"
+#include "steim_scan.h"
 
 namespace seisvault::ingest {
 
@@ -72,13 +73,6 @@ void append_code(ValidatedRecord& r, const char* code) {
       r.source_id_buffer[r.source_id_length++] = kHex[c & 15];
     }
   }
-}
-
-int32_t read_i32(const uint8_t* p, bool swap) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  if (swap) v = __builtin_bswap32(v);
-  return static_cast<int32_t>(v);
 }
 
 // Why the first 48 bytes are not a miniSEED 2 fixed header (libmseed's
@@ -231,29 +225,38 @@ Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_
       std::memcpy(&day, raw + 22, 2);
       swap = !MS_ISVALIDYEARDAY(year, day);  // data follows the header's byte order
     }
-    const int decoded = msr_unpack_data(msr, swap, 0);
-    if (decoded < 0) {
-      if (decoded == MS_UNKNOWNFORMAT) {
-        return reject(RejectReason::kUnsupportedEncoding,
-                      fmt::format("data encoding {} is not supported", encoding));
-      }
-      return reject(RejectReason::kDecodeFailed,
-                    fmt::format("data section does not decode: {}",
-                                lock.error_logged() ? lock.first_error() : std::string_view(ms_errorstr(decoded))));
-    }
-    if (decoded != count || lock.error_logged()) {
-      return reject(RejectReason::kDecodeFailed,
-                    fmt::format("data section decodes to {} samples, header says {}{}{}", decoded, count,
-                                lock.error_logged() ? ": " : "", lock.first_error()));
-    }
     if (is_steim(encoding)) {
-      const int32_t xn = read_i32(bytes.data() + data_offset + 8, swap);
-      const int32_t last = static_cast<const int32_t*>(msr->datasamples)[count - 1];
-      if (last != xn) {
+      // Walked without libmseed (see steim_scan.h): the same verdicts, a
+      // third of the time.
+      const auto scan = scan_steim(encoding == DE_STEIM1 ? 1 : 2, bytes.subspan(data_offset), count, swap);
+      if (!scan.error.empty()) {
+        return reject(RejectReason::kDecodeFailed, fmt::format("data section does not decode: {}", scan.error));
+      }
+      if (scan.samples != count) {
+        return reject(RejectReason::kDecodeFailed,
+                      fmt::format("data section decodes to {} samples, header says {}", scan.samples, count));
+      }
+      if (scan.last != scan.xn) {
         return reject(RejectReason::kSteimIntegrity,
                       fmt::format("Steim-{} integrity check failed: last decoded sample is {}, the reverse "
                                   "integration constant is {}",
-                                  encoding == DE_STEIM1 ? 1 : 2, last, xn));
+                                  encoding == DE_STEIM1 ? 1 : 2, scan.last, scan.xn));
+      }
+    } else {
+      const int decoded = msr_unpack_data(msr, swap, 0);
+      if (decoded < 0) {
+        if (decoded == MS_UNKNOWNFORMAT) {
+          return reject(RejectReason::kUnsupportedEncoding,
+                        fmt::format("data encoding {} is not supported", encoding));
+        }
+        return reject(RejectReason::kDecodeFailed,
+                      fmt::format("data section does not decode: {}",
+                                  lock.error_logged() ? lock.first_error() : std::string_view(ms_errorstr(decoded))));
+      }
+      if (decoded != count || lock.error_logged()) {
+        return reject(RejectReason::kDecodeFailed,
+                      fmt::format("data section decodes to {} samples, header says {}{}{}", decoded, count,
+                                  lock.error_logged() ? ": " : "", lock.first_error()));
       }
     }
   }
