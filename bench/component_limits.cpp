@@ -37,7 +37,7 @@ double sha256_rate(const Records& records) {
 }
 
 double store_rate(const Records& records, const std::filesystem::path& dir, const storage::StoreOptions& options,
-                  size_t batch) {
+                  size_t batch, std::chrono::milliseconds sync_interval) {
   auto store = storage::RecordStore::open(dir, options);
   if (!store.ok()) throw std::runtime_error(store.status().message());
   // Validation is not part of this limit: the metadata comes from the validator beforehand.
@@ -62,7 +62,7 @@ double store_rate(const Records& records, const std::filesystem::path& dir, cons
     }
     outcomes.resize(group.size());
     if (auto s = (*store)->write(group, outcomes, false); !s.ok()) throw std::runtime_error(s.message());
-    if (Clock::now() - last_sync >= std::chrono::milliseconds(10)) {
+    if (Clock::now() - last_sync >= sync_interval) {
       (void)(*store)->sync_wal();
       last_sync = Clock::now();
     }
@@ -71,7 +71,8 @@ double store_rate(const Records& records, const std::filesystem::path& dir, cons
   return static_cast<double>(records.size()) / seconds_since(t0);
 }
 
-double rocksdb_raw_rate(const Records& records, const std::filesystem::path& dir, const storage::StoreOptions& o) {
+double rocksdb_raw_rate(const Records& records, const std::filesystem::path& dir, const storage::StoreOptions& o,
+                        std::chrono::milliseconds sync_interval) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.write_buffer_size = o.memtable_mib << 20;
@@ -96,7 +97,7 @@ double rocksdb_raw_rate(const Records& records, const std::filesystem::path& dir
     if (wb.Count() == 1000 || i + 1 == records.size()) {
       db->Write({}, &wb);
       wb.Clear();
-      if (Clock::now() - last_sync >= std::chrono::milliseconds(10)) {
+      if (Clock::now() - last_sync >= sync_interval) {
         db->SyncWAL();
         last_sync = Clock::now();
       }

@@ -2,6 +2,7 @@
 // measured alone on the same records in the same run.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <vector>
@@ -17,13 +18,14 @@ double validator_rate(const Records& records);
 // OpenSSL SHA-256 on one thread: records/s.
 double sha256_rate(const Records& records);
 // RecordStore::write of `batch` records at a time (blocks, catalog,
-// summaries, dedup), WAL fsync every 10 ms: records/s. Uses `dir`.
+// summaries, dedup), WAL fsync every `sync_interval`: records/s. Uses `dir`.
 double store_rate(const Records& records, const std::filesystem::path& dir, const storage::StoreOptions& options,
-                  size_t batch);
+                  size_t batch, std::chrono::milliseconds sync_interval);
 // Plain RocksDB, one entry per record (20-byte key, the record as value),
-// WriteBatch of 1000, WAL fsync every 10 ms, the store's memtable sizes:
-// records/s. Uses `dir`.
-double rocksdb_raw_rate(const Records& records, const std::filesystem::path& dir, const storage::StoreOptions& options);
+// WriteBatch of 1000, WAL fsync every `sync_interval`, the store's memtable
+// sizes: records/s. Uses `dir`.
+double rocksdb_raw_rate(const Records& records, const std::filesystem::path& dir, const storage::StoreOptions& options,
+                        std::chrono::milliseconds sync_interval);
 // ZeroMQ DEALER -> ROUTER over tcp loopback with CURVE, messages of
 // `batch` records (the bytes of an IngestBatch), one sender and one
 // receiver thread: records/s.

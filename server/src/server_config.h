@@ -36,7 +36,7 @@ struct ServerConfig {
   // "group": fsync the WAL at most every sync_interval_ms (sooner when idle),
   // acks wait for it; "every-batch": fsync after every store write.
   std::string sync = "group";
-  int sync_interval_ms = 10;
+  int sync_interval_ms = 5;
   // Validation threads; 0 = one per core.
   unsigned workers = 0;
   // Batches in the pipeline at most (memory bound; backpressure beyond).
