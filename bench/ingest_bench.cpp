@@ -32,7 +32,7 @@ namespace {
 
 int run(int argc, char** argv) {
   CLI::App app{"bench_ingest: seisvaultd ingest throughput vs. component limits"};
-  size_t records = 5'000'000, channels = 1000, batch = 1000, in_flight = 16, components = 2'000'000;
+  size_t records = 5'000'000, channels = 1000, batch = 500, in_flight = 16, components = 2'000'000;
   int sync_ms = 5;
   unsigned workers = 0;
   size_t run = 1;
