@@ -10,9 +10,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <memory>
-#include <cstring>
 #include <thread>
 #include <unordered_map>
 
@@ -203,7 +203,8 @@ int run(int argc, char** argv) {
     Records all(records);
     RecordGenerator gen(channels, start + 86400 * kNanosPerSecond);
     for (size_t i = 0; i < records; ++i) gen.next((i / run) % channels, all[i]);
-    s = std::max(s, store_rate(all, dir / fmt::format("store-limit-{}", k), so, store_group, std::chrono::milliseconds(sync_ms)));
+    s = std::max(s, store_rate(all, dir / fmt::format("store-limit-{}", k), so, store_group,
+                               std::chrono::milliseconds(sync_ms)));
   }
   const double raw = rocksdb_raw_rate(sample, dir / "rocksdb-raw", so, std::chrono::milliseconds(sync_ms));
   const double z = zmq_curve_rate(sample, batch);
