@@ -67,7 +67,6 @@ struct IngestServer::Impl {
   std::mutex sync_mutex;
   std::condition_variable sync_cv;
   std::vector<BatchPtr> written;
-  std::chrono::steady_clock::time_point oldest_written;
   bool syncer_done = false;  // guarded by sync_mutex
   std::atomic<bool> sync_in_progress{false};
   // When the syncer began its last fsync (steady_clock ticks), for the committer's timing.
@@ -518,7 +517,6 @@ void IngestServer::Impl::run_committer() {
     }
     {
       std::lock_guard lock(sync_mutex);
-      if (written.empty()) oldest_written = std::chrono::steady_clock::now();
       for (auto& g : group) written.push_back(std::move(g));
     }
     group.clear();
