@@ -103,6 +103,7 @@ struct IngestServer::Impl {
   void run_worker();
   void run_committer();
   void run_syncer();
+  void publish_durable(std::vector<BatchPtr>& batches);
   void validate(InFlightBatch& b, RecordValidator& validator);
   void reply_now(const zmq::message_t& routing_id, const v1::IngestAck& ack);
   void handle_station_message(std::vector<zmq::message_t>& frames);
@@ -533,7 +534,6 @@ void IngestServer::Impl::run_syncer() {
   acks_out.connect(ack_endpoint);
   const bool every_batch = options.sync == SyncPolicy::kEveryBatch;
   std::vector<BatchPtr> batches;
-  std::vector<storage::NewRecord> durable;
   google::protobuf::ArenaOptions arena_options;
   arena_options.start_block_size = 64 << 10;
   arena_options.max_block_size = 1 << 20;
@@ -576,15 +576,6 @@ void IngestServer::Impl::run_syncer() {
       }
     }
     stats.syncs.fetch_add(1, std::memory_order_relaxed);
-    if (options.on_durable) {
-      durable.clear();
-      for (const auto& b : batches) {
-        for (size_t j = 0; j < b->accepted.size(); ++j) {
-          if (b->verdicts[b->accepted_index[j]].status == v1::STORED) durable.push_back(b->accepted[j]);
-        }
-      }
-      if (!durable.empty()) options.on_durable(durable);
-    }
     for (auto& b : batches) {
       // On an arena: an ack holds a message per record, and building them
       // one heap allocation each cost more than the rest of the syncer.
@@ -606,8 +597,24 @@ void IngestServer::Impl::run_syncer() {
       acks_out.send(body, zmq::send_flags::none);
       stats.batches.fetch_add(1, std::memory_order_relaxed);
     }
+    publish_durable(batches);
     batches.clear();
   }
+}
+
+// Hands the records that became durable to options.on_durable, with the
+// batches (whose frames they point into) as their owner.
+void IngestServer::Impl::publish_durable(std::vector<BatchPtr>& batches) {
+  if (!options.on_durable) return;
+  auto durable = std::make_shared<DurableRecords>();
+  for (const auto& b : batches) {
+    for (size_t j = 0; j < b->accepted.size(); ++j) {
+      if (b->verdicts[b->accepted_index[j]].status == v1::STORED) durable->records.push_back(b->accepted[j]);
+    }
+  }
+  if (durable->records.empty()) return;
+  durable->keep_alive = std::make_shared<std::vector<BatchPtr>>(std::move(batches));
+  options.on_durable(std::move(durable));
 }
 
 }  // namespace seisvault::ingest

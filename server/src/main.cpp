@@ -91,7 +91,9 @@ int run(const server::ServerConfig& cfg) {
     return 1;
   }
   server::SubscriptionHub hub;
-  options.on_durable = [&hub](std::span<const storage::NewRecord> records) { hub.publish(records); };
+  options.on_durable = [&hub](std::shared_ptr<const ingest::DurableRecords> records) {
+    hub.publish(std::move(records));
+  };
   auto ingest = ingest::IngestServer::start(options, **store, access);
   if (!ingest.ok()) {
     spdlog::critical("{}", ingest.status().message());

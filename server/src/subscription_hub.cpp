@@ -29,11 +29,11 @@ size_t SubscriptionHub::subscriber_count() const {
   return subscribers_.size();
 }
 
-void SubscriptionHub::publish(std::span<const storage::NewRecord> records) {
+void SubscriptionHub::publish(std::shared_ptr<const ingest::DurableRecords> records) {
   std::lock_guard lock(mutex_);
   if (subscribers_.empty()) return;
   const TimeNs now = now_ns();
-  for (const auto& r : records) {
+  for (const auto& r : records->records) {
     std::shared_ptr<const LiveRecord> shared;
     for (auto& s : subscribers_) {
       if (!s->selection_.matches(r.source_id)) continue;

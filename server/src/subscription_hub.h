@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "seisvault/common/sha256.h"
+#include "seisvault/ingest/durable_records.h"
 #include "seisvault/storage/channel_selection.h"
-#include "seisvault/storage/new_record.h"
 
 namespace seisvault::server {
 
@@ -62,7 +62,7 @@ class SubscriptionHub {
   std::shared_ptr<Subscription> subscribe(storage::ChannelSelection selection, size_t capacity);
   void unsubscribe(const std::shared_ptr<Subscription>& s);
   // Offers the records to every subscriber whose selection matches.
-  void publish(std::span<const storage::NewRecord> records);
+  void publish(std::shared_ptr<const ingest::DurableRecords> records);
   size_t subscriber_count() const;
 
  private:

@@ -319,16 +319,21 @@ grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::G
   response->set_uptime_seconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
   response->set_subscribers(hub_.subscriber_count());
+  const auto health = store_.health();
+  response->set_store_state(std::string(storage::store_state_name(health.state)));
+  response->set_store_message(health.message);
+  response->set_store_state_since_ns(health.since_ns);
+  response->set_store_free_bytes(health.free_bytes);
   if (stats_) {
     response->set_records_ingested(stats_->records_stored.load());
     response->set_records_duplicate(stats_->records_duplicate.load());
     response->set_records_rejected(stats_->records_rejected.load());
     response->set_connected_stations(stats_->connections.load());
-    for (int r = 1; r < ingest::kRejectReasonCount; ++r) {
+    for (int r = 1; r < kRejectReasonCount; ++r) {
       const uint64_t n = stats_->rejected_by_reason[r].load();
       if (n == 0) continue;
       auto* rc = response->add_rejections();
-      rc->set_reason(std::string(ingest::reject_reason_name(static_cast<ingest::RejectReason>(r))));
+      rc->set_reason(std::string(reject_reason_name(static_cast<RejectReason>(r))));
       rc->set_count(n);
     }
     std::lock_guard lock(rate_mutex_);
@@ -365,7 +370,7 @@ grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::Ver
       problem = fmt::format("SHA-256 of the stored bytes is {}, but {} was recorded on arrival", to_hex(digest),
                             to_hex({r.sha256, 32}));
     } else if (auto v = validator.validate(r.bytes, now_ns()); !v.ok()) {
-      problem = fmt::format("no longer a valid record ({}): {}", ingest::reject_reason_name(v.reason), v.message);
+      problem = fmt::format("no longer a valid record ({}): {}", reject_reason_name(v.reason), v.message);
     } else if (v.record.source_id() != r.source_id || v.record.start_ns != r.start_ns) {
       problem = fmt::format("the record's header says {} at {}, the index says {} at {}", v.record.source_id(),
                             format_iso8601(v.record.start_ns), r.source_id, format_iso8601(r.start_ns));

@@ -652,6 +652,17 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   return {};
 }
 
+std::string_view store_state_name(StoreState state) {
+  switch (state) {
+    case StoreState::kOk: return "ok";
+    case StoreState::kPaused: return "paused";
+    case StoreState::kFailed: return "failed";
+  }
+  return "?";
+}
+
+StoreHealth RecordStore::health() const { return {}; }
+
 Status RecordStore::sync_wal() { return from_rocks(impl_->db->SyncWAL(), "syncing the write-ahead log"); }
 
 std::vector<std::pair<uint32_t, std::string>> RecordStore::Impl::selected_channels(

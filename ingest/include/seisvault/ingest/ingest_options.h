@@ -12,8 +12,8 @@
 #include <string>
 
 #include "seisvault/common/curve_keys.h"
+#include "seisvault/ingest/durable_records.h"
 #include "seisvault/ingest/record_validator.h"
-#include "seisvault/storage/new_record.h"
 
 namespace seisvault::ingest {
 
@@ -70,12 +70,12 @@ struct IngestOptions {
 
   ValidatorOptions validator;
 
-  // Called by the committer with the records that just became durable
-  // (status STORED; duplicates and rejections are not passed), before their
-  // acks go out. The views are valid only during the call, which must be
-  // quick and must not block: it runs on the single writer thread (the
-  // query service copies what its subscribers want and returns).
-  std::function<void(std::span<const storage::NewRecord>)> on_durable;
+  // Called with the records that just became durable (status STORED;
+  // duplicates and rejections are not passed), after their acks went out.
+  // It runs on the pipeline's syncer thread, so it must return at once and
+  // never block: take the pointer (it keeps the records alive) and do the
+  // work elsewhere.
+  std::function<void(std::shared_ptr<const DurableRecords>)> on_durable;
 };
 
 }  // namespace seisvault::ingest

@@ -7,7 +7,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "seisvault/ingest/reject_reason.h"
+#include "seisvault/common/reject_reason.h"
 
 namespace seisvault::ingest {
 

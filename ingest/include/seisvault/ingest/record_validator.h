@@ -32,7 +32,7 @@
 #include "seisvault/common/libmseed_lock.h"
 #include "seisvault/common/mseed_record.h"
 #include "seisvault/common/time.h"
-#include "seisvault/ingest/reject_reason.h"
+#include "seisvault/common/reject_reason.h"
 
 namespace seisvault::ingest {
 

@@ -31,6 +31,7 @@
 #include "seisvault/storage/channel_info.h"
 #include "seisvault/storage/channel_selection.h"
 #include "seisvault/storage/new_record.h"
+#include "seisvault/storage/store_health.h"
 #include "seisvault/storage/store_options.h"
 #include "seisvault/storage/stored_record.h"
 
@@ -100,6 +101,10 @@ class RecordStore {
   // Channels without data in the window are left out.
   Result<std::vector<ChannelAvailability>> availability(const ChannelSelection& selection, TimeWindow window,
                                                         std::optional<TimeNs> tolerance_ns = {}) const;
+
+  // Whether writes are taken now, and why not (see store_health.h).
+  // Thread-safe; cheap (no I/O).
+  StoreHealth health() const;
 
   const std::filesystem::path& dir() const;
 
