@@ -2,17 +2,21 @@
 //
 //   ROUTER (CURVE, ZAP) --receiver--> validate queue --N workers--> commit queue
 //        ^                                                              |
-//        +-------- acks (inproc) <-------- committer (1 writer, RocksDB) +
+//        +-- acks (inproc) <-- syncer (fsync) <-- committer (1 writer, RocksDB)
 //
-// - The receiver thread owns the ZeroMQ socket (sockets are single-threaded):
-//   it reads a batch, knows its sender from the ZAP User-Id (the station's
-//   public key), answers malformed/oversized messages itself, and forwards
-//   acks from the committer.
-// - Validation workers verify each record's SHA-256, validate it
-//   (RecordValidator) and check that the sender may write its NET.STA.
-// - The committer groups accepted records of several batches into one
-//   RocksDB write, makes them durable under the sync policy, then hands the
-//   acks of exactly those batches back to the receiver.
+// One stage per file in ingest/src (pipeline.h shows what they share):
+// - receiver.cpp: owns the ZeroMQ socket (sockets are single-threaded):
+//   reads a batch, knows its sender from the ZAP User-Id (the station's
+//   public key), answers malformed/oversized messages itself, and sends the
+//   acks the syncer hands back.
+// - validation_worker.cpp (N threads): each record's SHA-256, its validity
+//   (RecordValidator), and whether the sender may write its NET.STA.
+// - committer.cpp (the only writer): groups accepted records of several
+//   batches into one RocksDB write.
+// - syncer.cpp: makes written batches durable under the sync policy, then
+//   acknowledges exactly those batches and offers their records to
+//   on_durable.
+// - rejection_log.cpp: counts rejections and logs a summary every 10 s.
 // Queues are moodycamel's lock-free queues; their depth is bounded by the
 // number of batches in flight, which the receiver caps by not reading while
 // the cap is reached (backpressure through ZeroMQ's high-water marks to the

@@ -1,0 +1,98 @@
+#include "committer.h"
+
+#include <spdlog/spdlog.h>
+
+namespace seisvault::ingest {
+
+size_t Committer::gather(BatchPtr first) {
+  const auto& options = p_.options;
+  // Take what is ready, up to one store write's worth.
+  size_t count = first->accepted.size();
+  group_.push_back(std::move(first));
+  BatchPtr b;
+  while (count < options.max_records_per_write && order_.next(b, std::chrono::microseconds(0))) {
+    count += b->accepted.size();
+    group_.push_back(std::move(b));
+  }
+  if (options.sync == SyncPolicy::kEveryBatch) return count;
+  // These records cannot be acknowledged before the next fsync, which under
+  // load comes one sync interval after the last one began. Until shortly
+  // before then (the time a write takes), and while an fsync runs, keep
+  // gathering: one larger write per fsync instead of several small ones
+  // puts more records in each block, at no cost in latency. Under light
+  // load the next fsync is already due and the write happens at once.
+  for (;;) {
+    if (count >= options.max_records_per_write) break;
+    const auto now = std::chrono::steady_clock::now();
+    const auto write_at = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(
+                              p_.written.last_sync_start.load(std::memory_order_acquire))) +
+                          options.sync_interval - write_estimate_;
+    const bool syncing = p_.written.sync_in_progress.load(std::memory_order_acquire);
+    if (!syncing && now >= write_at) break;
+    const auto wait = syncing ? std::chrono::microseconds(200)
+                              : std::chrono::duration_cast<std::chrono::microseconds>(write_at - now);
+    if (order_.next(b, std::max(wait, std::chrono::microseconds(1)))) {
+      count += b->accepted.size();
+      group_.push_back(std::move(b));
+    }
+  }
+  return count;
+}
+
+void Committer::write_group(size_t count) {
+  auto& stats = p_.stats;
+  records_.clear();
+  records_.reserve(count);
+  for (const auto& g : group_) records_.insert(records_.end(), g->accepted.begin(), g->accepted.end());
+  outcomes_.resize(records_.size());
+  Status s;
+  if (!records_.empty()) {
+    storage::WriteStats ws;
+    const auto write_start = std::chrono::steady_clock::now();
+    s = p_.store.write(records_, outcomes_, p_.options.sync == SyncPolicy::kEveryBatch, &ws);
+    // A moving average of how long a write takes, for gather()'s timing.
+    write_estimate_ = (write_estimate_ * 7 + (std::chrono::steady_clock::now() - write_start)) / 8;
+    stats.store_writes.fetch_add(1, std::memory_order_relaxed);
+    stats.store_blocks.fetch_add(ws.blocks, std::memory_order_relaxed);
+  }
+  size_t k = 0;
+  for (auto& g : group_) {
+    for (size_t j = 0; j < g->accepted.size(); ++j, ++k) {
+      auto& v = g->verdicts[g->accepted_index[j]];
+      if (!s.ok()) {
+        v = {v1::REJECTED, RejectReason::kInternal, "the server could not store the record; resend it"};
+        p_.rejections.count(RejectReason::kInternal, s.message());
+      } else if (outcomes_[k] == storage::WriteOutcome::kDuplicate) {
+        v.status = v1::DUPLICATE;
+        stats.records_duplicate.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        stats.records_stored.fetch_add(1, std::memory_order_relaxed);
+        stats.bytes_stored.fetch_add(records_[k].bytes.size(), std::memory_order_relaxed);
+      }
+    }
+  }
+  if (!s.ok()) {
+    spdlog::error("store write failed: {}", s.message());
+    stats.store_errors.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Committer::run() {
+  for (;;) {
+    BatchPtr b;
+    if (!order_.next(b, std::chrono::milliseconds(50))) {
+      if (p_.committer_done.load() && p_.commit_queue.size_approx() == 0 && order_.empty()) return;
+      p_.written.cv.notify_one();  // idle: the syncer need not wait for more
+      continue;
+    }
+    write_group(gather(std::move(b)));
+    {
+      std::lock_guard lock(p_.written.mutex);
+      for (auto& g : group_) p_.written.batches.push_back(std::move(g));
+    }
+    group_.clear();
+    p_.written.cv.notify_one();
+  }
+}
+
+}  // namespace seisvault::ingest

@@ -1,0 +1,41 @@
+// Committer: the only writer of the store. Internal to ingest/.
+//
+// Takes validated batches in arrival order (CommitOrder), every one that is
+// ready up to max_records_per_write records, and writes their accepted
+// records in one RecordStore::write (blocks per channel, catalog,
+// summaries, duplicate detection). Under group commit it times its writes
+// by the syncer's fsyncs (one larger write per fsync). Written batches go
+// to the syncer, which makes them durable and acknowledges them.
+#pragma once
+
+#include <chrono>
+#include <vector>
+
+#include "commit_order.h"
+#include "pipeline.h"
+
+namespace seisvault::ingest {
+
+class Committer {
+ public:
+  explicit Committer(Pipeline& p) : p_(p), order_(p.commit_queue) {}
+
+  // Runs until Pipeline::committer_done is set and every batch has been
+  // handed to the syncer.
+  void run();
+
+ private:
+  // Takes what is ready into group_ (after `first`); under group commit,
+  // keeps gathering until the next fsync is near.
+  size_t gather(BatchPtr first);
+  void write_group(size_t count);
+
+  Pipeline& p_;
+  CommitOrder order_;
+  std::vector<BatchPtr> group_;
+  std::vector<storage::NewRecord> records_;
+  std::vector<storage::WriteOutcome> outcomes_;
+  std::chrono::steady_clock::duration write_estimate_ = std::chrono::milliseconds(1);
+};
+
+}  // namespace seisvault::ingest

@@ -1,0 +1,100 @@
+#include "syncer.h"
+
+#include <google/protobuf/arena.h>
+#include <spdlog/spdlog.h>
+
+namespace seisvault::ingest {
+
+void Syncer::run() {
+  const auto& options = p_.options;
+  auto& stats = p_.stats;
+  auto& w = p_.written;
+  zmq::socket_t acks_out(p_.context, zmq::socket_type::push);
+  acks_out.set(zmq::sockopt::sndhwm, 0);  // bounded by the batches in flight anyway
+  acks_out.connect(p_.ack_endpoint);
+  const bool every_batch = options.sync == SyncPolicy::kEveryBatch;
+  std::vector<BatchPtr> batches;
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.start_block_size = 64 << 10;
+  arena_options.max_block_size = 1 << 20;
+  auto last_sync = std::chrono::steady_clock::now() - options.sync_interval;
+  for (;;) {
+    {
+      std::unique_lock lock(w.mutex);
+      // Wait for written batches; then, under group commit, until the
+      // interval since the last fsync is up or nothing more is coming.
+      for (;;) {
+        if (w.batches.empty()) {
+          if (w.done) return;
+          w.cv.wait_for(lock, std::chrono::milliseconds(100));
+          continue;
+        }
+        if (every_batch || w.done) break;
+        const auto due = last_sync + options.sync_interval;
+        const bool idle = p_.commit_queue.size_approx() == 0 && p_.validate_queue.size_approx() == 0;
+        if (idle || std::chrono::steady_clock::now() >= due) break;
+        w.cv.wait_until(lock, due);
+      }
+      batches.swap(w.batches);
+    }
+    if (!every_batch) {
+      last_sync = std::chrono::steady_clock::now();
+      w.last_sync_start.store(last_sync.time_since_epoch().count(), std::memory_order_release);
+      w.sync_in_progress.store(true, std::memory_order_release);
+      const auto s = p_.store.sync_wal();
+      w.sync_in_progress.store(false, std::memory_order_release);
+      if (!s.ok()) {
+        // Not durable: nothing of these batches may be acknowledged as stored.
+        spdlog::error("{}", s.message());
+        stats.store_errors.fetch_add(1, std::memory_order_relaxed);
+        for (auto& b : batches) {
+          for (auto& v : b->verdicts) {
+            if (v.status == v1::REJECTED) continue;
+            v = {v1::REJECTED, RejectReason::kInternal, "the server could not make the record durable; resend it"};
+          }
+        }
+      }
+    }
+    stats.syncs.fetch_add(1, std::memory_order_relaxed);
+    for (auto& b : batches) {
+      // On an arena: an ack holds a message per record, and building them
+      // one heap allocation each cost more than the rest of the syncer.
+      google::protobuf::Arena arena(arena_options);
+      auto& ack = *google::protobuf::Arena::CreateMessage<v1::IngestAck>(&arena);
+      ack.set_batch_id(b->batch.batch_id);
+      p_.fill_limits(ack);
+      for (const auto& v : b->verdicts) {
+        auto* r = ack.add_results();
+        r->set_status(v.status);
+        if (v.status == v1::REJECTED) {
+          r->set_reason(static_cast<v1::RejectCode>(v.reason));
+          r->set_message(v.message);
+        }
+      }
+      zmq::message_t body(ack.ByteSizeLong());
+      ack.SerializeToArray(body.data(), static_cast<int>(body.size()));
+      acks_out.send(b->routing_id, zmq::send_flags::sndmore);
+      acks_out.send(body, zmq::send_flags::none);
+      stats.batches.fetch_add(1, std::memory_order_relaxed);
+    }
+    publish_durable(batches);
+    batches.clear();
+  }
+}
+
+// Hands the records that became durable to options.on_durable, with the
+// batches (whose frames they point into) as their owner.
+void Syncer::publish_durable(std::vector<BatchPtr>& batches) {
+  if (!p_.options.on_durable) return;
+  auto durable = std::make_shared<DurableRecords>();
+  for (const auto& b : batches) {
+    for (size_t j = 0; j < b->accepted.size(); ++j) {
+      if (b->verdicts[b->accepted_index[j]].status == v1::STORED) durable->records.push_back(b->accepted[j]);
+    }
+  }
+  if (durable->records.empty()) return;
+  durable->keep_alive = std::make_shared<std::vector<BatchPtr>>(std::move(batches));
+  p_.options.on_durable(std::move(durable));
+}
+
+}  // namespace seisvault::ingest
