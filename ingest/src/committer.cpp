@@ -1,8 +1,25 @@
 #include "committer.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace seisvault::ingest {
+
+namespace {
+
+// Stations resend a deferred batch after this long (the store, when paused,
+// resumes by itself; a failed store needs a restart).
+constexpr uint32_t kRetryPausedMs = 5'000;
+constexpr uint32_t kRetryFailedMs = 60'000;
+
+// Marks a batch as answered STORE_UNAVAILABLE as a whole.
+void defer(InFlightBatch& b, const std::string& why, uint32_t retry_after_ms) {
+  b.error = v1::STORE_UNAVAILABLE;
+  b.error_message = fmt::format("nothing of this batch was stored: {}", why);
+  b.retry_after_ms = retry_after_ms;
+}
+
+}  // namespace
 
 size_t Committer::gather(BatchPtr first) {
   const auto& options = p_.options;
@@ -39,6 +56,13 @@ size_t Committer::gather(BatchPtr first) {
   return count;
 }
 
+void Committer::defer_group(const Status& why) {
+  const auto health = p_.store.health();
+  const uint32_t retry = health.state == storage::StoreState::kFailed ? kRetryFailedMs : kRetryPausedMs;
+  for (auto& g : group_) defer(*g, why.message(), retry);
+  p_.stats.batches_deferred.fetch_add(group_.size(), std::memory_order_relaxed);
+}
+
 void Committer::write_group(size_t count) {
   auto& stats = p_.stats;
   records_.clear();
@@ -54,6 +78,12 @@ void Committer::write_group(size_t count) {
     write_estimate_ = (write_estimate_ * 7 + (std::chrono::steady_clock::now() - write_start)) / 8;
     stats.store_writes.fetch_add(1, std::memory_order_relaxed);
     stats.store_blocks.fetch_add(ws.blocks, std::memory_order_relaxed);
+  }
+  if (s.code() == StatusCode::kUnavailable) {
+    // The store is paused or failed (it has logged why, once): nothing of
+    // the group was stored, and the stations are told to resend.
+    defer_group(s);
+    return;
   }
   size_t k = 0;
   for (auto& g : group_) {
@@ -83,6 +113,9 @@ void Committer::run() {
     if (!order_.next(b, std::chrono::milliseconds(50))) {
       if (p_.committer_done.load() && p_.commit_queue.size_approx() == 0 && order_.empty()) return;
       p_.written.cv.notify_one();  // idle: the syncer need not wait for more
+      // While the store is paused the receiver reads nothing, so this is
+      // where the store gets to notice that the cause has cleared.
+      if (p_.store.health().state != storage::StoreState::kOk) p_.store.try_resume();
       continue;
     }
     write_group(gather(std::move(b)));

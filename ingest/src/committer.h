@@ -6,6 +6,13 @@
 // summaries, duplicate detection). Under group commit it times its writes
 // by the syncer's fsyncs (one larger write per fsync). Written batches go
 // to the syncer, which makes them durable and acknowledges them.
+//
+// When the store refuses the write (paused: free space below the reserve,
+// or recovering from a failed write; failed: an fsync failed), nothing is
+// stored and every batch of the group is answered STORE_UNAVAILABLE with a
+// retry delay: the stations keep them and resend. The receiver stops
+// reading while the store is not ok; the committer, idle then, asks the
+// store to look whether the cause has cleared.
 #pragma once
 
 #include <chrono>
@@ -29,6 +36,8 @@ class Committer {
   // keeps gathering until the next fsync is near.
   size_t gather(BatchPtr first);
   void write_group(size_t count);
+  // Answers every batch of the group STORE_UNAVAILABLE (nothing stored).
+  void defer_group(const Status& why);
 
   Pipeline& p_;
   CommitOrder order_;

@@ -35,6 +35,12 @@ struct InFlightBatch {
   zmq::message_t frame;
   ParsedBatch batch;
 
+  // A batch answered as a whole (the store cannot take records now):
+  // BATCH_ERROR_UNSPECIFIED while its records have verdicts of their own.
+  v1::BatchError error = v1::BATCH_ERROR_UNSPECIFIED;
+  std::string error_message;
+  uint32_t retry_after_ms = 0;
+
   // Filled by a validation worker.
   std::vector<RecordVerdict> verdicts;         // one per record
   std::vector<Sha256Digest> hashes;            // SHA-256 of every record's bytes

@@ -159,7 +159,10 @@ void Receiver::run() {
   for (;;) {
     const bool stop_reading = p_.stopping.load();
     if (stop_reading && p_.in_flight.load() == 0) break;
-    const bool can_read = !stop_reading && p_.in_flight.load() < max_in_flight;
+    // While the store is not ok nothing new is read: stations keep their
+    // data (ZeroMQ's high-water marks and TCP push back) until it resumes.
+    const bool store_ok = p_.store.health().state == storage::StoreState::kOk;
+    const bool can_read = !stop_reading && store_ok && p_.in_flight.load() < max_in_flight;
     zmq::pollitem_t items[] = {{acks_in_.handle(), 0, ZMQ_POLLIN, 0},
                                {monitor_.handle(), 0, ZMQ_POLLIN, 0},
                                {router_.handle(), 0, static_cast<short>(can_read ? ZMQ_POLLIN : 0), 0}};

@@ -1,5 +1,8 @@
 #include "syncer.h"
 
+#include <algorithm>
+
+#include <fmt/format.h>
 #include <google/protobuf/arena.h>
 #include <spdlog/spdlog.h>
 
@@ -37,21 +40,25 @@ void Syncer::run() {
       }
       batches.swap(w.batches);
     }
-    if (!every_batch) {
+    const bool any_written = std::any_of(batches.begin(), batches.end(),
+                                         [](const BatchPtr& b) { return b->error == v1::BATCH_ERROR_UNSPECIFIED; });
+    if (!every_batch && any_written) {
       last_sync = std::chrono::steady_clock::now();
       w.last_sync_start.store(last_sync.time_since_epoch().count(), std::memory_order_release);
       w.sync_in_progress.store(true, std::memory_order_release);
       const auto s = p_.store.sync_wal();
       w.sync_in_progress.store(false, std::memory_order_release);
       if (!s.ok()) {
-        // Not durable: nothing of these batches may be acknowledged as stored.
-        spdlog::error("{}", s.message());
+        // Not durable: nothing of these batches may be acknowledged as
+        // stored. The store has logged why (once); the stations resend.
         stats.store_errors.fetch_add(1, std::memory_order_relaxed);
+        const uint32_t retry = p_.store.health().state == storage::StoreState::kFailed ? 60'000 : 5'000;
         for (auto& b : batches) {
-          for (auto& v : b->verdicts) {
-            if (v.status == v1::REJECTED) continue;
-            v = {v1::REJECTED, RejectReason::kInternal, "the server could not make the record durable; resend it"};
-          }
+          if (b->error != v1::BATCH_ERROR_UNSPECIFIED) continue;
+          b->error = v1::STORE_UNAVAILABLE;
+          b->error_message = fmt::format("the batch could not be made durable: {}", s.message());
+          b->retry_after_ms = retry;
+          stats.batches_deferred.fetch_add(1, std::memory_order_relaxed);
         }
       }
     }
@@ -63,7 +70,13 @@ void Syncer::run() {
       auto& ack = *google::protobuf::Arena::CreateMessage<v1::IngestAck>(&arena);
       ack.set_batch_id(b->batch.batch_id);
       p_.fill_limits(ack);
+      if (b->error != v1::BATCH_ERROR_UNSPECIFIED) {
+        ack.set_error(b->error);
+        ack.set_error_message(b->error_message);
+        ack.set_retry_after_ms(b->retry_after_ms);
+      }
       for (const auto& v : b->verdicts) {
+        if (b->error != v1::BATCH_ERROR_UNSPECIFIED) break;
         auto* r = ack.add_results();
         r->set_status(v.status);
         if (v.status == v1::REJECTED) {
@@ -75,7 +88,7 @@ void Syncer::run() {
       ack.SerializeToArray(body.data(), static_cast<int>(body.size()));
       acks_out.send(b->routing_id, zmq::send_flags::sndmore);
       acks_out.send(body, zmq::send_flags::none);
-      stats.batches.fetch_add(1, std::memory_order_relaxed);
+      if (b->error == v1::BATCH_ERROR_UNSPECIFIED) stats.batches.fetch_add(1, std::memory_order_relaxed);
     }
     publish_durable(batches);
     batches.clear();
@@ -88,6 +101,7 @@ void Syncer::publish_durable(std::vector<BatchPtr>& batches) {
   if (!p_.options.on_durable) return;
   auto durable = std::make_shared<DurableRecords>();
   for (const auto& b : batches) {
+    if (b->error != v1::BATCH_ERROR_UNSPECIFIED) continue;
     for (size_t j = 0; j < b->accepted.size(); ++j) {
       if (b->verdicts[b->accepted_index[j]].status == v1::STORED) durable->records.push_back(b->accepted[j]);
     }

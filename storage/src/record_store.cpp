@@ -1,6 +1,7 @@
 #include "seisvault/storage/record_store.h"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +15,9 @@
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
@@ -23,8 +26,12 @@
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 
+#include <spdlog/spdlog.h>
+
 #include "block_format.h"
 #include "keys.h"
+#include "store_file_system.h"
+#include "store_log.h"
 
 namespace seisvault::storage {
 
@@ -33,6 +40,32 @@ namespace {
 constexpr const char* kRecordsCf = "records";
 constexpr const char* kCatalogCf = "catalog";
 constexpr const char* kSummaryCf = "summary";
+
+// How often the free space is looked at while the store takes writes.
+constexpr auto kSpaceCheckInterval = std::chrono::milliseconds(100);
+// How often a store paused by a write error asks RocksDB to resume.
+constexpr auto kResumeInterval = std::chrono::seconds(1);
+
+// Free bytes for an unprivileged writer on the filesystem holding `dir`;
+// nullopt when it cannot be told.
+std::optional<uint64_t> free_bytes(const std::filesystem::path& dir) {
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+std::string mib(uint64_t bytes) { return fmt::format("{:.0f} MiB", static_cast<double>(bytes) / (1 << 20)); }
+
+// Tells the store when RocksDB has recovered from a background error on its
+// own (after a full disk, RocksDB's SstFileManager polls for free space and
+// resumes the database).
+class RecoveryListener : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryEnd(const rocksdb::BackgroundErrorRecoveryInfo& info) override {
+    if (info.new_bg_error.ok()) recovered.store(true);
+  }
+  std::atomic<bool> recovered{false};
+};
 
 Status from_rocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return {};
@@ -185,6 +218,11 @@ struct PendingRecord {
 struct RecordStore::Impl {
   std::filesystem::path dir;
   StoreOptions options;
+  // The file system and environment RocksDB runs on (store_file_system.h),
+  // and RocksDB's log (store_log.h). Declared before db: they outlive it.
+  std::shared_ptr<WalGuard> wal_guard = std::make_shared<WalGuard>();
+  std::unique_ptr<rocksdb::Env> env;
+  std::shared_ptr<RecoveryListener> listener = std::make_shared<RecoveryListener>();
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // owned; destroyed before db
   rocksdb::ColumnFamilyHandle* meta = nullptr;
@@ -212,6 +250,24 @@ struct RecordStore::Impl {
   std::string block_buffer;
   std::string page_buffer;
   rocksdb::WriteBatch batch;
+
+  // Health (store_health.h). `health` is guarded by health_mutex (read by
+  // any thread); the rest by write_mutex.
+  mutable std::mutex health_mutex;
+  StoreHealth health;
+  enum class Pause { kNone, kReserve, kWriteError } pause = Pause::kNone;
+  std::chrono::steady_clock::time_point next_space_check{};
+  std::chrono::steady_clock::time_point next_resume{};
+
+  // Refuses a write when the store is not ok, looking at the free space
+  // first when it is due. Under write_mutex.
+  Status check_writable();
+  // Free space again above the reserve, or RocksDB recovered: back to ok.
+  void try_resume_locked();
+  void refresh_free_space(std::chrono::steady_clock::time_point now);
+  void set_state(StoreState state, std::string message);
+  StoreState state() const;
+  Status unavailable() const;
 
   ~Impl() {
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
@@ -253,6 +309,12 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_mib << 20);
   rocksdb::DBOptions db_options;
+  impl->env = rocksdb::NewCompositeEnv(
+      make_store_file_system(rocksdb::FileSystem::Default(), impl->wal_guard, options.faults));
+  db_options.env = impl->env.get();
+  // RocksDB's own log writer aborts the process on a full disk (store_log.h).
+  db_options.info_log = std::make_shared<StoreLog>(dir);
+  db_options.listeners.push_back(impl->listener);
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.max_background_jobs = options.background_jobs;
@@ -321,6 +383,11 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
                                             dir.string(), version, kSchemaVersion));
   }
   if (auto st = impl->load(); !st.ok()) return st;
+  {
+    std::lock_guard lock(impl->write_mutex);
+    impl->health.since_ns = now_ns();
+    impl->refresh_free_space(std::chrono::steady_clock::now());
+  }
   return std::unique_ptr<RecordStore>(new RecordStore(std::move(impl)));
 }
 
@@ -452,6 +519,7 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   if (records.size() != outcomes.size()) return Status::internal("write(): outcomes and records differ in size");
   Impl& m = *impl_;
   std::lock_guard lock(m.write_mutex);
+  if (auto s = m.check_writable(); !s.ok()) return s;
   WriteStats st;
   m.batch.Clear();
   const size_t n = records.size();
@@ -635,12 +703,29 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   if (m.batch.Count() > 0) {
     if (auto s = m.db->Write(wo, &m.batch); !s.ok()) {
       publish_names(false);
-      return from_rocks(s, "writing a batch of records");
+      if (m.wal_guard->sync_failed.load()) {
+        m.set_state(StoreState::kFailed,
+                    fmt::format("an fsync of the write-ahead log failed ({}): what was written since the last good "
+                                "fsync may not be on disk, so nothing more is acknowledged until seisvaultd is "
+                                "restarted (stations keep and resend their data); check the disk (dmesg), then "
+                                "restart seisvaultd",
+                                s.ToString()));
+      } else {
+        m.pause = Impl::Pause::kWriteError;
+        m.listener->recovered.store(false);
+        m.next_resume = std::chrono::steady_clock::now() + kResumeInterval;
+        m.set_state(StoreState::kPaused,
+                    fmt::format("a write to the store failed ({}); nothing of it was stored. Ingest waits while the "
+                                "store recovers (stations keep their data); if the disk is full, free space and "
+                                "ingest resumes by itself",
+                                s.ToString()));
+      }
+      return m.unavailable();
     }
   } else if (sync) {
     // Only duplicates: their first copies may still wait for an fsync, and
     // the caller is about to say they are durable.
-    if (auto s = m.db->SyncWAL(); !s.ok()) return from_rocks(s, "syncing the write-ahead log");
+    if (auto s = sync_wal(); !s.ok()) return s;
   }
 
   // 4. The batch is in: the writer's state moves on.
@@ -661,9 +746,135 @@ std::string_view store_state_name(StoreState state) {
   return "?";
 }
 
-StoreHealth RecordStore::health() const { return {}; }
+Status RecordStore::sync_wal() {
+  Impl& m = *impl_;
+  // Never while an append to the log has failed (store_file_system.h); and
+  // no append starts while SyncWAL() runs.
+  std::lock_guard guard(m.wal_guard->mutex);
+  if (m.wal_guard->sync_failed.load() || m.wal_guard->append_failed.load()) return m.unavailable();
+  const auto s = m.db->SyncWAL();
+  if (s.ok()) return {};
+  m.wal_guard->sync_failed.store(true);
+  m.set_state(StoreState::kFailed,
+              fmt::format("an fsync of the write-ahead log failed ({}): what was written since the last good fsync "
+                          "may not be on disk, so nothing more is acknowledged until seisvaultd is restarted "
+                          "(stations keep and resend their data); check the disk (dmesg), then restart seisvaultd",
+                          s.ToString()));
+  return m.unavailable();
+}
 
-Status RecordStore::sync_wal() { return from_rocks(impl_->db->SyncWAL(), "syncing the write-ahead log"); }
+StoreHealth RecordStore::health() const {
+  std::lock_guard lock(impl_->health_mutex);
+  return impl_->health;
+}
+
+StoreHealth RecordStore::try_resume() {
+  Impl& m = *impl_;
+  {
+    std::lock_guard lock(m.write_mutex);
+    m.try_resume_locked();
+  }
+  return health();
+}
+
+void RecordStore::Impl::set_state(StoreState state, std::string message) {
+  std::lock_guard lock(health_mutex);
+  if (health.state == state && health.message == message) return;
+  const bool changed = health.state != state;
+  health.state = state;
+  health.message = std::move(message);
+  if (!changed) return;
+  health.since_ns = now_ns();
+  switch (state) {
+    case StoreState::kOk: spdlog::info("store resumed: taking records again ({} free)", mib(health.free_bytes)); break;
+    case StoreState::kPaused: spdlog::warn("store paused: {}", health.message); break;
+    case StoreState::kFailed: spdlog::error("store failed: {}", health.message); break;
+  }
+}
+
+Status RecordStore::Impl::unavailable() const {
+  std::lock_guard lock(health_mutex);
+  return Status::unavailable(fmt::format("the store is {}: {}", store_state_name(health.state), health.message));
+}
+
+void RecordStore::Impl::refresh_free_space(std::chrono::steady_clock::time_point now) {
+  next_space_check = now + kSpaceCheckInterval;
+  const auto free = free_bytes(dir);
+  std::lock_guard lock(health_mutex);
+  health.free_bytes = free.value_or(0);
+}
+
+static std::string reserve_message(uint64_t free, uint64_t reserve, const std::filesystem::path& dir) {
+  return fmt::format("{} free on the filesystem of {}, below the reserve of {} (--min-free-space): ingest waits "
+                     "(stations keep their data) and resumes by itself once more space is free; free disk space or "
+                     "lower --min-free-space",
+                     mib(free), dir.string(), mib(reserve));
+}
+
+StoreState RecordStore::Impl::state() const {
+  std::lock_guard lock(health_mutex);
+  return health.state;
+}
+
+Status RecordStore::Impl::check_writable() {
+  if (state() == StoreState::kFailed) return unavailable();
+  if (pause != Pause::kNone) {
+    try_resume_locked();
+    if (pause != Pause::kNone) return unavailable();
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (options.min_free_bytes > 0 && now >= next_space_check) {
+    refresh_free_space(now);
+    const uint64_t free = health.free_bytes;
+    if (free > 0 && free < options.min_free_bytes) {
+      pause = Pause::kReserve;
+      set_state(StoreState::kPaused, reserve_message(free, options.min_free_bytes, dir));
+      return unavailable();
+    }
+  } else if (now >= next_space_check + std::chrono::seconds(1)) {
+    refresh_free_space(now);  // for health(), without a reserve to enforce
+  }
+  return {};
+}
+
+void RecordStore::Impl::try_resume_locked() {
+  if (state() == StoreState::kFailed) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (pause == Pause::kNone) {
+    if (now >= next_space_check) refresh_free_space(now);
+    return;
+  }
+  refresh_free_space(now);
+  const uint64_t free = health.free_bytes;
+  // Resume only with some room above the reserve, so that a store at the
+  // edge does not flip between paused and taking records.
+  const uint64_t resume_at = options.min_free_bytes + std::max<uint64_t>(options.min_free_bytes / 8, 16ull << 20);
+  const bool room = options.min_free_bytes == 0 || free == 0 || free >= resume_at;
+  if (pause == Pause::kReserve) {
+    if (room) {
+      pause = Pause::kNone;
+      set_state(StoreState::kOk, {});
+    } else {
+      set_state(StoreState::kPaused, reserve_message(free, options.min_free_bytes, dir));
+    }
+    return;
+  }
+  // Paused by a failed write: RocksDB holds a background error until it has
+  // recovered (flushed what is in memory to new files and retired the log
+  // whose append failed). After a full disk its SstFileManager does that by
+  // itself once space is free; otherwise ask it, once in a while.
+  bool recovered = listener->recovered.exchange(false);
+  if (!recovered && room && now >= next_resume) {
+    next_resume = now + kResumeInterval;
+    const auto s = db->Resume();
+    recovered = s.ok();
+    if (!recovered) spdlog::debug("store: resume not possible yet: {}", s.ToString());
+  }
+  if (!recovered) return;
+  wal_guard->append_failed.store(false);
+  pause = Pause::kNone;
+  set_state(StoreState::kOk, {});
+}
 
 std::vector<std::pair<uint32_t, std::string>> RecordStore::Impl::selected_channels(
     const ChannelSelection& sel) const {

@@ -23,6 +23,7 @@ enum class StatusCode {
   kPermissionDenied, // a peer refused our credentials (e.g. a station key the server does not list)
   kDeadlineExceeded, // gave up waiting (a timeout elapsed before the work was done)
   kCancelled,        // the caller asked to stop waiting
+  kUnavailable,      // cannot be done now (e.g. the store is paused): retry later
 };
 
 // The stable lower-case name of a code ("invalid_argument", ...).
@@ -43,6 +44,7 @@ class Status {
   static Status permission_denied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
   static Status deadline_exceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
   static Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
+  static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -24,6 +24,7 @@ struct IngestStats {
   std::atomic<uint64_t> connections{0};         // currently connected stations
   std::atomic<uint64_t> auth_failures{0};       // handshakes refused (unknown key)
   std::atomic<uint64_t> store_errors{0};
+  std::atomic<uint64_t> batches_deferred{0};    // answered STORE_UNAVAILABLE: not stored, the station resends
   std::atomic<uint64_t> syncs{0};               // WAL fsyncs
   std::atomic<uint64_t> store_writes{0};        // RocksDB write batches
   std::atomic<uint64_t> store_blocks{0};        // record blocks (RocksDB entries) written

@@ -77,11 +77,23 @@ class RecordStore {
   // sync=false it is in the OS page cache and sync_wal() makes it durable.
   // On error nothing of the batch is stored. outcomes.size() must equal
   // records.size().
+  //
+  // Unavailable, without writing anything, while the store is not ok
+  // (health()): free space below StoreOptions::min_free_bytes, a failed
+  // write RocksDB has not yet recovered from, or a failed fsync. A write or
+  // sync that fails moves the store to paused or failed and returns
+  // Unavailable too; the message says why and what to do.
   Status write(std::span<const NewRecord> records, std::span<WriteOutcome> outcomes, bool sync,
                WriteStats* stats = nullptr);
 
   // Makes every write that has returned so far durable (fsync of the WAL).
   // A group-commit writer calls it once per interval, then acknowledges.
+  // Unavailable when the store is failed, or paused by a failed write (what
+  // was written before may then be lost with the log; RocksDB's recovery
+  // flushes it, and a resend is answered DUPLICATE). A failed fsync is
+  // fail-stop: the store is failed until it is reopened, because the kernel
+  // may have dropped the unsynced pages and a later fsync could report
+  // success without them.
   Status sync_wal();
 
   // Visits every record of the selected channels that overlaps `window`
@@ -105,6 +117,14 @@ class RecordStore {
   // Whether writes are taken now, and why not (see store_health.h).
   // Thread-safe; cheap (no I/O).
   StoreHealth health() const;
+
+  // When paused: looks whether the cause has cleared (free space back above
+  // the reserve; RocksDB recovered from the failed write, asking it to
+  // resume at most once a second) and takes writes again if so. When ok:
+  // refreshes the free space shown by health(). A failed store stays
+  // failed. Returns the health after. Thread-safe; may wait for a write in
+  // progress, and for RocksDB's recovery (a flush of the memtables).
+  StoreHealth try_resume();
 
   const std::filesystem::path& dir() const;
 

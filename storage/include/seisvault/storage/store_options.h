@@ -3,6 +3,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+
+#include "seisvault/storage/fault_injection.h"
 
 namespace seisvault::storage {
 
@@ -51,6 +54,21 @@ struct StoreOptions {
   size_t delete_chunk_mib = 16;
   size_t delete_rate_mib_per_s = 2048;
   double deleted_backlog_ratio = 2.0;
+
+  // Free-space reserve. While the store's filesystem has fewer free bytes
+  // than this, writes are refused (the store is paused: ingest waits and
+  // stations keep their data); they are taken again by themselves once
+  // min_free_bytes plus an eighth of it (at least 16 MiB) is free. Keep it
+  // above what RocksDB needs to flush the memtables (memtable_mib x
+  // max_memtables) and to finish a compaction, so that a full disk never
+  // reaches RocksDB itself. 0: no reserve (RocksDB then runs into the full
+  // disk: the store still pauses and resumes, through RocksDB's own
+  // recovery). Default: 1 GiB.
+  uint64_t min_free_bytes = 1ull << 30;
+
+  // Tests only: file writes and syncs that fail on demand
+  // (fault_injection.h). Default: none.
+  std::shared_ptr<FaultInjection> faults;
 };
 
 }  // namespace seisvault::storage
