@@ -3,8 +3,14 @@
 //
 // Checks, in order: the buffer is one whole miniSEED 2 record (a fixed
 // header; its length equals the record length from blockette 1000, or, for
-// legacy records without one, is a power of two from 128 to 1 MiB); the
-// blockette chain parses without libmseed logging an error; the start-time
+// legacy records without one, is a power of two from 128 to 1 MiB with no
+// other record's header inside); the blockette chain, walked on the raw
+// bytes before libmseed sees the record (ingest/src/blockette_chain.h:
+// every blockette inside the record, of a type and length libmseed knows,
+// a chain that only moves forward, at most 64 blockettes, one blockette
+// 100/1000/1001 at most, a blockette 1000 record-length exponent of 7-20
+// equal to the buffer's length); libmseed then parses the header without
+// logging an error; the start-time
 // fields are in range (year 1900-2100, day 1-365/366, hour 0-23, minute 0-59,
 // second 0-60, fraction 0-9999 tenths of a millisecond, and 10000, which real
 // dataloggers write and libmseed carries into the next second); the start
@@ -17,11 +23,16 @@
 // libmseed's decoder, tested against it, at half the cost); other encodings
 // are decoded by libmseed.
 //
+// Work per record is bounded: the chain walk takes at most 64 steps, and
+// libmseed parses at most 64 blockettes; a record's data is walked once.
+//
 // Thread-safety: a RecordValidator is not thread-safe (it reuses one libmseed
 // record buffer); use one per thread. Instances on different threads may
 // validate concurrently: their libmseed calls are serialized by LibmseedLock
-// (libmseed 2 formats log messages in a process-global buffer), which holds
-// for the ~0.6 us a 512-byte Steim-2 record takes to parse and check.
+// (libmseed 2 formats log messages in a process-global buffer). validate()
+// takes that lock for one record's libmseed calls only (header parse, and
+// the decode of non-Steim data: ~0.3 us for a 512-byte Steim-2 record), never
+// for the checks before them or for the Steim scan.
 #pragma once
 
 #include <cstdint>
@@ -77,17 +88,24 @@ class RecordValidator {
 
   // Validates one record. `bytes` must stay alive while the result's
   // record.bytes is used. Never throws; any input, however hostile, yields a
-  // Validation. Allocates only for the message of a rejection (and inside
-  // libmseed, which mallocs each blockette it parses).
+  // Validation, and libmseed never reads outside `bytes`. Allocates only for
+  // the message of a rejection (and inside libmseed, which mallocs each of
+  // the record's at most 64 blockettes). Takes the LibmseedLock itself,
+  // around this record's libmseed calls only.
   Validation validate(std::span<const uint8_t> bytes, TimeNs now_ns);
 
-  // The same, for a caller that already holds the libmseed lock (to validate
-  // a whole batch under one acquisition instead of one per record).
+  // The same, for a caller that already holds the libmseed lock; the lock
+  // stays held. Deprecated: holding the lock across many records makes other
+  // validators wait for all of them; the ingest server moves to validate()
+  // per record, then this overload goes.
   Validation validate(std::span<const uint8_t> bytes, TimeNs now_ns, LibmseedLock& held);
 
   const ValidatorOptions& options() const { return options_; }
 
  private:
+  // `held`: the caller's lock, or nullptr to take one for the libmseed calls.
+  Validation validate_impl(std::span<const uint8_t> bytes, TimeNs now_ns, LibmseedLock* held);
+
   ValidatorOptions options_;
   MseedRecord msr_;
 };
