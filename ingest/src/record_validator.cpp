@@ -61,10 +61,14 @@ std::string time_fields_problem(const BTime& t) {
   return {};
 }
 
-// Appends one SEED code, escaping what is not printable ASCII.
-void append_code(ValidatedRecord& r, const char* code) {
-  for (const char* p = code; *p; ++p) {
-    const auto c = static_cast<unsigned char>(*p);
+// Appends one SEED code from its fixed-header field (`size` raw bytes),
+// escaping what is not printable ASCII. The trailing run of spaces and NULs
+// is padding: SEED pads with spaces, some writers with NULs. Any other NUL
+// is part of the code and escaped ("AN\0MO" is AN\x00MO, never "AN").
+void append_code(ValidatedRecord& r, const uint8_t* field, size_t size) {
+  while (size > 0 && (field[size - 1] == ' ' || field[size - 1] == 0)) --size;
+  for (size_t i = 0; i < size; ++i) {
+    const uint8_t c = field[i];
     if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
       r.source_id_buffer[r.source_id_length++] = static_cast<char>(c);
     } else {
@@ -281,13 +285,15 @@ Validation RecordValidator::validate_impl(std::span<const uint8_t> bytes, TimeNs
 
   Validation v;
   ValidatedRecord& r = v.record;
-  append_code(r, msr->network);
+  // From the fixed header's raw fields, not libmseed's C strings (which end
+  // at a NUL): station 8-12, location 13-14, channel 15-17, network 18-19.
+  append_code(r, bytes.data() + 18, 2);
   r.source_id_buffer[r.source_id_length++] = '.';
-  append_code(r, msr->station);
+  append_code(r, bytes.data() + 8, 5);
   r.source_id_buffer[r.source_id_length++] = '.';
-  append_code(r, msr->location);
+  append_code(r, bytes.data() + 13, 2);
   r.source_id_buffer[r.source_id_length++] = '.';
-  append_code(r, msr->channel);
+  append_code(r, bytes.data() + 15, 3);
   r.start_ns = start_ns;
   r.end_ns = end_ns;
   r.sample_rate = rate;

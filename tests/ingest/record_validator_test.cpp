@@ -7,7 +7,9 @@
 #include <future>
 #include <thread>
 
+#include "seisvault/common/curve_keys.h"
 #include "seisvault/common/libmseed_lock.h"
+#include "seisvault/common/station_access_list.h"
 #include "seisvault/ingest/record_validator.h"
 #include "support/record_factory.h"
 
@@ -299,6 +301,45 @@ TEST_CASE("validators on several threads give the same verdicts and messages as 
   a.join();
   b.join();
   CHECK(mismatches == 0);
+}
+
+TEST_CASE("the source id comes from the raw header: a NUL inside a code is escaped, trailing padding dropped",
+          "[validator]") {
+  const auto good = one_steim2_record();  // XX.TEST.00.HHZ
+  auto with_station = [&](const char (&station)[6]) {
+    auto rec = good;
+    std::memcpy(rec.data() + 8, station, 5);
+    return check(rec);
+  };
+  // Station bytes 8-12: "AN\0MO" is not station AN.
+  auto v = with_station("AN\0MO");
+  REQUIRE(v.ok());
+  CHECK(v.record.source_id() == "XX.AN\\x00MO.00.HHZ");
+  // Trailing spaces or NULs are padding.
+  CHECK(with_station("ANMO ").record.source_id() == "XX.ANMO.00.HHZ");
+  CHECK(with_station("ANMO\0").record.source_id() == "XX.ANMO.00.HHZ");
+  CHECK(with_station("AN\0\0\0").record.source_id() == "XX.AN.00.HHZ");
+  CHECK(with_station("AN \0 ").record.source_id() == "XX.AN.00.HHZ");
+  // Inside a code, a space or NUL is kept (escaped), as is a leading one.
+  CHECK(with_station("AN MO").record.source_id() == "XX.AN\\x20MO.00.HHZ");
+  CHECK(with_station("\0ANMO").record.source_id() == "XX.\\x00ANMO.00.HHZ");
+  // Every field: network 18-19, location 13-14, channel 15-17.
+  auto rec = good;
+  std::memcpy(rec.data() + 13, "\0" "0" "H\0Z" "X\0", 7);
+  v = check(rec);
+  REQUIRE(v.ok());
+  CHECK(v.record.source_id() == "X.TEST.\\x000.H\\x00Z");
+
+  // An access list that allows station AN does not cover AN\0MO.
+  const auto key = generate_curve_key_pair();
+  REQUIRE(key.ok());
+  auto list = StationAccessList::parse(key->public_key + "  XX.AN\n");
+  REQUIRE(list.ok());
+  const auto id = with_station("AN\0MO").record.source_id();
+  const auto station = id.substr(3, id.find('.', 3) - 3);
+  CHECK(station == "AN\\x00MO");
+  CHECK_FALSE(list->may_write(key->public_key, "XX", station));
+  CHECK(list->may_write(key->public_key, "XX", with_station("AN\0\0\0").record.source_id().substr(3, 2)));
 }
 
 TEST_CASE("a record whose blockette chain is broken is rejected without the libmseed lock", "[validator]") {

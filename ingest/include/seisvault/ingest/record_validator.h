@@ -23,6 +23,9 @@
 // libmseed's decoder, tested against it, at half the cost); other encodings
 // are decoded by libmseed.
 //
+// The source id is built from the fixed header's raw code fields (see
+// ValidatedRecord::source_id), never from libmseed's C strings.
+//
 // Work per record is bounded: the chain walk takes at most 64 steps, and
 // libmseed parses at most 64 blockettes; a record's data is walked once.
 //
@@ -58,9 +61,13 @@ struct ValidatorOptions {
 inline constexpr size_t kMaxSourceIdLength = 4 * 10 * 4 + 3;
 
 struct ValidatedRecord {
-  // "NET.STA.LOC.CHA" with blank fields empty. Bytes outside printable
-  // ASCII (and '.' or '\' inside a code) are written as \xNN, so the id is
-  // always printable ASCII.
+  // "NET.STA.LOC.CHA" with blank fields empty, from the fixed header's raw
+  // fields (network bytes 18-19, station 8-12, location 13-14, channel
+  // 15-17). A field's trailing run of spaces and NULs is padding (SEED pads
+  // with spaces, some writers with NULs) and dropped; every other byte
+  // outside printable ASCII, a NUL or space included, and '.' or '\' are
+  // written as \xNN, so the id is always printable ASCII and a code with a
+  // NUL inside ("AN\0MO": AN\x00MO) is never read as a shorter one ("AN").
   std::string_view source_id() const { return {source_id_buffer, source_id_length}; }
   TimeNs start_ns = 0;           // first sample, time correction and blockette 1001 applied (libmseed)
   TimeNs end_ns = 0;             // last sample: start + (samples - 1) / rate
