@@ -10,10 +10,10 @@
 // a chain that only moves forward, at most 64 blockettes, one blockette
 // 100/1000/1001 at most, a blockette 1000 record-length exponent of 7-20
 // equal to the buffer's length); libmseed then parses the header without
-// logging an error; the start-time
-// fields are in range (year 1900-2100, day 1-365/366, hour 0-23, minute 0-59,
-// second 0-60, fraction 0-9999 tenths of a millisecond, and 10000, which real
-// dataloggers write and libmseed carries into the next second); the start
+// logging an error; the start-time fields are in range (year 1900-2100, day
+// 1-365/366, hour 0-23, minute 0-59, second 0-60, fraction 0-9999 tenths of
+// a millisecond, and 10000, which real dataloggers write and libmseed
+// carries into the next second); the start
 // time is at most `future_margin_ns` ahead of `now`; the sample rate is
 // finite and not negative; the encoding is one libmseed decodes; the data
 // section holds the header's sample count and decodes to exactly that many
@@ -33,9 +33,9 @@
 // record buffer); use one per thread. Instances on different threads may
 // validate concurrently: their libmseed calls are serialized by LibmseedLock
 // (libmseed 2 formats log messages in a process-global buffer). validate()
-// takes that lock for one record's libmseed calls only (header parse, and
-// the decode of non-Steim data: ~0.3 us for a 512-byte Steim-2 record), never
-// for the checks before them or for the Steim scan.
+// takes that lock for one record's libmseed calls only (the header parse,
+// ~0.13 us for a 512-byte Steim-2 record; and libmseed's decoder for
+// non-Steim data), never for the checks before them or for the Steim scan.
 #pragma once
 
 #include <cstdint>
