@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "blockette_chain.h"
 #include "seisvault/common/libmseed_lock.h"
 #include "steim_scan.h"
 
@@ -59,10 +61,14 @@ std::string time_fields_problem(const BTime& t) {
   return {};
 }
 
-// Appends one SEED code, escaping what is not printable ASCII.
-void append_code(ValidatedRecord& r, const char* code) {
-  for (const char* p = code; *p; ++p) {
-    const auto c = static_cast<unsigned char>(*p);
+// Appends one SEED code from its fixed-header field (`size` raw bytes),
+// escaping what is not printable ASCII. The trailing run of spaces and NULs
+// is padding: SEED pads with spaces, some writers with NULs. Any other NUL
+// is part of the code and escaped ("AN\0MO" is AN\x00MO, never "AN").
+void append_code(ValidatedRecord& r, const uint8_t* field, size_t size) {
+  while (size > 0 && (field[size - 1] == ' ' || field[size - 1] == 0)) --size;
+  for (size_t i = 0; i < size; ++i) {
+    const uint8_t c = field[i];
     if (c > 0x20 && c < 0x7f && c != '.' && c != '\\') {
       r.source_id_buffer[r.source_id_length++] = static_cast<char>(c);
     } else {
@@ -73,6 +79,13 @@ void append_code(ValidatedRecord& r, const char* code) {
       r.source_id_buffer[r.source_id_length++] = kHex[c & 15];
     }
   }
+}
+
+// Whether the bytes at `p` (at least 48) start a miniSEED 2 record or a
+// blank (noise) record, as libmseed's ms_detect tests them.
+bool looks_like_a_record(const uint8_t* p) {
+  const auto* c = reinterpret_cast<const char*>(p);
+  return MS_ISVALIDHEADER(c) || MS_ISVALIDBLANK(c);
 }
 
 // Why the first 48 bytes are not a miniSEED 2 fixed header (libmseed's
@@ -106,12 +119,18 @@ Validation header_problem(std::span<const uint8_t> b) {
 }  // namespace
 
 Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_ns) {
-  LibmseedLock lock;
-  return validate(bytes, now_ns, lock);
+  return validate_impl(bytes, now_ns, nullptr);
 }
 
-Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_ns, LibmseedLock& lock) {
-  lock.clear_messages();
+Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_ns, LibmseedLock& held) {
+  return validate_impl(bytes, now_ns, &held);
+}
+
+Validation RecordValidator::validate_impl(std::span<const uint8_t> bytes, TimeNs now_ns, LibmseedLock* held) {
+  // Everything libmseed would trust is checked first, on the raw bytes and
+  // without the lock: the framing, the fixed header's signature and the
+  // blockette chain (blockette_chain.h). libmseed sees only records it reads
+  // inside their bytes, with bounded work.
   const size_t n = bytes.size();
   const bool v3 = n >= 3 && bytes[0] == 'M' && bytes[1] == 'S' && bytes[2] == 3;
   if (v3) {
@@ -130,39 +149,46 @@ Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_
   const auto* raw = reinterpret_cast<const char*>(bytes.data());
   if (!MS_ISVALIDHEADER(raw)) return header_problem(bytes);
 
-  // ms_detect may read 3 bytes past the length it is given (blockette walk).
-  const int detected = ms_detect(raw, static_cast<int>(n - 4));
-  if (lock.error_logged()) {
-    return reject(RejectReason::kBadBlockettes, fmt::format("blockette chain: {}", lock.first_error()));
-  }
-  if (detected < 0) return header_problem(bytes);
-  if (detected > 0 && static_cast<size_t>(detected) != n) {
-    if (static_cast<size_t>(detected) > n) {
-      return reject(RejectReason::kTruncated,
-                    fmt::format("truncated record: blockette 1000 gives a record length of {} bytes, {} present",
-                                detected, n));
+  const BlocketteChain chain = walk_blockette_chain(bytes);
+  if (!chain.ok()) return reject(chain.reason(), chain.message());
+  if (chain.b1000_offset == 0) {
+    // No blockette 1000: the length is the buffer's, which must be one
+    // libmseed can read; and, as libmseed's ms_detect finds the length of
+    // such a record, the buffer must not hold the start of another record
+    // at a multiple of 128 bytes (two records sent as one).
+    if (n < MINRECLEN || (n & (n - 1)) != 0) {
+      return reject(RejectReason::kRecordLengthMismatch,
+                    fmt::format("record without blockette 1000 is {} bytes; a record length must be a power of two "
+                                "from 128 to 1048576",
+                                n));
     }
-    return reject(RejectReason::kRecordLengthMismatch,
-                  fmt::format("blockette 1000 gives a record length of {} bytes but {} bytes were sent as one record",
-                              detected, n));
-  }
-  if (detected == 0 && (n < MINRECLEN || (n & (n - 1)) != 0)) {
-    return reject(RejectReason::kRecordLengthMismatch,
-                  fmt::format("record without blockette 1000 is {} bytes; a record length must be a power of two "
-                              "from 128 to 1048576",
-                              n));
+    for (size_t at = MINRECLEN; at + kFixedHeader + 4 < n; at += MINRECLEN) {
+      if (looks_like_a_record(bytes.data() + at)) {
+        return reject(RejectReason::kRecordLengthMismatch,
+                      fmt::format("record without blockette 1000 is {} bytes, but another record starts at byte {}: "
+                                  "the record length is {} bytes",
+                                  n, at, at));
+      }
+    }
   }
 
-  // Header and blockettes only; the data is decoded below, after checks that
-  // keep libmseed's decoders inside the record.
+  // libmseed, under the process-wide lock, for this record only: a caller
+  // that holds it (`held`) keeps it; otherwise it is taken here and let go
+  // before the Steim scan, which needs no libmseed.
+  std::optional<LibmseedLock> own;
+  LibmseedLock* lock = held ? held : &own.emplace();
+  lock->clear_messages();
+  // Header and blockettes only, with the record length known (no
+  // ms_detect); the data is decoded below, after checks that keep libmseed's
+  // decoders inside the record.
   int rc = msr_parse(const_cast<char*>(raw), static_cast<int>(n), msr_.out(), static_cast<int>(n), 0, 0);
   if (rc != MS_NOERROR) {
-    const std::string why = lock.error_logged() ? std::string(lock.first_error()) : ms_errorstr(rc);
+    const std::string why = lock->error_logged() ? std::string(lock->first_error()) : ms_errorstr(rc);
     if (rc == MS_OUTOFRANGE) return reject(RejectReason::kRecordLengthMismatch, why);
     return reject(RejectReason::kBadHeader, fmt::format("unparseable header: {}", why));
   }
-  if (lock.error_logged()) {
-    return reject(RejectReason::kBadBlockettes, fmt::format("blockette chain: {}", lock.first_error()));
+  if (lock->error_logged()) {
+    return reject(RejectReason::kBadBlockettes, fmt::format("blockette chain: {}", lock->first_error()));
   }
   MSRecord* msr = msr_.get();
   const fsdh_s& h = *msr->fsdh;
@@ -216,16 +242,12 @@ Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_
                     fmt::format("Steim data section of {} bytes is smaller than one 64-byte frame", data_size));
     }
     // The data's byte order, decided as libmseed's msr_unpack decides it.
-    bool swap;
-    if (msr->Blkt1000) {
-      swap = msr->byteorder > 0;  // big-endian data on this little-endian host (any non-zero is BE)
-    } else {
-      uint16_t year, day;
-      std::memcpy(&year, raw + 20, 2);
-      std::memcpy(&day, raw + 22, 2);
-      swap = !MS_ISVALIDYEARDAY(year, day);  // data follows the header's byte order
-    }
+    // Without blockette 1000 the data follows the header's byte order.
+    const bool swap = msr->Blkt1000 ? msr->byteorder > 0  // big-endian data on this little-endian host (any non-zero is BE)
+                                    : chain.swapped;
     if (is_steim(encoding)) {
+      own.reset();  // no libmseed from here on (a held lock stays held)
+      lock = nullptr;
       // Walked without libmseed (see steim_scan.h): the same verdicts in
       // half the time.
       const auto scan = scan_steim(encoding == DE_STEIM1 ? 1 : 2, bytes.subspan(data_offset), count, swap);
@@ -251,25 +273,27 @@ Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_
         }
         return reject(RejectReason::kDecodeFailed,
                       fmt::format("data section does not decode: {}",
-                                  lock.error_logged() ? lock.first_error() : std::string_view(ms_errorstr(decoded))));
+                                  lock->error_logged() ? lock->first_error() : std::string_view(ms_errorstr(decoded))));
       }
-      if (decoded != count || lock.error_logged()) {
+      if (decoded != count || lock->error_logged()) {
         return reject(RejectReason::kDecodeFailed,
                       fmt::format("data section decodes to {} samples, header says {}{}{}", decoded, count,
-                                  lock.error_logged() ? ": " : "", lock.first_error()));
+                                  lock->error_logged() ? ": " : "", lock->first_error()));
       }
     }
   }
 
   Validation v;
   ValidatedRecord& r = v.record;
-  append_code(r, msr->network);
+  // From the fixed header's raw fields, not libmseed's C strings (which end
+  // at a NUL): station 8-12, location 13-14, channel 15-17, network 18-19.
+  append_code(r, bytes.data() + 18, 2);
   r.source_id_buffer[r.source_id_length++] = '.';
-  append_code(r, msr->station);
+  append_code(r, bytes.data() + 8, 5);
   r.source_id_buffer[r.source_id_length++] = '.';
-  append_code(r, msr->location);
+  append_code(r, bytes.data() + 13, 2);
   r.source_id_buffer[r.source_id_length++] = '.';
-  append_code(r, msr->channel);
+  append_code(r, bytes.data() + 15, 3);
   r.start_ns = start_ns;
   r.end_ns = end_ns;
   r.sample_rate = rate;

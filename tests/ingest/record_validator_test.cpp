@@ -2,9 +2,14 @@
 // variants of them.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstring>
+#include <future>
 #include <thread>
 
+#include "seisvault/common/curve_keys.h"
+#include "seisvault/common/libmseed_lock.h"
+#include "seisvault/common/station_access_list.h"
 #include "seisvault/ingest/record_validator.h"
 #include "support/record_factory.h"
 
@@ -187,7 +192,7 @@ TEST_CASE("broken blockette chains are rejected with the chain problem", "[valid
     put_be16(rec, second, 0);  // the second blockette becomes type 0
     const auto v = check(rec);
     CHECK(v.reason == RejectReason::kBadBlockettes);
-    CHECK_THAT(v.message, Catch::Contains("Unknown blockette"));
+    CHECK_THAT(v.message, Catch::Contains("unknown blockette type 0"));
   }
 }
 
@@ -296,4 +301,73 @@ TEST_CASE("validators on several threads give the same verdicts and messages as 
   a.join();
   b.join();
   CHECK(mismatches == 0);
+}
+
+TEST_CASE("the source id comes from the raw header: a NUL inside a code is escaped, trailing padding dropped",
+          "[validator]") {
+  const auto good = one_steim2_record();  // XX.TEST.00.HHZ
+  auto with_station = [&](const char (&station)[6]) {
+    auto rec = good;
+    std::memcpy(rec.data() + 8, station, 5);
+    return check(rec);
+  };
+  // Station bytes 8-12: "AN\0MO" is not station AN.
+  auto v = with_station("AN\0MO");
+  REQUIRE(v.ok());
+  CHECK(v.record.source_id() == "XX.AN\\x00MO.00.HHZ");
+  // Trailing spaces or NULs are padding.
+  CHECK(with_station("ANMO ").record.source_id() == "XX.ANMO.00.HHZ");
+  CHECK(with_station("ANMO\0").record.source_id() == "XX.ANMO.00.HHZ");
+  CHECK(with_station("AN\0\0\0").record.source_id() == "XX.AN.00.HHZ");
+  CHECK(with_station("AN \0 ").record.source_id() == "XX.AN.00.HHZ");
+  // Inside a code, a space or NUL is kept (escaped), as is a leading one.
+  CHECK(with_station("AN MO").record.source_id() == "XX.AN\\x20MO.00.HHZ");
+  CHECK(with_station("\0ANMO").record.source_id() == "XX.\\x00ANMO.00.HHZ");
+  // Every field: network 18-19, location 13-14, channel 15-17.
+  auto rec = good;
+  std::memcpy(rec.data() + 13, "\0" "0" "H\0Z" "X\0", 7);
+  v = check(rec);
+  REQUIRE(v.ok());
+  CHECK(v.record.source_id() == "X.TEST.\\x000.H\\x00Z");
+
+  // An access list that allows station AN does not cover AN\0MO.
+  const auto key = generate_curve_key_pair();
+  REQUIRE(key.ok());
+  auto list = StationAccessList::parse(key->public_key + "  XX.AN\n");
+  REQUIRE(list.ok());
+  const auto id = with_station("AN\0MO").record.source_id();
+  const auto station = id.substr(3, id.find('.', 3) - 3);
+  CHECK(station == "AN\\x00MO");
+  CHECK_FALSE(list->may_write(key->public_key, "XX", station));
+  CHECK(list->may_write(key->public_key, "XX", with_station("AN\0\0\0").record.source_id().substr(3, 2)));
+}
+
+TEST_CASE("a record whose blockette chain is broken is rejected without the libmseed lock", "[validator]") {
+  // The chain walk comes before any libmseed call: another thread holding
+  // the lock (as a validator in the middle of a record does) does not delay it.
+  auto rec = one_steim2_record();
+  put_be16(rec, find_blockette(rec, 1000) + 2, 0x3800);
+  auto exponent = one_steim2_record();
+  exponent[find_blockette(exponent, 1000) + 6] = 41;
+  std::promise<void> release;
+  std::promise<void> held;
+  std::thread holder([&] {
+    LibmseedLock lock;
+    held.set_value();
+    release.get_future().wait();
+  });
+  held.get_future().wait();
+  auto verdicts = std::async(std::launch::async, [&] {
+    RecordValidator v;
+    return std::pair{v.validate(rec, kNow).reason, v.validate(exponent, kNow).reason};
+  });
+  // Not a timing assertion: a validator waiting for the lock would wait
+  // until release, i.e. forever; the bound only keeps a failure from hanging.
+  const bool done = verdicts.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  release.set_value();
+  holder.join();
+  REQUIRE(done);
+  const auto [a, b] = verdicts.get();
+  CHECK(a == RejectReason::kBadBlockettes);
+  CHECK(b == RejectReason::kBadBlockettes);
 }
