@@ -119,14 +119,6 @@ Validation header_problem(std::span<const uint8_t> b) {
 }  // namespace
 
 Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_ns) {
-  return validate_impl(bytes, now_ns, nullptr);
-}
-
-Validation RecordValidator::validate(std::span<const uint8_t> bytes, TimeNs now_ns, LibmseedLock& held) {
-  return validate_impl(bytes, now_ns, &held);
-}
-
-Validation RecordValidator::validate_impl(std::span<const uint8_t> bytes, TimeNs now_ns, LibmseedLock* held) {
   // Everything libmseed would trust is checked first, on the raw bytes and
   // without the lock: the framing, the fixed header's signature and the
   // blockette chain (blockette_chain.h). libmseed sees only records it reads
@@ -172,11 +164,10 @@ Validation RecordValidator::validate_impl(std::span<const uint8_t> bytes, TimeNs
     }
   }
 
-  // libmseed, under the process-wide lock, for this record only: a caller
-  // that holds it (`held`) keeps it; otherwise it is taken here and let go
-  // before the Steim scan, which needs no libmseed.
+  // libmseed, under the process-wide lock, for this record only: taken
+  // here and let go before the Steim scan, which needs no libmseed.
   std::optional<LibmseedLock> own;
-  LibmseedLock* lock = held ? held : &own.emplace();
+  LibmseedLock* lock = &own.emplace();
   lock->clear_messages();
   // Header and blockettes only, with the record length known (no
   // ms_detect); the data is decoded below, after checks that keep libmseed's
@@ -246,7 +237,7 @@ Validation RecordValidator::validate_impl(std::span<const uint8_t> bytes, TimeNs
     const bool swap = msr->Blkt1000 ? msr->byteorder > 0  // big-endian data on this little-endian host (any non-zero is BE)
                                     : chain.swapped;
     if (is_steim(encoding)) {
-      own.reset();  // no libmseed from here on (a held lock stays held)
+      own.reset();  // no libmseed from here on
       lock = nullptr;
       // Walked without libmseed (see steim_scan.h): the same verdicts in
       // half the time.

@@ -26,14 +26,10 @@ void ValidationWorker::validate(InFlightBatch& b) {
   b.accepted_index.reserve(n);
   const TimeNs now = now_ns();
   uint64_t bytes = 0;
-  // First the work that needs no lock (hashes), then every record's libmseed
-  // work under one LibmseedLock acquisition: another worker hashes its batch
-  // meanwhile, and the lock changes hands once per batch, not per record.
   b.hashes.resize(n);
   for (size_t i = 0; i < n; ++i) {
     b.hashes[i] = sha256(b.batch.records[i].mseed);
   }
-  LibmseedLock lock;
   for (size_t i = 0; i < n; ++i) {
     const auto& rec = b.batch.records[i];
     auto& verdict = b.verdicts[i];
@@ -56,7 +52,9 @@ void ValidationWorker::validate(InFlightBatch& b) {
                          to_hex(rec.sha256), mseed.size(), to_hex(digest)));
       continue;
     }
-    auto v = validator_.validate(mseed, now, lock);
+    // The validator holds the libmseed lock for this record's libmseed
+    // calls only: no batch makes other stations' records wait.
+    auto v = validator_.validate(mseed, now);
     if (!v.ok()) {
       reject(v.reason, std::move(v.message));
       continue;

@@ -101,18 +101,9 @@ class RecordValidator {
   // around this record's libmseed calls only.
   Validation validate(std::span<const uint8_t> bytes, TimeNs now_ns);
 
-  // The same, for a caller that already holds the libmseed lock; the lock
-  // stays held. Deprecated: holding the lock across many records makes other
-  // validators wait for all of them; the ingest server moves to validate()
-  // per record, then this overload goes.
-  Validation validate(std::span<const uint8_t> bytes, TimeNs now_ns, LibmseedLock& held);
-
   const ValidatorOptions& options() const { return options_; }
 
  private:
-  // `held`: the caller's lock, or nullptr to take one for the libmseed calls.
-  Validation validate_impl(std::span<const uint8_t> bytes, TimeNs now_ns, LibmseedLock* held);
-
   ValidatorOptions options_;
   MseedRecord msr_;
 };
