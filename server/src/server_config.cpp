@@ -43,6 +43,11 @@ void ServerConfig::add_to(CLI::App& app) {
   app.add_option("--memtable-mib", memtable_mib, "RocksDB memtable size for records (MiB)")->capture_default_str();
   app.add_option("--memtables", memtables, "RocksDB memtables for records, at most")->capture_default_str();
   app.add_option("--block-cache-mib", block_cache_mib, "RocksDB block cache (MiB)")->capture_default_str();
+  app.add_option("--min-free-space", min_free_space,
+                 "free-space reserve of the store's filesystem (e.g. 1GiB, 512MiB, 0 for none): below it ingest "
+                 "pauses (stations keep their data) and resumes by itself once space is free")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("1GiB");
 }
 
 Status ServerConfig::validate() const {
@@ -70,6 +75,7 @@ storage::StoreOptions ServerConfig::store_options() const {
   o.memtable_mib = memtable_mib;
   o.max_memtables = memtables;
   o.block_cache_mib = block_cache_mib;
+  o.min_free_bytes = min_free_space;
   return o;
 }
 
@@ -91,10 +97,11 @@ Result<ApiOptions> ServerConfig::api_options() const {
 std::string ServerConfig::describe() const {
   return fmt::format(
       "data-dir={} ingest={} api={} api-tls={} api-token={} max-window-days={} sync={} sync-interval-ms={} workers={} queue-batches={} max-batch-records={} "
-      "max-batch-bytes={} future-margin-s={} insecure={} memtable-mib={} memtables={} block-cache-mib={}",
+      "max-batch-bytes={} future-margin-s={} insecure={} memtable-mib={} memtables={} block-cache-mib={} "
+      "min-free-space={}",
       data_dir, ingest, api, api_tls_cert.empty() ? "off" : "on", api_token_file.empty() ? "off" : "required",
       max_window_days, sync, sync_interval_ms, workers, queue_batches, max_batch_records, max_batch_bytes,
-      future_margin_s, insecure, memtable_mib, memtables, block_cache_mib);
+      future_margin_s, insecure, memtable_mib, memtables, block_cache_mib, min_free_space);
 }
 
 }  // namespace seisvault::server

@@ -52,6 +52,11 @@ struct ServerConfig {
   size_t memtable_mib = 256;
   int memtables = 4;
   size_t block_cache_mib = 256;
+  // Free-space reserve of the store's filesystem, in bytes (flag and TOML
+  // accept units: "1GiB", "512MiB"). Below it the store pauses: ingest stops
+  // taking records (stations keep them) and resumes by itself once space is
+  // free. 0: none. See StoreOptions::min_free_bytes.
+  uint64_t min_free_space = 1ull << 30;
 
   // Registers every field as a flag (and config-file key) on `app`.
   void add_to(CLI::App& app);

@@ -262,6 +262,8 @@ struct RecordStore::Impl {
   // Refuses a write when the store is not ok, looking at the free space
   // first when it is due. Under write_mutex.
   Status check_writable();
+  // Pauses the store when the free space is below the reserve; false then.
+  bool check_reserve(std::chrono::steady_clock::time_point now);
   // Free space again above the reserve, or RocksDB recovered: back to ok.
   void try_resume_locked();
   void refresh_free_space(std::chrono::steady_clock::time_point now);
@@ -386,7 +388,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
   {
     std::lock_guard lock(impl->write_mutex);
     impl->health.since_ns = now_ns();
-    impl->refresh_free_space(std::chrono::steady_clock::now());
+    impl->check_reserve(std::chrono::steady_clock::now());
   }
   return std::unique_ptr<RecordStore>(new RecordStore(std::move(impl)));
 }
@@ -824,17 +826,20 @@ Status RecordStore::Impl::check_writable() {
   }
   const auto now = std::chrono::steady_clock::now();
   if (options.min_free_bytes > 0 && now >= next_space_check) {
-    refresh_free_space(now);
-    const uint64_t free = health.free_bytes;
-    if (free > 0 && free < options.min_free_bytes) {
-      pause = Pause::kReserve;
-      set_state(StoreState::kPaused, reserve_message(free, options.min_free_bytes, dir));
-      return unavailable();
-    }
+    if (!check_reserve(now)) return unavailable();
   } else if (now >= next_space_check + std::chrono::seconds(1)) {
     refresh_free_space(now);  // for health(), without a reserve to enforce
   }
   return {};
+}
+
+bool RecordStore::Impl::check_reserve(std::chrono::steady_clock::time_point now) {
+  refresh_free_space(now);
+  const uint64_t free = health.free_bytes;
+  if (options.min_free_bytes == 0 || free == 0 || free >= options.min_free_bytes) return true;
+  pause = Pause::kReserve;
+  set_state(StoreState::kPaused, reserve_message(free, options.min_free_bytes, dir));
+  return false;
 }
 
 void RecordStore::Impl::try_resume_locked() {

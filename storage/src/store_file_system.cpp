@@ -53,12 +53,13 @@ class StoreWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
  private:
   template <class Op>
   rocksdb::IOStatus append(Op&& op) {
+    const bool full = faults_ && faults_->fail_all_writes();
     if (kind_ != FileKind::kWal) {
-      if (kind_ == FileKind::kTable && faults_ && faults_->fail_table_writes()) return injected_no_space();
+      if (full || (kind_ == FileKind::kTable && faults_ && faults_->fail_table_writes())) return injected_no_space();
       return op();
     }
     std::lock_guard lock(guard_->mutex);
-    auto s = faults_ && faults_->fail_wal_writes() ? injected_no_space() : op();
+    auto s = full || (faults_ && faults_->fail_wal_writes()) ? injected_no_space() : op();
     if (!s.ok()) guard_->append_failed.store(true);
     return s;
   }

@@ -23,10 +23,14 @@ class FaultInjection {
   // While set, appends to table files (flushes and compactions) fail with
   // "No space left on device".
   void set_fail_table_writes(bool on) { fail_table_writes_.store(on); }
+  // While set, every append to any file of the store fails with "No space
+  // left on device": a full disk.
+  void set_fail_all_writes(bool on) { fail_all_writes_.store(on); }
 
   bool fail_wal_writes() const { return fail_wal_writes_.load(); }
   bool fail_wal_syncs() const { return fail_wal_syncs_.load(); }
   bool fail_table_writes() const { return fail_table_writes_.load(); }
+  bool fail_all_writes() const { return fail_all_writes_.load(); }
 
   // How many file operations were made to fail so far.
   uint64_t failures() const { return failures_.load(); }
@@ -36,6 +40,7 @@ class FaultInjection {
   std::atomic<bool> fail_wal_writes_{false};
   std::atomic<bool> fail_wal_syncs_{false};
   std::atomic<bool> fail_table_writes_{false};
+  std::atomic<bool> fail_all_writes_{false};
   std::atomic<uint64_t> failures_{0};
 };
 
