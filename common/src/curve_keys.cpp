@@ -1,15 +1,13 @@
 #include "seisvault/common/curve_keys.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zmq.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 
 #include <fmt/format.h>
+
+#include "seisvault/common/atomic_file.h"
 
 namespace seisvault {
 
@@ -22,20 +20,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
-}
-
-Status write_file(const std::filesystem::path& path, const std::string& content, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    if (errno == EEXIST) return Status::invalid_argument(fmt::format("{} already exists; not overwriting it", path.string()));
-    return Status::io_error(fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
-  }
-  const bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
-                  ::fchmod(fd, mode) == 0 && ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!ok) return Status::io_error(fmt::format("cannot write {}: {}", path.string(), std::strerror(err)));
-  return {};
 }
 
 }  // namespace
@@ -67,14 +51,18 @@ Status write_key_files(const std::filesystem::path& prefix, const CurveKeyPair& 
     return Status::invalid_argument(
         fmt::format("{} or {} already exists; not overwriting a key", sec.string(), pub.string()));
   }
-  if (auto s = write_file(sec,
-                          "# SeisVault CURVE secret key. Keep it private: whoever has it can write as this key.\n" +
-                              pair.secret_key + "\n",
-                          0600);
+  // Never replacing an existing file (a key is never overwritten, even by
+  // a second keygen racing this one), and the secret readable by its owner
+  // only from the moment it exists.
+  if (auto s = write_file_atomically(
+          sec, "# SeisVault CURVE secret key. Keep it private: whoever has it can write as this key.\n" +
+                   pair.secret_key + "\n",
+          {.mode = 0600, .replace = false});
       !s.ok()) {
     return s;
   }
-  return write_file(pub, "# SeisVault CURVE public key.\n" + pair.public_key + "\n", 0644);
+  return write_file_atomically(pub, "# SeisVault CURVE public key.\n" + pair.public_key + "\n",
+                               {.mode = 0644, .replace = false});
 }
 
 Result<std::string> read_key_file(const std::filesystem::path& path, bool require_private) {

@@ -29,8 +29,10 @@ Result<std::string> curve_public_from_secret(const std::string& secret_key);
 // Whether `text` is a well-formed Z85 key (40 characters of the Z85 alphabet).
 bool is_z85_key(std::string_view text);
 
-// Writes PREFIX.key (0600, created exclusively: an existing key is never
-// overwritten) and PREFIX.pub. InvalidArgument if either file exists.
+// Writes PREFIX.key (0600) and PREFIX.pub (0644), each atomically and
+// durably (atomic_file.h), never overwriting an existing file.
+// InvalidArgument if either file exists; IoError naming the file and the
+// reason.
 Status write_key_files(const std::filesystem::path& prefix, const CurveKeyPair& pair);
 
 // Reads the key of a .key or .pub file. Errors: NotFound, InvalidArgument
