@@ -114,6 +114,38 @@ TEST_CASE("seisvault authorize adds, updates and revokes a key in DATA_DIR/autho
             .code == 2);  // a secret key is not what the operator should handle
 }
 
+TEST_CASE("seisvault authorize refuses a secret key file whatever its name, and writes nothing", "[cli]") {
+  test::TempDir dir;
+  const auto data = dir.path() / "data";
+  std::filesystem::create_directory(data);
+  REQUIRE(run(dir, "keygen " + (dir.path() / "st").string()).code == 0);
+  const auto secret_text = read_text(dir.path() / "st.key");
+  const auto secret = *read_key_file(dir.path() / "st.key");
+
+  // keygen's secret key file, copied under a name that does not end in .key
+  { std::ofstream(dir.path() / "station-key.txt") << secret_text; }
+  auto r = run(dir, "authorize --data-dir " + data.string() + " --key " + (dir.path() / "station-key.txt").string() +
+                        " --stations IU.ANMO");
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("secret key") && Catch::Contains("public key file"));
+
+  // the bare key line, beside the public key it belongs to
+  { std::ofstream(dir.path() / "st.copy") << secret << "\n"; }
+  r = run(dir, "authorize --data-dir " + data.string() + " --key " + (dir.path() / "st.copy").string() +
+                   " --stations IU.ANMO");
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("secret key of " + (dir.path() / "st.pub").string()));
+
+  CHECK_FALSE(std::filesystem::exists(data / "authorized_stations"));
+  // the public key still goes in
+  CHECK(run(dir, "authorize --data-dir " + data.string() + " --key " + (dir.path() / "st.pub").string() +
+                     " --stations IU.ANMO")
+            .code == 0);
+  CHECK(read_text(data / "authorized_stations").find(secret) == std::string::npos);
+}
+
 TEST_CASE("seisvault push exits 0 when every record is stored, with a summary", "[cli]") {
   test::TempDir dir;
   AckPeer peer({});
