@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 
 #include "seisvault/client/batch_builder.h"
 #include "seisvault/client/spool.h"
+#include "seisvault/common/reject_reason.h"
 #include "seisvault/common/time.h"
 #include "seisvault/proto/ingest.pb.h"
 #include "socket_monitor.h"
@@ -30,6 +32,7 @@ namespace {
 constexpr milliseconds kTick{100};                    // how often keep_waiting is asked
 constexpr milliseconds kSendRetry{100};               // retry of a send refused for want of a connection
 constexpr milliseconds kServerStoppingRetry{1000};    // resend delay after SERVER_STOPPING
+constexpr milliseconds kMaxRetryAfter{600'000};       // a server's retry_after_ms is honoured up to this
 constexpr int kHeartbeatIvlMs = 5'000;                // ZMTP PING, to notice dead connections
 constexpr int kHeartbeatTimeoutMs = 20'000;
 constexpr int kConnectTimeoutMs = 10'000;             // a TCP connect to a silent host gives up after this
@@ -76,7 +79,15 @@ struct Outstanding {
   bool on_wire = false;          // sent on the current connection, waiting for its ack
   Clock::time_point sent_at{};   // when last sent
   Clock::time_point not_before{};
-  uint32_t sends = 0;
+  uint32_t sends = 0;            // 1 for a batch of records kept from an earlier batch: its sends are resends
+};
+
+// Why records of a batch are kept for resending, and how.
+struct KeepCause {
+  std::string name;     // "INTERNAL", "STORE_UNAVAILABLE", ... (PushStats::kept_by_cause)
+  std::string message;  // the server's
+  bool too_large = false;          // the server's limits are lower than the batch: split it
+  milliseconds retry_after{0};     // the server's retry_after_ms
 };
 
 struct PushClient::Impl {
@@ -96,6 +107,12 @@ struct PushClient::Impl {
   bool send(Outstanding& o, Clock::time_point now);
   void read_acks(Clock::time_point now);
   void handle_ack(const void* data, size_t size, Clock::time_point now);
+  void handle_results(std::map<uint64_t, Outstanding>::iterator it, Clock::time_point now);
+  void keep_batches(const KeepCause& cause, Clock::time_point now);
+  milliseconds keep(std::map<uint64_t, Outstanding>::iterator it, const std::vector<int>& kept,
+                    const KeepCause& cause, Clock::time_point now);
+  milliseconds retry_delay(const Outstanding& o, milliseconds retry_after, Clock::time_point now);
+  Result<uint64_t> new_batch_id();
   void read_monitor(Clock::time_point now);
   void handshake_failed(HandshakeFailure failure, bool reconnect_ourselves, Clock::time_point now);
   void set_state(ConnectionState s, std::string detail);
@@ -126,6 +143,15 @@ struct PushClient::Impl {
   std::vector<std::unique_ptr<pb::IngestBatch>> pool;
   uint64_t next_id = 1;  // without a spool
   std::string frame;     // serialized batch for the spool, reused
+  std::vector<int> kept_scratch;  // indices of records kept from an ack, reused
+
+  // Backoff for answers that store nothing (see PushOptions::retry_interval):
+  // the step grows by one at most once per round of sends, that is only for
+  // an answer to a batch sent after the step last grew, so that the answers
+  // to a window of batches sent together count as one failure.
+  int retry_step = 0;
+  Clock::time_point retry_step_raised{};
+  std::minstd_rand jitter{std::random_device{}()};
 
   PushStats stats;
   ConnectionState state = ConnectionState::kConnecting;
@@ -134,8 +160,11 @@ struct PushClient::Impl {
   HandshakeFailure worst_failure;
   std::optional<Clock::time_point> reconnect_at;  // after a refused handshake, libzmq does not retry
   Clock::time_point send_retry_at{};
-  Clock::time_point last_progress{};
+  Clock::time_point last_progress{};  // last answer that finished a record (see stall_timeout)
+  Clock::time_point last_answer{};    // last answer of any kind
   bool warned_bad_ack = false;
+  bool warned_oversized = false;
+  bool told_split = false;
   bool warned_spool_delete = false;
   Status fatal;
   pb::IngestAck ack;
@@ -185,6 +214,9 @@ Status PushClient::Impl::start() {
   }
   if (opt.max_handshake_failures < 1) return Status::invalid_argument("max_handshake_failures must be at least 1");
   if (opt.stall_timeout < milliseconds::zero()) return Status::invalid_argument("stall_timeout must not be negative");
+  if (opt.retry_interval <= milliseconds::zero() || opt.retry_interval_max < opt.retry_interval) {
+    return Status::invalid_argument("retry_interval must be positive and at most retry_interval_max");
+  }
 
   const auto now = Clock::now();
   last_progress = now;
@@ -456,6 +488,7 @@ void PushClient::Impl::handle_ack(const void* data, size_t size, Clock::time_poi
     }
     return;
   }
+  last_answer = now;
   if (ack.has_limits()) {
     BatchLimits limits{opt.max_batch_records, opt.max_batch_bytes};
     if (ack.limits().max_records_per_batch() > 0) {
@@ -466,6 +499,7 @@ void PushClient::Impl::handle_ack(const void* data, size_t size, Clock::time_poi
     }
     builder.set_limits(limits);
   }
+  const milliseconds retry_after(ack.retry_after_ms());
   switch (ack.error()) {
     case pb::BATCH_ERROR_UNSPECIFIED:
       break;
@@ -478,14 +512,32 @@ void PushClient::Impl::handle_ack(const void* data, size_t size, Clock::time_poi
       set_state(ConnectionState::kWaiting,
                 fmt::format("waiting for server at {}: it is shutting down; will resend", opt.endpoint));
       return;
+    // Nothing of the batch was stored: keep all of it (see proto/ingest.proto).
+    case pb::STORE_UNAVAILABLE:
+      keep_batches({"STORE_UNAVAILABLE", ack.error_message(), false, retry_after}, now);
+      return;
+    case pb::BUSY:
+      keep_batches({"BUSY", ack.error_message(), false, retry_after}, now);
+      return;
+    case pb::OVERSIZED_BATCH:
+      keep_batches({"OVERSIZED_BATCH", ack.error_message(), true, retry_after}, now);
+      return;
     case pb::UNSUPPORTED_PROTOCOL:
       fatal = Status::incompatible(
           fmt::format("the server does not accept version 1 of the station protocol: {}", ack.error_message()));
       return;
     case pb::MALFORMED:
-    default:
+      // Our own frame is broken: sending it again would not help.
       fatal = Status::internal(fmt::format("the server could not read batch {} ({}): {}", ack.batch_id(),
                                            pb::BatchError_Name(ack.error()), ack.error_message()));
+      return;
+    default:
+      // An error from a newer server: by the protocol, nothing of the batch
+      // was stored. Keep it, like STORE_UNAVAILABLE (a client must not drop
+      // data for a reason it does not know).
+      keep_batches({fmt::format("BATCH_ERROR_{}", static_cast<int>(ack.error())), ack.error_message(), false,
+                    retry_after},
+                   now);
       return;
   }
   auto it = outstanding.find(ack.batch_id());
@@ -493,15 +545,20 @@ void PushClient::Impl::handle_ack(const void* data, size_t size, Clock::time_poi
     ++stats.late_acks;  // an ack of a resent batch that was acknowledged already
     return;
   }
-  const pb::IngestBatch& batch = *it->second.batch;
-  if (ack.results_size() != batch.records_size()) {
+  if (ack.results_size() != it->second.batch->records_size()) {
     fatal = Status::internal(fmt::format("the server acknowledged batch {} with {} results for {} records",
-                                         ack.batch_id(), ack.results_size(), batch.records_size()));
+                                         ack.batch_id(), ack.results_size(), it->second.batch->records_size()));
     return;
   }
-  if (state != ConnectionState::kConnected) {
-    set_state(ConnectionState::kConnected, fmt::format("connected to {}", opt.endpoint));
-  }
+  handle_results(it, now);
+}
+
+void PushClient::Impl::handle_results(std::map<uint64_t, Outstanding>::iterator it, Clock::time_point now) {
+  const pb::IngestBatch& batch = *it->second.batch;
+  kept_scratch.clear();
+  KeepCause cause;
+  cause.too_large = true;  // while every kept record was refused BATCH_TOO_LARGE
+  cause.retry_after = milliseconds(ack.retry_after_ms());
   for (int i = 0; i < ack.results_size(); ++i) {
     const pb::RecordResult& r = ack.results(i);
     RecordOutcome out;
@@ -509,44 +566,247 @@ void PushClient::Impl::handle_ack(const void* data, size_t size, Clock::time_poi
     out.index = static_cast<uint32_t>(i);
     const std::string& bytes = batch.records(i).mseed();
     out.record = {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
-    switch (r.status()) {
-      case pb::STORED:
-        out.status = RecordStatus::kStored;
-        ++stats.stored;
-        break;
-      case pb::DUPLICATE:
-        out.status = RecordStatus::kDuplicate;
-        ++stats.duplicate;
-        break;
-      default: {  // REJECTED, or a status this client does not know: not stored either way
-        out.status = RecordStatus::kRejected;
-        out.reject_code = static_cast<uint32_t>(r.reason());
-        auto [tally, first] = stats.rejected_by_reason.try_emplace(out.reject_code);
-        if (first) {
-          tally->second.name = reject_code_name(out.reject_code);
-          tally->second.first_message = r.status() == pb::REJECTED
-                                            ? r.message()
-                                            : fmt::format("unknown record status {}", static_cast<int>(r.status()));
-        }
-        ++tally->second.count;
-        ++stats.rejected;
-        out.reject_name = tally->second.name;
-        out.message = r.message();
-        break;
+    const auto reason = static_cast<uint32_t>(r.reason());
+    if (r.status() == pb::STORED) {
+      out.status = RecordStatus::kStored;
+      ++stats.stored;
+    } else if (r.status() == pb::DUPLICATE) {
+      out.status = RecordStatus::kDuplicate;
+      ++stats.duplicate;
+    } else if (r.status() == pb::REJECTED && !reject_reason_is_transient(reason)) {
+      // The record itself is wrong: resending it would be refused again.
+      out.status = RecordStatus::kRejected;
+      out.reject_code = reason;
+      auto [tally, first] = stats.rejected_by_reason.try_emplace(reason);
+      if (first) {
+        tally->second.name = reject_code_name(reason);
+        tally->second.first_message = r.message();
       }
+      ++tally->second.count;
+      ++stats.rejected;
+      out.reject_name = tally->second.name;
+      out.message = r.message();
+    } else {
+      // A transient reason, or a status this client does not know: not
+      // stored, so kept; reported once the answer to its resend is final.
+      kept_scratch.push_back(i);
+      const bool rejected = r.status() == pb::REJECTED;
+      std::string name = rejected ? reject_code_name(reason)
+                                  : fmt::format("RECORD_STATUS_{}", static_cast<int>(r.status()));
+      auto [tally, first] = stats.kept_by_cause.try_emplace(name);
+      if (first) {
+        tally->second.name = name;
+        tally->second.first_message = rejected ? r.message() : "a record status this client does not know";
+      }
+      ++tally->second.count;
+      if (cause.name.empty()) {
+        cause.name = std::move(name);
+        cause.message = rejected ? r.message() : tally->second.first_message;
+      }
+      cause.too_large = cause.too_large && rejected && r.reason() == pb::BATCH_TOO_LARGE;
+      continue;
     }
     if (opt.on_result) opt.on_result(out);
   }
-  ++stats.batches_acked;
-  last_progress = now;
+  const size_t done = static_cast<size_t>(ack.results_size()) - kept_scratch.size();
+  if (done > 0) {
+    last_progress = now;
+    retry_step = 0;  // the server stores again: the next trouble starts from retry_interval
+  }
+  if (kept_scratch.empty()) {
+    ++stats.batches_acked;
+    if (spool) {
+      if (auto s = spool->remove(it->first); !s.ok() && !warned_spool_delete) {
+        spdlog::warn("{} (the batch will be sent again by the next run, and answered DUPLICATE)", s.message());
+        warned_spool_delete = true;
+      }
+    }
+    recycle(std::move(it->second.batch));
+    outstanding.erase(it);
+  } else {
+    const uint64_t kept = kept_scratch.size();
+    const milliseconds delay = keep(it, kept_scratch, cause, now);
+    if (!fatal.ok()) return;
+    if (done == 0 && delay > milliseconds::zero()) {
+      set_state(ConnectionState::kWaiting,
+                fmt::format("the server did not store {} records ({}: {}); keeping them, resending in {}", kept,
+                            cause.name, cause.message, seconds_text(delay)));
+      return;
+    }
+  }
+  if (state != ConnectionState::kConnected) {
+    set_state(ConnectionState::kConnected, fmt::format("connected to {}", opt.endpoint));
+  }
+}
+
+void PushClient::Impl::keep_batches(const KeepCause& cause, Clock::time_point now) {
+  const BatchLimits limits = builder.limits();
+  const auto over_limits = [&](const pb::IngestBatch& b) {
+    return static_cast<size_t>(b.records_size()) > limits.max_records || b.ByteSizeLong() > limits.max_bytes;
+  };
+  std::vector<uint64_t> ids;
+  if (ack.batch_id() != 0) {
+    if (outstanding.count(ack.batch_id()) > 0) ids.push_back(ack.batch_id());
+  } else {
+    // The server could not tell which batch (it refused the frame before
+    // reading it): every batch waiting for its answer, or for
+    // OVERSIZED_BATCH every one over the limits.
+    for (const auto& [id, o] : outstanding) {
+      if (o.on_wire && (!cause.too_large || over_limits(*o.batch))) ids.push_back(id);
+    }
+    if (ids.empty() && cause.too_large && !warned_oversized) {
+      spdlog::warn("the server refused a batch as larger than its limits ({}) without saying which, and none "
+                   "waiting for an answer is over them; the batches are resent after ack_timeout",
+                   cause.message);
+      warned_oversized = true;
+    }
+  }
+  uint64_t records = 0;
+  milliseconds delay{0};
+  for (uint64_t id : ids) {
+    auto it = outstanding.find(id);
+    const int n = it->second.batch->records_size();
+    kept_scratch.resize(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) kept_scratch[static_cast<size_t>(i)] = i;
+    auto [tally, first] = stats.kept_by_cause.try_emplace(cause.name);
+    if (first) {
+      tally->second.name = cause.name;
+      tally->second.first_message = cause.message;
+    }
+    tally->second.count += static_cast<uint64_t>(n);
+    records += static_cast<uint64_t>(n);
+    delay = std::max(delay, keep(it, kept_scratch, cause, now));
+    if (!fatal.ok()) return;
+  }
+  if (ids.empty() || delay == milliseconds::zero()) return;
+  std::string what;
+  if (cause.name == "STORE_UNAVAILABLE") {
+    what = "the server cannot store now";
+  } else if (cause.name == "BUSY") {
+    what = "the server is busy with this station's earlier batches";
+  } else if (cause.too_large) {
+    what = "the server refuses a batch as larger than its limits and it cannot be split further";
+  } else {
+    what = fmt::format("the server did not take a batch ({})", cause.name);
+  }
+  set_state(ConnectionState::kWaiting, fmt::format("{}: {}; keeping {} records, resending in {}", what,
+                                                   cause.message, records, seconds_text(delay)));
+}
+
+milliseconds PushClient::Impl::retry_delay(const Outstanding& o, milliseconds retry_after, Clock::time_point now) {
+  if (retry_step == 0 || o.sent_at >= retry_step_raised) {
+    retry_step = std::min(retry_step + 1, 32);
+    retry_step_raised = now;
+  }
+  milliseconds step = opt.retry_interval;
+  for (int i = 1; i < retry_step && step < opt.retry_interval_max; ++i) step *= 2;
+  step = std::min(step, opt.retry_interval_max);
+  std::uniform_int_distribution<int64_t> half(0, step.count() - step.count() / 2);
+  const milliseconds jittered(step.count() / 2 + half(jitter));
+  return std::max(jittered, std::min(retry_after, kMaxRetryAfter));
+}
+
+Result<uint64_t> PushClient::Impl::new_batch_id() {
+  if (spool) return spool->allocate_batch_id();
+  return next_id++;
+}
+
+milliseconds PushClient::Impl::keep(std::map<uint64_t, Outstanding>::iterator it, const std::vector<int>& kept,
+                                    const KeepCause& cause, Clock::time_point now) {
+  Outstanding& o = it->second;
+  const pb::IngestBatch& old = *o.batch;
+  ++stats.retries;
+  stats.records_kept += kept.size();
+
+  // Cut the kept records into batches within the limits. A server that
+  // calls a batch too large although it is within the limits it gave is
+  // answered with halves, down to single records.
+  BatchLimits limits = builder.limits();
+  const bool over =
+      static_cast<size_t>(old.records_size()) > limits.max_records || old.ByteSizeLong() > limits.max_bytes;
+  if (cause.too_large && !over) limits.max_records = std::max<size_t>(1, (kept.size() + 1) / 2);
+  std::vector<size_t> ends;  // end (in `kept`) of each new batch
+  size_t count = 0, bytes = BatchBuilder::kBatchOverhead;
+  for (size_t k = 0; k < kept.size(); ++k) {
+    const size_t cost = BatchBuilder::record_cost(old.records(kept[k]).mseed().size());
+    if (count > 0 && (count >= limits.max_records || bytes + cost > limits.max_bytes)) {
+      ends.push_back(k);
+      count = 0;
+      bytes = BatchBuilder::kBatchOverhead;
+    }
+    ++count;
+    bytes += cost;
+  }
+  ends.push_back(kept.size());
+  const bool split = ends.size() > 1;
+  if (split) {
+    ++stats.batches_split;
+    if (!told_split) {  // once: after the operator lowers the limits, every batch in flight is cut
+      if (over) {
+        spdlog::info("the server's limits ({} records, {} bytes per batch) are below batch {}'s: sending its "
+                     "records in {} smaller batches",
+                     limits.max_records, limits.max_bytes, it->first, ends.size());
+      } else {
+        spdlog::info("the server refuses batch {} as too large although it is within the limits it gave: sending "
+                     "its records in {} smaller batches",
+                     it->first, ends.size());
+      }
+      told_split = true;
+    }
+  }
+  // Smaller batches after a "too large" go out at once; anything else waits.
+  const milliseconds delay =
+      cause.too_large && split ? milliseconds::zero() : retry_delay(o, cause.retry_after, now);
+
+  if (!split && kept.size() == static_cast<size_t>(old.records_size())) {
+    // All of it kept, and whole: resend it as it is (same id, same spool file).
+    o.on_wire = false;
+    o.not_before = now + delay;
+    return delay;
+  }
+
+  // New batches (new ids), each in the spool before the old batch's file is
+  // removed: a crash in between only makes some records go twice, and the
+  // server answers DUPLICATE.
+  std::vector<std::pair<uint64_t, std::unique_ptr<pb::IngestBatch>>> fresh;
+  size_t begin = 0;
+  for (size_t end : ends) {
+    auto id = new_batch_id();
+    if (!id.ok()) {
+      fatal = id.status();
+      return delay;
+    }
+    auto b = recycled();
+    b->set_protocol_version(pb::PROTOCOL_VERSION_1);
+    b->set_batch_id(*id);
+    for (size_t k = begin; k < end; ++k) *b->add_records() = old.records(kept[k]);
+    if (spool) {
+      b->SerializeToString(&frame);
+      if (auto s = spool->write(*id, {reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}); !s.ok()) {
+        fatal = Status::io_error(fmt::format("cannot spool batch {} ({} records kept from batch {}): {}", *id,
+                                             b->records_size(), it->first, s.message()));
+        return delay;
+      }
+    }
+    fresh.emplace_back(*id, std::move(b));
+    begin = end;
+  }
   if (spool) {
-    if (auto s = spool->remove(ack.batch_id()); !s.ok() && !warned_spool_delete) {
+    if (auto s = spool->remove(it->first); !s.ok() && !warned_spool_delete) {
       spdlog::warn("{} (the batch will be sent again by the next run, and answered DUPLICATE)", s.message());
       warned_spool_delete = true;
     }
   }
-  recycle(std::move(it->second.batch));
+  ++stats.batches_acked;
+  recycle(std::move(o.batch));
   outstanding.erase(it);
+  for (auto& [id, b] : fresh) {
+    Outstanding n{std::move(b)};
+    n.sends = 1;  // its records were sent before: its sends count as resends
+    n.not_before = now + delay;
+    outstanding.emplace(id, std::move(n));
+  }
+  return delay;
 }
 
 void PushClient::Impl::read_acks(Clock::time_point now) {
@@ -573,14 +833,9 @@ void PushClient::Impl::read_acks(Clock::time_point now) {
 }
 
 Status PushClient::Impl::seal(Clock::time_point now) {
-  uint64_t id = 0;
-  if (spool) {
-    auto allocated = spool->allocate_batch_id();
-    if (!allocated.ok()) return fatal = allocated.status();
-    id = *allocated;
-  } else {
-    id = next_id++;
-  }
+  auto allocated = new_batch_id();
+  if (!allocated.ok()) return fatal = allocated.status();
+  const uint64_t id = *allocated;
   auto batch = builder.take(id, recycled());
   if (spool) {
     batch->SerializeToString(&frame);
@@ -615,8 +870,11 @@ Result<bool> PushClient::Impl::run(Clock::time_point deadline, Done done) {
     if (!fatal.ok()) return fatal;
     if (done()) return true;
     if (opt.stall_timeout > milliseconds::zero() && has_outstanding() && now - last_progress >= opt.stall_timeout) {
-      return Status::deadline_exceeded(fmt::format("no acknowledgement from the server for {}: {}",
-                                                   seconds_text(now - last_progress), describe_outstanding()));
+      // Answers that store nothing are not progress (push_options.h).
+      const char* what = last_answer > last_progress ? "the server has answered but stored nothing for"
+                                                     : "no acknowledgement from the server for";
+      return Status::deadline_exceeded(
+          fmt::format("{} {}: {}", what, seconds_text(now - last_progress), describe_outstanding()));
     }
     if (now >= next_tick) {
       if (opt.keep_waiting && !opt.keep_waiting()) return Status::cancelled("interrupted");

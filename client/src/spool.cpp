@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "seisvault/common/atomic_file.h"
 #include "seisvault/common/sha256.h"
 
 namespace seisvault::client {
@@ -25,59 +26,14 @@ namespace {
 constexpr std::string_view kMagic = "SVBATCH1";
 constexpr std::string_view kPrefix = "batch-";
 constexpr std::string_view kSuffix = ".svb";
-constexpr std::string_view kTempPrefix = ".batch-";
-constexpr std::string_view kTempSuffix = ".tmp";
 constexpr std::string_view kCounterFile = "next_batch_id";
+// atomic_file.h writes through ".<name>.<pid>.tmp"; ".batch-<id>.tmp" is
+// what versions before it left behind.
+constexpr std::string_view kTempPrefixes[] = {".batch-", ".next_batch_id."};
+constexpr std::string_view kTempSuffix = ".tmp";
 constexpr std::string_view kLockFile = "lock";
 
 std::string errno_text(int err) { return std::strerror(err); }
-
-Status write_all(int fd, std::span<const uint8_t> data, const std::string& what) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::io_error(fmt::format("cannot write {}: {}", what, errno_text(errno)));
-    }
-    data = data.subspan(static_cast<size_t>(n));
-  }
-  return {};
-}
-
-Status fsync_dir(const std::filesystem::path& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid() || ::fsync(fd.get()) != 0) {
-    return Status::io_error(fmt::format("cannot fsync directory {}: {}", dir.string(), errno_text(errno)));
-  }
-  return {};
-}
-
-// Writes `content` to `path` atomically and durably: temporary file, fsync,
-// rename, fsync of the directory.
-Status write_durably(const std::filesystem::path& path, const std::filesystem::path& tmp,
-                     std::span<const std::span<const uint8_t>> parts) {
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd.valid()) return Status::io_error(fmt::format("cannot create {}: {}", tmp.string(), errno_text(errno)));
-    for (const auto part : parts) {
-      if (auto s = write_all(fd.get(), part, tmp.string()); !s.ok()) {
-        ::unlink(tmp.c_str());
-        return s;
-      }
-    }
-    if (::fsync(fd.get()) != 0) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      return Status::io_error(fmt::format("cannot fsync {}: {}", tmp.string(), errno_text(err)));
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return Status::io_error(fmt::format("cannot rename {} to {}: {}", tmp.string(), path.string(), errno_text(err)));
-  }
-  return fsync_dir(path.parent_path());
-}
 
 std::optional<uint64_t> parse_id(std::string_view digits) {
   if (digits.empty()) return std::nullopt;
@@ -95,7 +51,11 @@ std::optional<uint64_t> batch_file_id(std::string_view name) {
   return parse_id(name);
 }
 
-bool is_temp_file(std::string_view name) { return name.starts_with(kTempPrefix) && name.ends_with(kTempSuffix); }
+bool is_temp_file(std::string_view name) {
+  if (!name.ends_with(kTempSuffix)) return false;
+  return std::any_of(std::begin(kTempPrefixes), std::end(kTempPrefixes),
+                     [&](std::string_view prefix) { return name.starts_with(prefix); });
+}
 
 Result<std::vector<uint64_t>> scan(const std::filesystem::path& dir, bool delete_temp_files) {
   std::vector<uint64_t> ids;
@@ -169,11 +129,7 @@ Result<Spool> Spool::open(const std::filesystem::path& dir) {
 Result<std::vector<uint64_t>> Spool::list() const { return scan(dir_, /*delete_temp_files=*/false); }
 
 Status Spool::reserve_ids(uint64_t until) {
-  const std::string text = fmt::format("{}\n", until);
-  const std::array<std::span<const uint8_t>, 1> parts{
-      std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())};
-  const auto path = dir_ / kCounterFile;
-  if (auto s = write_durably(path, dir_ / (std::string(kCounterFile) + ".tmp"), parts); !s.ok()) return s;
+  if (auto s = write_file_atomically(dir_ / kCounterFile, fmt::format("{}\n", until)); !s.ok()) return s;
   reserved_end_ = until;
   return {};
 }
@@ -197,7 +153,7 @@ Status Spool::write(uint64_t batch_id, std::span<const uint8_t> payload) {
   const Sha256Digest digest = sha256(payload);
   std::memcpy(header.data() + 16, digest.data(), digest.size());
   const std::array<std::span<const uint8_t>, 2> parts{std::span<const uint8_t>(header), payload};
-  return write_durably(batch_path(batch_id), dir_ / fmt::format("{}{}{}", kTempPrefix, batch_id, kTempSuffix), parts);
+  return write_file_atomically(batch_path(batch_id), parts);
 }
 
 Result<std::string> Spool::read(uint64_t batch_id) const {

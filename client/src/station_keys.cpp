@@ -38,7 +38,7 @@ Result<std::string> load_public_key(const fs::path& path) {
   }
   std::error_code ec;
   const fs::path file = fs::exists(path, ec) || path.extension() == ".pub" ? path : fs::path(path.string() + ".pub");
-  return read_key_file(file);
+  return read_public_key_file(file);
 }
 
 }  // namespace seisvault::client

@@ -1,15 +1,14 @@
 #include "seisvault/common/curve_keys.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zmq.h>
 
-#include <cerrno>
-#include <cstring>
+#include <cctype>
 #include <fstream>
 
 #include <fmt/format.h>
+
+#include "seisvault/common/atomic_file.h"
 
 namespace seisvault {
 
@@ -24,18 +23,42 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-Status write_file(const std::filesystem::path& path, const std::string& content, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    if (errno == EEXIST) return Status::invalid_argument(fmt::format("{} already exists; not overwriting it", path.string()));
-    return Status::io_error(fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+// What keygen writes above a secret key; read_public_key_file() refuses a
+// file with a comment saying "secret key".
+constexpr std::string_view kSecretKeyComment =
+    "# SeisVault CURVE secret key. Keep it private: whoever has it can write as this key.";
+
+struct KeyText {
+  std::string key;
+  bool says_secret = false;  // a comment line mentions a secret key
+};
+
+bool mentions_secret_key(std::string_view comment) {
+  std::string lower(comment);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find("secret key") != std::string::npos;
+}
+
+Result<KeyText> read_key_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return Status::not_found(fmt::format("cannot read key file {}", path.string()));
+  KeyText out;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto t = trim(line);
+    if (t.empty()) continue;
+    if (t.front() == '#') {
+      out.says_secret = out.says_secret || mentions_secret_key(t);
+      continue;
+    }
+    if (!is_z85_key(t)) {
+      return Status::invalid_argument(
+          fmt::format("{} does not hold a CURVE key (expected 40 Z85 characters)", path.string()));
+    }
+    out.key = std::string(t);
+    return out;
   }
-  const bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
-                  ::fchmod(fd, mode) == 0 && ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!ok) return Status::io_error(fmt::format("cannot write {}: {}", path.string(), std::strerror(err)));
-  return {};
+  return Status::invalid_argument(fmt::format("{} holds no key", path.string()));
 }
 
 }  // namespace
@@ -67,19 +90,19 @@ Status write_key_files(const std::filesystem::path& prefix, const CurveKeyPair& 
     return Status::invalid_argument(
         fmt::format("{} or {} already exists; not overwriting a key", sec.string(), pub.string()));
   }
-  if (auto s = write_file(sec,
-                          "# SeisVault CURVE secret key. Keep it private: whoever has it can write as this key.\n" +
-                              pair.secret_key + "\n",
-                          0600);
+  // Never replacing an existing file (a key is never overwritten, even by
+  // a second keygen racing this one), and the secret readable by its owner
+  // only from the moment it exists.
+  if (auto s = write_file_atomically(sec, std::string(kSecretKeyComment) + "\n" + pair.secret_key + "\n",
+                                     {.mode = 0600, .replace = false});
       !s.ok()) {
     return s;
   }
-  return write_file(pub, "# SeisVault CURVE public key.\n" + pair.public_key + "\n", 0644);
+  return write_file_atomically(pub, "# SeisVault CURVE public key.\n" + pair.public_key + "\n",
+                               {.mode = 0644, .replace = false});
 }
 
 Result<std::string> read_key_file(const std::filesystem::path& path, bool require_private) {
-  std::ifstream in(path);
-  if (!in) return Status::not_found(fmt::format("cannot read key file {}", path.string()));
   if (require_private) {
     struct stat st{};
     if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
@@ -88,17 +111,35 @@ Result<std::string> read_key_file(const std::filesystem::path& path, bool requir
           st.st_mode & 0777, path.string()));
     }
   }
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto t = trim(line);
-    if (t.empty() || t.front() == '#') continue;
-    if (!is_z85_key(t)) {
-      return Status::invalid_argument(
-          fmt::format("{} does not hold a CURVE key (expected 40 Z85 characters)", path.string()));
-    }
-    return std::string(t);
+  auto text = read_key_text(path);
+  if (!text.ok()) return text.status();
+  return std::move(text->key);
+}
+
+Result<std::string> read_public_key_file(const std::filesystem::path& path) {
+  auto text = read_key_text(path);
+  if (!text.ok()) return text.status();
+  if (text->says_secret) {
+    return Status::invalid_argument(fmt::format(
+        "{} holds a secret key (its comment says so); give the public key file instead (PREFIX.pub from seisvault "
+        "keygen). A secret key must stay on its station",
+        path.string()));
   }
-  return Status::invalid_argument(fmt::format("{} holds no key", path.string()));
+  // A secret key copied without its comment: it is the secret half of the
+  // pair whose public half is beside it under the same name with .pub.
+  std::filesystem::path sibling = path;
+  sibling.replace_extension(".pub");
+  std::error_code ec;
+  if (sibling != path && std::filesystem::exists(sibling, ec)) {
+    auto pub = read_key_text(sibling);
+    auto derived = curve_public_from_secret(text->key);
+    if (pub.ok() && derived.ok() && *derived == pub->key) {
+      return Status::invalid_argument(fmt::format(
+          "{} holds the secret key of {}; give that public key file instead. A secret key must stay on its station",
+          path.string(), sibling.string()));
+    }
+  }
+  return std::move(text->key);
 }
 
 Result<CurveKeyPair> load_or_create_server_keys(const std::filesystem::path& dir, bool* created) {

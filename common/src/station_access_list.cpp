@@ -1,16 +1,12 @@
 #include "seisvault/common/station_access_list.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "seisvault/common/atomic_file.h"
 #include "seisvault/common/curve_keys.h"
 
 namespace seisvault {
@@ -160,16 +156,9 @@ std::string StationAccessList::to_text() const {
 }
 
 Status StationAccessList::save(const std::filesystem::path& path) const {
-  const auto tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::io_error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  const auto text = to_text();
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::io_error(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
-  }
-  return {};
+  // Atomically and durably (the directory too): a revocation the operator
+  // was told is written must not come back after a power failure.
+  return write_file_atomically(path, to_text(), {.mode = 0644, .replace = true});
 }
 
 }  // namespace seisvault

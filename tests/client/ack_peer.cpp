@@ -141,9 +141,52 @@ void AckPeer::run() {
         send_ack(identity.to_string(), ack.SerializeAsString());
         continue;
       }
-      uint64_t new_records = 0;
-      for (const auto& r : batch.records()) {
+      const auto refuse_whole = [&] {
+        std::lock_guard lock(mutex_);
+        seen_.records_refused_transient += static_cast<uint64_t>(batch.records_size());
+      };
+      if (options_.batch_error_first < 0 || batches <= options_.batch_error_first) {
+        ack.set_error(static_cast<pb::BatchError>(options_.batch_error));
+        ack.set_error_message("the disk is full (test)");
+        ack.set_retry_after_ms(options_.retry_after_ms);
+        refuse_whole();
+        send_ack(identity.to_string(), ack.SerializeAsString());
+        continue;
+      }
+      const uint32_t max_records = options_.enforce_records > 0 ? options_.enforce_records : options_.limit_records;
+      const bool oversized = static_cast<uint32_t>(batch.records_size()) > max_records ||
+                             frame.size() > options_.limit_bytes;
+      if (oversized && options_.enforce == AckPeerOptions::Enforce::kBatchError) {
+        if (options_.oversized_without_id) ack.set_batch_id(0);
+        ack.set_error(pb::OVERSIZED_BATCH);
+        ack.set_error_message("over the limits (test)");
+        refuse_whole();
+        send_ack(identity.to_string(), ack.SerializeAsString());
+        continue;
+      }
+      if (oversized && options_.enforce == AckPeerOptions::Enforce::kPerRecord) {
+        for (int i = 0; i < batch.records_size(); ++i) {
+          auto* result = ack.add_results();
+          result->set_status(pb::REJECTED);
+          result->set_reason(pb::BATCH_TOO_LARGE);
+          result->set_message("batch exceeds the server's limit (test)");
+        }
+        refuse_whole();
+        send_ack(identity.to_string(), ack.SerializeAsString());
+        continue;
+      }
+      uint64_t new_records = 0, attempts = 0, transient = 0;
+      for (int i = 0; i < batch.records_size(); ++i) {
+        const auto& r = batch.records(i);
         auto* result = ack.add_results();
+        if (batches <= options_.transient_first &&
+            static_cast<size_t>(i) % options_.transient_every == options_.transient_offset) {
+          result->set_status(pb::REJECTED);
+          result->set_reason(static_cast<pb::RejectCode>(options_.transient_reason));
+          result->set_message("the server could not store the record; resend it (test)");
+          ++transient;
+          continue;
+        }
         const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(r.mseed().data()), r.mseed().size());
         const auto digest = sha256(bytes);
         const auto piece = next_piece(bytes, true);
@@ -158,13 +201,17 @@ void AckPeer::run() {
         } else if (stored.insert(std::string(r.sha256())).second) {
           result->set_status(pb::STORED);
           ++new_records;
+          ++attempts;
         } else {
           result->set_status(pb::DUPLICATE);
+          ++attempts;
         }
       }
       {
         std::lock_guard lock(mutex_);
         seen_.records_stored += new_records;
+        seen_.store_attempts += attempts;
+        seen_.records_refused_transient += transient;
       }
       if (batches <= options_.drop_first) continue;
       Held h{identity.to_string(), ack.SerializeAsString()};

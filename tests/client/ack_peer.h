@@ -2,7 +2,10 @@
 // ROUTER socket on 127.0.0.1 (with CURVE and a real ZAP handler when asked)
 // that answers each IngestBatch the way seisvaultd's contract says, and can
 // be told to misbehave: drop acks, answer out of order or twice, say
-// SERVER_STOPPING, hold every ack back.
+// SERVER_STOPPING, hold every ack back, refuse records or whole batches
+// for transient reasons (INTERNAL, STORE_UNAVAILABLE, BUSY), and enforce
+// its batch limits the way an old (per-record BATCH_TOO_LARGE) or a new
+// (OVERSIZED_BATCH) server does.
 //
 // It is not a server: it "stores" records in a set of SHA-256s (so a
 // resent record comes back DUPLICATE) and rejects a piece that
@@ -39,6 +42,31 @@ struct AckPeerOptions {
   bool hold_all = false;   // send no ack until release() is called
   uint32_t limit_records = 10000;  // Limits sent on every ack
   uint64_t limit_bytes = 16u << 20;
+
+  // Limits enforced (0: those sent). A batch over them is refused whole,
+  // nothing of it stored: kNone accepts it, kPerRecord answers every record
+  // REJECTED BATCH_TOO_LARGE (servers before OVERSIZED_BATCH), kBatchError
+  // answers OVERSIZED_BATCH.
+  enum class Enforce { kNone, kPerRecord, kBatchError };
+  Enforce enforce = Enforce::kNone;
+  uint32_t enforce_records = 0;
+  bool oversized_without_id = false;  // answer OVERSIZED_BATCH with batch_id 0 (frame refused unread)
+
+  // The first N batches (counted as received, resends included) are
+  // refused with `batch_error` (a seisvault.ingest.v1.BatchError number,
+  // e.g. STORE_UNAVAILABLE = 4, BUSY = 6) and `retry_after_ms`; nothing of
+  // them is stored. -1: every batch.
+  int batch_error_first = 0;
+  int batch_error = 0;
+  uint32_t retry_after_ms = 0;
+
+  // In the first N batches (counted as received), records at positions
+  // i % transient_every == transient_offset are answered REJECTED with
+  // `transient_reason` (a RejectCode number; INTERNAL = 16) and not stored.
+  int transient_first = 0;
+  size_t transient_every = 1;
+  size_t transient_offset = 0;
+  int transient_reason = 16;
 };
 
 class AckPeer {
@@ -59,6 +87,8 @@ class AckPeer {
     std::vector<size_t> batch_records;    // records per batch received
     std::vector<size_t> batch_bytes;      // frame size per batch received
     uint64_t records_stored = 0;          // distinct records stored
+    uint64_t store_attempts = 0;          // records answered STORED or DUPLICATE (so: stored at least once)
+    uint64_t records_refused_transient = 0;  // records answered with a transient refusal (record or batch level)
     int zap_requests = 0;
     int zap_refusals = 0;
   };

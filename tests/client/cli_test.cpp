@@ -114,6 +114,38 @@ TEST_CASE("seisvault authorize adds, updates and revokes a key in DATA_DIR/autho
             .code == 2);  // a secret key is not what the operator should handle
 }
 
+TEST_CASE("seisvault authorize refuses a secret key file whatever its name, and writes nothing", "[cli]") {
+  test::TempDir dir;
+  const auto data = dir.path() / "data";
+  std::filesystem::create_directory(data);
+  REQUIRE(run(dir, "keygen " + (dir.path() / "st").string()).code == 0);
+  const auto secret_text = read_text(dir.path() / "st.key");
+  const auto secret = *read_key_file(dir.path() / "st.key");
+
+  // keygen's secret key file, copied under a name that does not end in .key
+  { std::ofstream(dir.path() / "station-key.txt") << secret_text; }
+  auto r = run(dir, "authorize --data-dir " + data.string() + " --key " + (dir.path() / "station-key.txt").string() +
+                        " --stations IU.ANMO");
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("secret key") && Catch::Contains("public key file"));
+
+  // the bare key line, beside the public key it belongs to
+  { std::ofstream(dir.path() / "st.copy") << secret << "\n"; }
+  r = run(dir, "authorize --data-dir " + data.string() + " --key " + (dir.path() / "st.copy").string() +
+                   " --stations IU.ANMO");
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("secret key of " + (dir.path() / "st.pub").string()));
+
+  CHECK_FALSE(std::filesystem::exists(data / "authorized_stations"));
+  // the public key still goes in
+  CHECK(run(dir, "authorize --data-dir " + data.string() + " --key " + (dir.path() / "st.pub").string() +
+                     " --stations IU.ANMO")
+            .code == 0);
+  CHECK(read_text(data / "authorized_stations").find(secret) == std::string::npos);
+}
+
 TEST_CASE("seisvault push exits 0 when every record is stored, with a summary", "[cli]") {
   test::TempDir dir;
   AckPeer peer({});
@@ -140,6 +172,67 @@ TEST_CASE("seisvault push reads directories recursively and stdin, and exits 1 w
   INFO(r.output);
   CHECK(r.code == 1);
   CHECK_THAT(r.output, Catch::Contains("NOT_MINISEED") && Catch::Contains("not a miniSEED 2 record"));
+  CHECK(peer.seen().records_stored == 12);
+}
+
+TEST_CASE("seisvault push from stdin keeps the records the server could not store and resends them until each is "
+          "stored once (exit 0)",
+          "[cli][retry]") {
+  test::TempDir dir;
+  AckPeerOptions po;
+  po.transient_first = 2;  // half the records of the first two batches refused INTERNAL
+  po.transient_every = 2;
+  AckPeer peer(po);
+  write_records(dir.path() / "in.mseed", test::make_records(30));
+  auto r = run(dir, "push --insecure --server " + peer.endpoint() + " --batch-records 10 -",
+               (dir.path() / "in.mseed").string());
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("stored     30") && Catch::Contains("rejected   0") &&
+                           Catch::Contains("kept for resend  10 records") && Catch::Contains("INTERNAL"));
+  CHECK(peer.seen().records_stored == 30);
+  CHECK(peer.seen().store_attempts == 30);
+}
+
+TEST_CASE("seisvault push with a spool through STORE_UNAVAILABLE and lowered batch limits delivers everything once",
+          "[cli][retry]") {
+  test::TempDir dir;
+  AckPeerOptions po;
+  po.batch_error_first = 1;
+  po.batch_error = 4;  // STORE_UNAVAILABLE
+  po.retry_after_ms = 100;
+  po.limit_records = 4;
+  po.enforce = AckPeerOptions::Enforce::kBatchError;  // OVERSIZED_BATCH
+  AckPeer peer(po);
+  write_records(dir.path() / "in.mseed", test::make_records(30));
+  const auto spool = dir.path() / "spool";
+  auto r = run(dir, "push --insecure --server " + peer.endpoint() + " --batch-records 10 --spool " + spool.string() +
+                        " " + (dir.path() / "in.mseed").string());
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("stored     30") && Catch::Contains("the server cannot store now") &&
+                           Catch::Contains("STORE_UNAVAILABLE") && Catch::Contains("OVERSIZED_BATCH") &&
+                           Catch::Contains("batches split to the server's limits"));
+  CHECK(peer.seen().records_stored == 30);
+  CHECK(peer.seen().store_attempts == 30);
+  for (const auto& e : std::filesystem::directory_iterator(spool)) {
+    CHECK_FALSE(e.path().filename().string().starts_with("batch-"));
+  }
+}
+
+TEST_CASE("seisvault push exits 1 for a permanent rejection even when other records were kept and resent",
+          "[cli][retry]") {
+  test::TempDir dir;
+  AckPeerOptions po;
+  po.transient_first = 1;
+  po.transient_every = 3;
+  AckPeer peer(po);
+  write_records(dir.path() / "in.mseed", test::make_records(12), "trailing junk");
+  auto r = run(dir, "push --insecure --server " + peer.endpoint() + " " + (dir.path() / "in.mseed").string());
+  INFO(r.output);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.output, Catch::Contains("stored     12") && Catch::Contains("rejected   1") &&
+                           Catch::Contains("NOT_MINISEED") && Catch::Contains("kept for resend"));
   CHECK(peer.seen().records_stored == 12);
 }
 

@@ -181,6 +181,46 @@ TEST_CASE("with a spool, records pushed while seisvaultd is down are delivered b
   REQUIRE(server.stop() == 0);
 }
 
+TEST_CASE("spooled batches over limits the operator lowered are split, and every record is stored once",
+          "[e2e][spool][push_client]") {
+  test::TempDir tmp;
+  const auto keys = new_keys();
+  prepare(tmp.path(), keys);
+  const auto spool = tmp.path() / "spool";
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(test::free_loopback_port());
+  const auto records = test::make_records(250);
+  PushOptions o;
+  o.endpoint = endpoint;
+  o.server_public_key = *read_key_file(tmp.path() / "server.pub");
+  o.client_keys = keys;
+  o.spool_dir = spool;
+  o.max_batch_records = 100;
+  o.reconnect_interval = 50ms;
+  o.reconnect_interval_max = 500ms;
+  o.on_connection = [](ConnectionState, std::string_view) {};
+  {
+    auto client = PushClient::open(o);  // the server is down: batches of 100, 100 and 50 wait in the spool
+    REQUIRE(client.ok());
+    add_all(*client, records);
+    CHECK(client->flush(300ms).code() == StatusCode::kDeadlineExceeded);
+  }
+  ServerProcess server(tmp.path(), endpoint, {"--max-batch-records", "30"});
+  auto client = PushClient::open(o);
+  REQUIRE(client.ok());
+  REQUIRE(client->flush(30s).ok());
+  const auto& stats = client->stats();
+  CHECK(stats.records_recovered == 250);
+  CHECK(stats.stored == 250);
+  CHECK(stats.duplicate == 0);
+  CHECK(stats.rejected == 0);
+  CHECK(stats.batches_split >= 3);
+  CHECK(stats.kept_by_cause.at("BATCH_TOO_LARGE").count >= 250);
+  for (const auto& e : std::filesystem::directory_iterator(spool)) {
+    CHECK_FALSE(e.path().filename().string().starts_with("batch-"));
+  }
+  REQUIRE(server.stop() == 0);
+}
+
 TEST_CASE("seisvault keygen, authorize and push work together against seisvaultd", "[e2e][cli]") {
   test::TempDir tmp;
   const auto data = tmp.path() / "data";

@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <set>
+#include <string>
+
+#include <fmt/format.h>
 
 #include "seisvault/client/spool.h"
 #include "support/temp_dir.h"
@@ -66,11 +70,26 @@ TEST_CASE("new batch ids are above the batch files present even without next_bat
 
 TEST_CASE("a temporary file left by a crash mid-write is deleted and never listed", "[spool]") {
   test::TempDir dir;
-  std::ofstream(dir.path() / ".batch-5.tmp") << "half a batch";
+  std::ofstream(dir.path() / ".batch-5.tmp") << "half a batch";  // as versions before atomic_file.h left them
+  std::ofstream(dir.path() / ".batch-00000000000000000006.svb.4242.tmp") << "half a batch";
+  std::ofstream(dir.path() / ".next_batch_id.4242.tmp") << "12";
   auto spool = Spool::open(dir.path());
   REQUIRE(spool.ok());
   CHECK(spool->list()->empty());
   CHECK_FALSE(std::filesystem::exists(dir.path() / ".batch-5.tmp"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() / ".batch-00000000000000000006.svb.4242.tmp"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() / ".next_batch_id.4242.tmp"));
+}
+
+TEST_CASE("writing batches and the id counter leaves only their files in the spool", "[spool]") {
+  test::TempDir dir;
+  auto spool = Spool::open(dir.path());
+  REQUIRE(spool.ok());
+  const uint64_t id = *spool->allocate_batch_id();
+  REQUIRE(spool->write(id, payload("a batch")).ok());
+  std::set<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) names.insert(e.path().filename().string());
+  CHECK(names == std::set<std::string>{"lock", "next_batch_id", fmt::format("batch-{:020}.svb", id)});
 }
 
 TEST_CASE("a damaged batch file is reported as corruption and can be set aside", "[spool]") {

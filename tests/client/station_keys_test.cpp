@@ -73,3 +73,23 @@ TEST_CASE("a secret key file is refused where a public key is expected", "[keys]
   REQUIRE_FALSE(pub.ok());
   CHECK_THAT(pub.status().message(), Catch::Contains("secret key"));
 }
+
+TEST_CASE("a secret key is refused where a public key is expected, whatever the file is called", "[keys]") {
+  test::TempDir dir;
+  auto files = create_station_keys(dir.path() / "k");
+  REQUIRE(files.ok());
+  // keygen's file under another name: its comment says what it is
+  std::filesystem::copy_file(files->secret_file, dir.path() / "renamed.txt");
+  auto pub = load_public_key(dir.path() / "renamed.txt");
+  REQUIRE_FALSE(pub.ok());
+  CHECK(pub.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(pub.status().message(), Catch::Contains("secret key"));
+  // the bare key beside its public half
+  { std::ofstream(dir.path() / "k.secret") << files->keys.secret_key << "\n"; }
+  pub = load_public_key(dir.path() / "k.secret");
+  REQUIRE_FALSE(pub.ok());
+  CHECK_THAT(pub.status().message(), Catch::Contains("secret key of"));
+  // a public key file with comments of its own still loads
+  { std::ofstream(dir.path() / "other.pub") << "# IU.ANMO, datalogger 2\n" << files->keys.public_key << "\n"; }
+  CHECK(*load_public_key(dir.path() / "other.pub") == files->keys.public_key);
+}

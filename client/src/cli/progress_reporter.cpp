@@ -34,6 +34,7 @@ void ProgressReporter::update(const client::PushStats& stats, client::Connection
   }
   line_ = fmt::format("{} read, {} acknowledged ({} stored, {} duplicate), {} rejected, {:.0f} rec/s", pieces_read,
                       acked, stats.stored, stats.duplicate, stats.rejected, rate_);
+  if (stats.records_kept > 0) line_ += fmt::format(", {} kept for resend", stats.records_kept);
   if (stats.batches_resent > 0) line_ += fmt::format(", {} batches resent", stats.batches_resent);
   if (state == client::ConnectionState::kWaiting || state == client::ConnectionState::kConnecting) {
     line_ += fmt::format(" - {}", client::connection_state_name(state));

@@ -1,8 +1,9 @@
 // ProgressReporter: what `seisvault push` shows while it works.
 //
 // On a terminal (stderr is a tty) one status line, redrawn about twice a
-// second: records read, acknowledged, rejected, the rate, and "waiting for
-// server" while it is. Messages (connection changes, unreadable files) are
+// second: records read, acknowledged, rejected, kept for resend (the server
+// could not store them then), the rate, and "waiting for server" while it
+// is. Messages (connection changes, unreadable files) are
 // printed on their own lines above it. Off a terminal there is no status
 // line and messages go to the log.
 #pragma once

@@ -84,6 +84,16 @@ void print_summary(const client::PushClient& client, const ReadCounts& read, Clo
   for (const auto& [code, tally] : s.rejected_by_reason) {
     fmt::print("    {:<24} {:>8}  e.g. {}\n", tally.name, tally.count, tally.first_message);
   }
+  if (s.records_kept > 0) {
+    // Not rejected: the server could not store these then; they were kept
+    // (in the spool, if any) and resent. Counted at each such answer.
+    fmt::print("  kept for resend  {} records the server could not store then (in {} answers)\n", s.records_kept,
+               s.retries);
+    for (const auto& [cause, tally] : s.kept_by_cause) {
+      fmt::print("    {:<24} {:>8}  e.g. {}\n", tally.name, tally.count, tally.first_message);
+    }
+  }
+  if (s.batches_split > 0) fmt::print("  batches split to the server's limits  {}\n", s.batches_split);
   if (s.batches_resent > 0) fmt::print("  batches resent  {}\n", s.batches_resent);
   if (s.spool_files_quarantined > 0) {
     fmt::print("  corrupt spool files set aside  {}\n", s.spool_files_quarantined);
@@ -117,8 +127,9 @@ CLI::App* add_push_command(CLI::App& app, PushArgs& args) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--timeout", args.timeout_s,
-                  "give up (exit 3) when the server has acknowledged nothing for this many seconds while records "
-                  "wait; 0 waits for ever. With --follow: how long the final flush after SIGINT/SIGTERM may take")
+                  "give up (exit 3) when the server has stored nothing for this many seconds while records wait "
+                  "(no answer, or answers that it cannot store now); 0 waits for ever. With --follow: how long the "
+                  "final flush after SIGINT/SIGTERM may take")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--ack-timeout", args.ack_timeout_s, "resend a batch not acknowledged after this many seconds")

@@ -9,7 +9,7 @@
 // server key is empty). At most max_in_flight batches are outstanding; add()
 // waits for acks beyond that. Every ack's per-record results go to
 // on_result and into stats(); the acknowledged batch leaves memory and the
-// spool.
+// spool, except for records the server asks for again (see "What is kept").
 //
 // Delivery. Nothing is given up silently: a batch not acknowledged within
 // ack_timeout is resent, batches outstanding when a connection drops are
@@ -18,6 +18,29 @@
 // twice; the first ack of a batch counts, later ones are ignored. ZeroMQ
 // reconnects on its own with backoff (reconnect_interval..._max), while the
 // connection state goes to kWaiting ("waiting for server").
+//
+// What is kept. A record is done when the server answers STORED, DUPLICATE
+// or REJECTED for a permanent reason (common/reject_reason.h: the record
+// itself is wrong); only then is it reported and dropped. Everything else
+// the server did not store is kept and resent (proto/ingest.proto):
+//   - records REJECTED for a transient reason (INTERNAL, or a reason or
+//     status this client does not know), and a batch refused
+//     STORE_UNAVAILABLE, BUSY or with a batch error this client does not
+//     know: resent after a backoff (retry_interval,
+//     doubling to retry_interval_max, jittered, never before the server's
+//     retry_after_ms, back to the start once the server stores anything),
+//     with the connection state kWaiting saying why ("the server cannot
+//     store now: <its message>; keeping N records, resending in X s");
+//   - records REJECTED BATCH_TOO_LARGE and a batch refused OVERSIZED_BATCH:
+//     cut to the limits the ack carries (halved when the batch is already
+//     within them) and the parts sent at once; a single record still too
+//     large waits like the above.
+// A batch kept whole is resent as it is (same id, same spool file). When
+// only some of its records are kept, or it is cut, its kept records go into
+// new batches (new ids), each written to the spool before the old batch's
+// file is removed. stats() counts retries, records_kept (by cause) and
+// batches_split; stall_timeout does not count answers that store nothing as
+// progress.
 //
 // Refusal. The security handshake is watched (a ZeroMQ socket monitor):
 // when it fails max_handshake_failures times in a row, because the server
@@ -30,8 +53,12 @@
 // its batch is sealed: after the add() that started the next batch, or
 // after flush(), or (during add(), flush() or poll()) once its first record
 // has waited max_batch_delay while fewer than max_in_flight batches are
-// outstanding. The destructor also writes the unsealed batch to the spool. The
-// next PushClient on that spool sends the spooled batches first.
+// outstanding. It stays in the spool until the server has answered it with
+// a final outcome (records kept after a transient answer are in the spool
+// all along, see "What is kept"). The destructor also writes the unsealed
+// batch to the spool. The next PushClient on that spool sends the spooled
+// batches first. Without a spool, what is not yet finished when the client
+// is destroyed is lost (it is still in the caller's source).
 //
 // Errors. add(), flush() and poll() return OK or the first fatal error
 // (PermissionDenied: refused; Incompatible: the server does not speak
@@ -91,8 +118,9 @@ class PushClient {
 
   const PushStats& stats() const;
   ConnectionState connection_state() const;
-  // Records queued but not yet acknowledged: the current batch and the
-  // batches in memory (spooled batches not yet loaded are not counted).
+  // Records queued but not yet finished: the current batch and the batches
+  // in memory, including records kept for resending (spooled batches not
+  // yet loaded are not counted).
   uint64_t unacknowledged_records() const;
   // Batches sealed and not yet acknowledged, including spooled batches not
   // yet loaded.

@@ -55,6 +55,18 @@ struct PushOptions {
   // that are slow to make batches durable.
   std::chrono::milliseconds ack_timeout{10'000};
 
+  // Backoff for records the server answered but did not store for a
+  // transient reason (proto/ingest.proto: a record REJECTED INTERNAL, a
+  // batch refused STORE_UNAVAILABLE or BUSY): they are kept (in the spool,
+  // if there is one) and resent after a delay that starts at retry_interval
+  // and doubles, up to retry_interval_max, while answers keep storing
+  // nothing; each delay is drawn between half and all of its step (jitter,
+  // so that many stations do not come back at once), never shorter than the
+  // server's retry_after_ms (which is honoured up to 10 minutes), and the
+  // steps start again from retry_interval once the server stores anything.
+  std::chrono::milliseconds retry_interval{1'000};
+  std::chrono::milliseconds retry_interval_max{30'000};
+
   // ZeroMQ's reconnection backoff: the first retry after reconnect_interval,
   // doubling up to reconnect_interval_max.
   std::chrono::milliseconds reconnect_interval{100};
@@ -66,13 +78,20 @@ struct PushOptions {
   // at all is not a handshake failure: that is retried without limit.
   int max_handshake_failures = 3;
 
-  // While batches are outstanding and no ack has arrived for this long,
-  // add(), flush() and poll() fail with DeadlineExceeded. Zero: wait
+  // While batches are outstanding and the server has finished no record
+  // (stored, duplicate or rejected for good) for this long, add(), flush()
+  // and poll() fail with DeadlineExceeded. An answer that stores nothing (a
+  // server that keeps saying STORE_UNAVAILABLE, BUSY or INTERNAL) is not
+  // progress: such a server is given up on like a silent one, and the
+  // records stay outstanding (in the spool, if there is one). Zero: wait
   // forever (a station streaming through outages, with a spool).
   std::chrono::milliseconds stall_timeout{0};
 
-  // Called for every record's outcome, in ack order, on the caller's thread
-  // (inside add(), flush() or poll()). Optional.
+  // Called once for every record's final outcome (stored, duplicate, or
+  // rejected for a permanent reason), in ack order, on the caller's thread
+  // (inside add(), flush() or poll()). A record the server did not store
+  // for a transient reason is not reported until the answer to its resend
+  // is final. Optional.
   std::function<void(const RecordOutcome&)> on_result;
 
   // Called when the connection state changes, with a human explanation

@@ -43,15 +43,20 @@ struct RejectTally {
 
 // Running counts since the PushClient was opened. Records counted as added
 // are those accepted by add(); recovered ones came from the spool of an
-// earlier run. Every record ends up stored, duplicate or rejected once its
-// batch is acknowledged.
+// earlier run. Every record ends up stored, duplicate or rejected (for a
+// permanent reason: the record itself is wrong) once the server has given
+// it a final answer. A record the server did not store for a transient
+// reason (INTERNAL, BATCH_TOO_LARGE, a batch refused STORE_UNAVAILABLE,
+// BUSY or OVERSIZED_BATCH) is not rejected: it is kept and resent, and
+// counted in records_kept each time that happens.
 struct PushStats {
   uint64_t records_added = 0;
   uint64_t records_recovered = 0;   // in batches found in the spool at start
   uint64_t batches_recovered = 0;
   uint64_t batches_sent = 0;        // first sends
   uint64_t records_sent = 0;        // records of those first sends
-  uint64_t batches_resent = 0;      // sends after the first (ack timeout, reconnection, server stopping)
+  uint64_t batches_resent = 0;      // sends of records sent before (ack timeout, reconnection, server
+                                    // stopping, records kept after a transient answer)
   uint64_t batches_acked = 0;
   uint64_t late_acks = 0;           // acks for batches already acknowledged (ignored)
   uint64_t spool_files_quarantined = 0;
@@ -61,6 +66,18 @@ struct PushStats {
   uint64_t rejected = 0;
   std::map<uint32_t, RejectTally> rejected_by_reason;  // by RejectCode number
 
+  // Answers that stored nothing of some records and asked for them again
+  // (one per batch answered so), the records kept for resending, and the
+  // records per cause: a RejectCode name ("INTERNAL", "BATCH_TOO_LARGE") or
+  // a BatchError name ("STORE_UNAVAILABLE", "BUSY", "OVERSIZED_BATCH"),
+  // with the server's first message.
+  uint64_t retries = 0;
+  uint64_t records_kept = 0;
+  std::map<std::string, RejectTally> kept_by_cause;
+  // Batches cut into smaller ones because the server's limits are lower
+  // than the batch (BATCH_TOO_LARGE, OVERSIZED_BATCH).
+  uint64_t batches_split = 0;
+
   uint64_t records_acked() const { return stored + duplicate + rejected; }
 };
 
@@ -68,7 +85,8 @@ struct PushStats {
 enum class ConnectionState : uint8_t {
   kConnecting,  // started, no outcome yet
   kConnected,   // the security handshake succeeded; batches flow
-  kWaiting,     // the server is unreachable or the connection dropped; retrying with backoff
+  kWaiting,     // the server is unreachable, the connection dropped, or the server answers that it cannot
+                // store now (shutting down, store unavailable, busy); retrying with backoff
   kRefused,     // the server refused us (key not authorized, wrong server key): given up
 };
 

@@ -15,20 +15,22 @@
 //   next_batch_id
 //       One line, a decimal number: every batch id this spool has handed
 //       out is below it. Ids are reserved in blocks (kBatchIdBlock), so the
-//       file is rewritten (temporary file, fsync, rename) once per block,
-//       not once per batch. Batch ids therefore keep increasing across runs
+//       file is rewritten (atomically and durably, atomic_file.h) once per
+//       block, not once per batch. Batch ids therefore keep increasing across runs
 //       but are not contiguous.
 //   batch-<id as 20 decimal digits>.svb
-//       One batch, written to ".batch-<id>.tmp", fsynced, renamed, and the
-//       directory fsynced, before the batch is first sent:
+//       One batch, written atomically and durably (atomic_file.h: a
+//       temporary file, fsync, rename, directory fsync) before the batch is
+//       first sent:
 //         bytes  0..7   magic "SVBATCH1"
 //         bytes  8..15  payload length, unsigned 64-bit little-endian
 //         bytes 16..47  SHA-256 of the payload
 //         bytes 48..    payload: the serialized seisvault.ingest.v1.IngestBatch
 //                       exactly as it goes on the wire (its batch_id is <id>)
-//   .batch-<id>.tmp
-//       A batch being written when the process died. It was never sent, so
-//       it is deleted when the spool is opened.
+//   .batch-<...>.tmp, .next_batch_id.<...>.tmp
+//       A file being written when the process died (".batch-<id>.svb.<pid>.tmp";
+//       older versions wrote ".batch-<id>.tmp"). A batch in one was never
+//       sent, so these are deleted when the spool is opened.
 //   batch-<id>.svb.corrupt
 //       A batch file that failed its checks (wrong magic, length or hash),
 //       set aside for the operator rather than sent or deleted.

@@ -29,8 +29,10 @@ Result<CurveKeyPair> load_station_keys(const std::filesystem::path& prefix);
 
 // Loads a public key file (e.g. the server's server.pub, or a station's
 // PREFIX.pub). `path` may also be a prefix to which ".pub" is added.
-// A secret key file (.key) is refused with InvalidArgument, so that a
-// secret is not handed around by mistake.
+// A secret key is refused with InvalidArgument, so that a secret is not
+// handed around (or written into the server's world-readable
+// authorized_stations) by mistake: a file named .key, or any file that
+// read_public_key_file() (curve_keys.h) recognizes as holding a secret key.
 Result<std::string> load_public_key(const std::filesystem::path& path);
 
 }  // namespace seisvault::client

@@ -51,7 +51,9 @@ class StationAccessList {
   const std::vector<StationAccessEntry>& entries() const { return entries_; }
   // The file text (header comment, then one line per entry).
   std::string to_text() const;
-  // Writes to_text() atomically (temporary file, fsync, rename).
+  // Writes to_text() to `path` atomically and durably, mode 0644
+  // (atomic_file.h: temporary file, fsync, rename, directory fsync).
+  // IoError naming the file and the reason.
   Status save(const std::filesystem::path& path) const;
 
  private:
