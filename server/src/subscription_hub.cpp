@@ -1,6 +1,10 @@
 #include "subscription_hub.h"
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include <spdlog/spdlog.h>
 
 namespace seisvault::server {
 
@@ -70,10 +74,24 @@ void SubscriptionHub::run() {
   std::vector<std::shared_ptr<Subscription>> subscribers;  // this thread's copy
   std::vector<std::vector<std::shared_ptr<const LiveRecord>>> pending;  // per subscriber
   uint64_t seen_generation = ~uint64_t{0};
+  // Drops are logged at most once per 10 s, the first at once.
+  std::optional<std::chrono::steady_clock::time_point> last_log;
+  uint64_t unlogged_drops = 0;
   for (;;) {
     groups.clear();
     const auto taken = queue_.take(groups);
     if (taken.closed) return;  // the hub is going away: what is queued goes with it
+    if (taken.dropped_records > 0) {
+      unlogged_drops += taken.dropped_records;
+      const auto now = std::chrono::steady_clock::now();
+      if (!last_log || now - *last_log >= std::chrono::seconds(10)) {
+        spdlog::warn("live feed: the subscription hub fell behind and dropped {} records (subscribers were told; "
+                     "the records are stored)",
+                     unlogged_drops);
+        unlogged_drops = 0;
+        last_log = now;
+      }
+    }
     {
       std::lock_guard lock(mutex_);
       if (generation_ != seen_generation) {

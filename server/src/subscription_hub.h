@@ -17,7 +17,8 @@
 //  - the hub's queue is full because the hub thread fell behind: the whole
 //    group is dropped without being matched, so its records count as skipped
 //    for every subscriber registered when the hub thread learns of the drop
-//    (an upper bound for subscribers whose selection would not have matched).
+//    (an upper bound for subscribers whose selection would not have matched);
+//    the server logs it, at most once per 10 s.
 //
 // Thread-safe: publish(), subscribe(), unsubscribe() and the counters may
 // be called from any thread.
