@@ -18,15 +18,18 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
 
 #include "bench_server.h"
 #include "bench_support.h"
 #include "component_limits.h"
 #include "seisvault/client/push_client.h"
 #include "seisvault/common/logging.h"
+#include "seisvault/proto/waveform.grpc.pb.h"
 
 using namespace seisvault;
 using namespace seisvault::bench;
+namespace wv = seisvault::waveform::v1;
 
 namespace {
 
@@ -35,7 +38,7 @@ int run(int argc, char** argv) {
   size_t records = 5'000'000, channels = 1000, batch = 500, in_flight = 16, components = 2'000'000;
   int sync_ms = 5;
   unsigned workers = 0;
-  size_t run = 1;
+  size_t run = 1, subscriber_patterns = 0;
   double rate = 0;
   bool smoke = false;
   std::string dir_arg, trace_path, seisvaultd = std::string(SEISVAULT_BUILD_DIR) + "/server/seisvaultd";
@@ -63,6 +66,10 @@ int run(int argc, char** argv) {
   app.add_option("--latency-trace", trace_path,
                  "write each sampled record's due time (s since the start) and ack latency (ms) to this file, "
                  "one line each, to see when the slow acks happened");
+  app.add_option("--subscriber-patterns", subscriber_patterns,
+                 "a live subscriber (Subscribe) during the run with this many patterns, of which only the last "
+                 "selects anything (the first channel): what it costs ingest is matching, not delivery (0: none)")
+      ->capture_default_str();
   app.add_flag("--smoke", smoke, "a few thousand records: checks the benchmark runs, measures nothing");
   CLI11_PARSE(app, argc, argv);
   (void)configure_logging("warn");
@@ -79,7 +86,8 @@ int run(int argc, char** argv) {
                   "ms, {} cores",
                   records, channels, run == 1 ? std::string("round-robin") : fmt::format("runs of {}", run), batch,
                   in_flight, sync_ms, std::thread::hardware_concurrency()) +
-      (rate > 0 ? fmt::format(", offered {:.0f} records/s", rate) : std::string());
+      (rate > 0 ? fmt::format(", offered {:.0f} records/s", rate) : std::string()) +
+      (subscriber_patterns > 0 ? fmt::format(", a subscriber holding {} patterns", subscriber_patterns) : std::string());
   Report report("ingest");
 
   // --- End to end -----------------------------------------------------------
@@ -129,12 +137,41 @@ int run(int argc, char** argv) {
       fmt::print(stderr, "bench_ingest: {}\n", pusher.status().message());
       return 1;
     }
+    // The subscriber, registered before the first record goes out.
+    auto api = wv::Waveforms::NewStub(grpc::CreateChannel(server.api_address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext sub_ctx;
+    std::atomic<uint64_t> sub_records{0}, sub_skipped{0};
+    std::thread subscriber;
+    if (subscriber_patterns > 0) {
+      wv::SubscribeRequest req;
+      for (size_t i = 1; i < subscriber_patterns; ++i) req.mutable_selection()->add_patterns(fmt::format("ZZ.Q{}.00.HHZ", i));
+      req.mutable_selection()->add_patterns(gen.source_id(0));
+      req.set_batched(true);
+      subscriber = std::thread([&, req] {
+        auto reader = api->Subscribe(&sub_ctx, req);
+        wv::SubscribeEvent ev;
+        while (reader->Read(&ev)) {
+          sub_records += static_cast<uint64_t>(ev.records().records_size());
+          sub_skipped += ev.skipped().records();
+        }
+        reader->Finish();
+      });
+      for (int i = 0; i < 200; ++i) {
+        grpc::ClientContext c;
+        wv::Stats stats;
+        if (api->GetStats(&c, {}, &stats).ok() && stats.subscribers() > 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
     std::vector<uint8_t> rec;
     const double cpu0 = process_cpu_seconds(server.pid());
     std::vector<uint64_t> rss_samples;
     t0 = Clock::now();
+    uint64_t first_channel_records = 0;  // what the subscriber selects
     for (size_t i = 0; i < records; ++i) {
-      gen.next((i / run) % channels, rec);
+      const size_t c = (i / run) % channels;
+      gen.next(c, rec);
+      if (c == 0) ++first_channel_records;
       auto due = Clock::now();
       if (rate > 0) {
         due = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(static_cast<double>(i) / rate));
@@ -155,6 +192,18 @@ int run(int argc, char** argv) {
     }
     const double dt = seconds_since(t0);
     const double cpu = process_cpu_seconds(server.pid()) - cpu0;
+    if (subscriber.joinable()) {
+      // Its records are the first channel's: wait for them (or skips), then end it.
+      const uint64_t expect = first_channel_records;
+      for (int i = 0; i < 200 && sub_records + sub_skipped < expect; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      sub_ctx.TryCancel();
+      subscriber.join();
+      report.add("subscriber_records", static_cast<double>(sub_records), "records",
+                 fmt::format("received by the subscriber ({} skipped, {} expected); {}", sub_skipped.load(), expect,
+                             conditions));
+    }
     const uint64_t peak = process_peak_rss(server.pid());
     const auto& st = pusher->stats();
     if (st.stored != records) fmt::print(stderr, "warning: {} of {} records stored\n", st.stored, records);

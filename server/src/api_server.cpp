@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "api_exposure.h"
 #include "waveform_service.h"
 
 namespace seisvault::server {
@@ -40,11 +41,20 @@ const std::string& ApiServer::address() const { return impl_->address; }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiOptions& options, const storage::RecordStore& store,
                                                     const ingest::IngestStats* stats, SubscriptionHub& hub) {
+  const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  if (auto s = check_api_exposure(options.address, tls, !options.token.empty(), options.allow_insecure); !s.ok()) {
+    return s;
+  }
+  if (!tls && options.token.empty() && !is_loopback_api_address(options.address)) {
+    spdlog::warn("the query API on {} has neither TLS nor a token (--api-allow-insecure): anyone who can reach it "
+                 "can read every waveform",
+                 options.address);
+  }
   auto impl = std::make_unique<Impl>();
   impl->service = std::make_unique<WaveformService>(options, store, stats, hub);
 
   std::shared_ptr<grpc::ServerCredentials> creds;
-  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+  if (tls) {
     if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
       return Status::invalid_argument("TLS needs both a certificate file and a key file");
     }

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "seisvault/common/contiguity.h"
 #include "seisvault/common/libmseed_lock.h"
 
 namespace seisvault::server {
@@ -74,8 +75,9 @@ Status SegmentBuilder::add(std::string_view source_id, std::span<const uint8_t> 
   if (first > last || first >= n) return {};
   const TimeNs first_time = start + static_cast<TimeNs>(std::llround(first * period));
 
+  // TEXT records (no period) never continue: each is a segment of its own.
   const bool continues = open_ && period > 0 && seg_.source_id() == source_id && seg_.sample_type() == type &&
-                         seg_.sample_rate() == rate && std::llabs(first_time - next_ns_) <= period / 2;
+                         continues_run(last_ns_, seg_.sample_rate(), first_time, rate, contiguity_tolerance_ns(rate));
   if (!continues) {
     if (!flush()) return Status::cancelled("the consumer stopped");
     seg_.Clear();
@@ -83,7 +85,6 @@ Status SegmentBuilder::add(std::string_view source_id, std::span<const uint8_t> 
     seg_.set_start_ns(first_time);
     seg_.set_sample_rate(rate);
     seg_.set_sample_type(type);
-    period_ns_ = period;
     open_ = true;
   }
   int64_t i = first;
@@ -127,7 +128,7 @@ Status SegmentBuilder::add(std::string_view source_id, std::span<const uint8_t> 
     seg_.set_sample_count(seg_.sample_count() + static_cast<uint64_t>(take));
     i += take;
   }
-  next_ns_ = start + static_cast<TimeNs>(std::llround((last + 1) * period));
+  last_ns_ = start + static_cast<TimeNs>(std::llround(last * period));
   if (period == 0) return flush() ? Status{} : Status::cancelled("the consumer stopped");
   return {};
 }

@@ -2,10 +2,11 @@
 // and merges their samples into time-contiguous segments, trimmed to a
 // window, for the GetSamples RPC.
 //
-// A record continues the current segment when it has the same sample rate
-// and sample type and its first kept sample falls within half a sample
-// period of where the segment's next sample is due; anything else (a gap,
-// an overlap, a rate change) starts a new segment, so boundaries between
+// A record continues the current segment when it has the same sample type
+// and, by the rule of seisvault/common/contiguity.h, the same sample rate and
+// a first kept sample within half a sample period of where the segment's
+// next sample is due; anything else (a gap, an overlap, a rate change)
+// starts a new segment, so boundaries between
 // segments are exactly the gaps and overlaps. TEXT records (no rate) are a
 // segment each. Segments longer than max_samples go out in several messages,
 // the later ones marked continues_previous. Not thread-safe.
@@ -44,8 +45,7 @@ class SegmentBuilder {
   MseedRecord msr_;
   waveform::v1::Segment seg_;
   bool open_ = false;
-  TimeNs next_ns_ = 0;     // when the segment's next sample is due
-  double period_ns_ = 0;
+  TimeNs last_ns_ = 0;  // time of the segment's last sample
   bool stopped_ = false;
 };
 

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "api_exposure.h"
+
 namespace seisvault::server {
 
 void ServerConfig::add_to(CLI::App& app) {
@@ -16,7 +18,10 @@ void ServerConfig::add_to(CLI::App& app) {
   app.add_option("--api-tls-cert", api_tls_cert, "PEM certificate for TLS on the query API");
   app.add_option("--api-tls-key", api_tls_key, "PEM private key for TLS on the query API");
   app.add_option("--api-token-file", api_token_file, "file holding the bearer token queries must carry");
-  app.add_option("--max-window-days", max_window_days, "longest records/samples/verify window")
+  app.add_flag("--api-allow-insecure", api_allow_insecure,
+               "serve the query API off loopback without TLS or a token (a trusted network only)");
+  app.add_option("--max-window-days", max_window_days,
+                 "longest records/samples/verify/availability window and Subscribe backlog (0: no limit)")
       ->check(CLI::Range(0.0, 100000.0))
       ->capture_default_str();
   app.add_option("--sync", sync, "WAL fsync policy: group (every --sync-interval-ms) or every-batch")
@@ -53,7 +58,9 @@ void ServerConfig::add_to(CLI::App& app) {
 Status ServerConfig::validate() const {
   if (data_dir.empty()) return Status::invalid_argument("--data-dir must not be empty");
   if (memtable_mib < 1 || memtables < 2) return Status::invalid_argument("--memtable-mib >= 1 and --memtables >= 2");
-  return {};
+  // Before anything starts: refusing after the store opened would be late.
+  return check_api_exposure(api, !api_tls_cert.empty() || !api_tls_key.empty(), !api_token_file.empty(),
+                            api_allow_insecure);
 }
 
 ingest::IngestOptions ServerConfig::ingest_options() const {
@@ -84,6 +91,7 @@ Result<ApiOptions> ServerConfig::api_options() const {
   o.address = api;
   o.tls_cert_file = api_tls_cert;
   o.tls_key_file = api_tls_key;
+  o.allow_insecure = api_allow_insecure;
   o.max_window_s = static_cast<int64_t>(max_window_days * 86400);
   if (!api_token_file.empty()) {
     std::ifstream in(api_token_file);
@@ -96,12 +104,12 @@ Result<ApiOptions> ServerConfig::api_options() const {
 
 std::string ServerConfig::describe() const {
   return fmt::format(
-      "data-dir={} ingest={} api={} api-tls={} api-token={} max-window-days={} sync={} sync-interval-ms={} workers={} queue-batches={} max-batch-records={} "
-      "max-batch-bytes={} future-margin-s={} insecure={} memtable-mib={} memtables={} block-cache-mib={} "
-      "min-free-space={}",
+      "data-dir={} ingest={} api={} api-tls={} api-token={} api-allow-insecure={} max-window-days={} sync={} "
+      "sync-interval-ms={} workers={} queue-batches={} max-batch-records={} max-batch-bytes={} future-margin-s={} "
+      "insecure={} memtable-mib={} memtables={} block-cache-mib={} min-free-space={}",
       data_dir, ingest, api, api_tls_cert.empty() ? "off" : "on", api_token_file.empty() ? "off" : "required",
-      max_window_days, sync, sync_interval_ms, workers, queue_batches, max_batch_records, max_batch_bytes,
-      future_margin_s, insecure, memtable_mib, memtables, block_cache_mib, min_free_space);
+      api_allow_insecure, max_window_days, sync, sync_interval_ms, workers, queue_batches, max_batch_records,
+      max_batch_bytes, future_margin_s, insecure, memtable_mib, memtables, block_cache_mib, min_free_space);
 }
 
 }  // namespace seisvault::server

@@ -31,7 +31,13 @@ struct ServerConfig {
   // A file whose first line is the bearer token every query must carry;
   // empty: no token.
   std::string api_token_file;
-  // Longest GetRecords/GetSamples/Verify window, in days.
+  // Off by default: an `api` address other than loopback (127.x, ::1,
+  // localhost) or a unix: socket is refused unless it has TLS or a token.
+  // Set it only on a network where everyone may read every waveform.
+  bool api_allow_insecure = false;
+  // Longest window, in days, of GetRecords, GetSamples, Verify and
+  // GetAvailability, and of Subscribe's backlog (since_ns to the end of the
+  // data); open bounds count from the selected data's extent. 0: no limit.
   double max_window_days = 366;
   // "group": fsync the WAL at most every sync_interval_ms (sooner when idle),
   // acks wait for it; "every-batch": fsync after every store write.

@@ -1,73 +1,113 @@
 // SubscriptionHub: hands records that just became durable to live
-// subscribers (the Subscribe RPC).
+// subscribers (the Subscribe RPC), off the ingest path.
 //
-// publish() runs on the ingest committer thread, so it never waits for a
-// subscriber: each subscriber has a bounded queue, and when it is full the
-// records are dropped for that subscriber and counted, to be reported to it
-// as skipped. A record matched by several subscribers is copied once and
-// shared. Thread-safe.
+// publish() is called by the ingest pipeline (IngestOptions::on_durable, on
+// its syncer thread, after the acks went out) and returns at once: with no
+// subscriber it drops the pointer; otherwise it queues it in a bounded
+// DurableQueue and returns. The hub's own thread (started by the
+// constructor, stopped and joined by the destructor) matches each record
+// against every subscriber's selection and copies it once for all the
+// subscribers that selected it. Matching costs one hash lookup per record
+// once its channel has been seen: each subscriber's verdict is kept per
+// channel, so a selection of 10,000 patterns is evaluated once per channel.
+//
+// Nothing waits for a subscriber. Records are dropped, and counted as
+// skipped (the Subscribe RPC's Skipped event), when
+//  - one subscriber's own queue is full (that subscriber alone loses them);
+//  - the hub's queue is full because the hub thread fell behind: the whole
+//    group is dropped without being matched, so its records count as skipped
+//    for every subscriber registered when the hub thread learns of the drop
+//    (an upper bound for subscribers whose selection would not have matched);
+//    the server logs it, at most once per 10 s.
+//
+// Thread-safe: publish(), subscribe(), unsubscribe() and the counters may
+// be called from any thread.
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <list>
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
-#include <span>
 #include <string>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
-#include "seisvault/common/sha256.h"
+#include "durable_queue.h"
 #include "seisvault/ingest/durable_records.h"
 #include "seisvault/storage/channel_selection.h"
+#include "subscription.h"
 
 namespace seisvault::server {
 
-// A record owned by the hub, shared by the subscribers that want it.
-struct LiveRecord {
-  std::string source_id;
-  TimeNs start_ns = 0;
-  TimeNs end_ns = 0;
-  TimeNs receive_ns = 0;
-  Sha256Digest sha256{};
-  std::string bytes;
-  TimeNs published_ns = 0;  // when it became durable (for latency figures)
-};
-
-class Subscription {
- public:
-  Subscription(storage::ChannelSelection selection, size_t capacity)
-      : selection_(std::move(selection)), capacity_(capacity) {}
-
-  // Waits up to `timeout` for records, then moves every queued record into
-  // `out` and returns how many were dropped for this subscriber since the
-  // last call.
-  uint64_t pop(std::vector<std::shared_ptr<const LiveRecord>>& out, std::chrono::milliseconds timeout);
-
- private:
-  friend class SubscriptionHub;
-  storage::ChannelSelection selection_;
-  size_t capacity_;
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<std::shared_ptr<const LiveRecord>> queue_;
-  uint64_t skipped_ = 0;
+struct HubOptions {
+  // Groups of durable records (one per group commit) waiting for the hub
+  // thread, at most, and their record bytes. Beyond either, a group is
+  // dropped and reported as skipped. 1024 groups is five seconds of 5 ms
+  // group commits; 64 MiB is about 130,000 records of 512 bytes.
+  size_t queue_groups = 1024;
+  size_t queue_bytes = size_t{64} << 20;
+  // Distinct channels whose verdicts are remembered; when more have been
+  // seen, the memory starts afresh (every selection is evaluated again once
+  // per channel). Costs each subscriber one byte per channel.
+  size_t verdict_channels = size_t{1} << 16;
 };
 
 class SubscriptionHub {
  public:
-  // A subscriber with room for `capacity` records not yet taken. Dropping
-  // the returned pointer (and calling unsubscribe) ends the subscription.
+  explicit SubscriptionHub(HubOptions options = {});
+  // Stops the hub thread; groups still queued are dropped.
+  ~SubscriptionHub();
+  SubscriptionHub(const SubscriptionHub&) = delete;
+  SubscriptionHub& operator=(const SubscriptionHub&) = delete;
+
+  // A new subscriber with room for `capacity` records not yet taken. It
+  // receives the records published after this call returns (and possibly a
+  // few published just before). End it with unsubscribe().
   std::shared_ptr<Subscription> subscribe(storage::ChannelSelection selection, size_t capacity);
+  // Ends a subscription: it receives nothing more and its queue is freed.
   void unsubscribe(const std::shared_ptr<Subscription>& s);
-  // Offers the records to every subscriber whose selection matches.
+
+  // Offers records that just became durable to the subscribers. Never
+  // blocks, never matches or copies on the caller's thread; keeps the
+  // pointer (and so the records' memory) until the hub thread is done.
   void publish(std::shared_ptr<const ingest::DurableRecords> records);
-  size_t subscriber_count() const;
+
+  size_t subscriber_count() const { return subscriber_count_.load(std::memory_order_relaxed); }
+
+  struct Counters {
+    uint64_t groups_dropped = 0;     // groups dropped because the hub's queue was full
+    uint64_t records_dropped = 0;    // their records
+    uint64_t selection_matches = 0;  // full evaluations of a selection against a source id
+  };
+  Counters counters() const;
 
  private:
+  void run();
+  // Hub thread: the number of `source_id` in the verdict caches.
+  uint32_t channel_number(std::string_view source_id);
+
+  const HubOptions options_;
+  DurableQueue queue_;
+
   mutable std::mutex mutex_;
-  std::list<std::shared_ptr<Subscription>> subscribers_;
+  std::vector<std::shared_ptr<Subscription>> subscribers_;  // guarded by mutex_
+  uint64_t generation_ = 0;                                 // guarded by mutex_; bumped on every change
+  std::atomic<size_t> subscriber_count_{0};
+
+  std::atomic<uint64_t> groups_dropped_{0};
+  std::atomic<uint64_t> records_dropped_{0};
+  std::atomic<uint64_t> selection_matches_{0};
+
+  // Hub thread only.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> channels_;
+  uint64_t channels_epoch_ = 0;
+
+  std::thread thread_;  // last: starts once everything above exists
 };
 
 }  // namespace seisvault::server

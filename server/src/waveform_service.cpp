@@ -30,16 +30,32 @@ grpc::Status from_status(const Status& s) {
   }
 }
 
-Result<ChannelSelection> parse_selection(const v1::Selection& sel) {
+// Checks the selection's size against the limits before any parsing.
+Result<ChannelSelection> parse_selection(const v1::Selection& sel, const ApiOptions& limits) {
   if (sel.patterns().empty()) return ChannelSelection();
+  const size_t count = static_cast<size_t>(sel.patterns_size());
+  if (count > limits.max_selection_patterns) {
+    return Status::invalid_argument(fmt::format("the selection has {} patterns, more than this server's limit of {}: "
+                                                "use wildcards or comma lists, or split the request",
+                                                count, limits.max_selection_patterns));
+  }
+  size_t bytes = 0;
+  for (const auto& p : sel.patterns()) bytes += p.size();
+  if (bytes > limits.max_selection_bytes) {
+    return Status::invalid_argument(fmt::format("the selection's patterns take {} bytes, more than this server's "
+                                                "limit of {} bytes: use wildcards, or split the request",
+                                                bytes, limits.max_selection_bytes));
+  }
   std::string text;
+  text.reserve(bytes + count);
   for (const auto& p : sel.patterns()) {
     if (p.find_first_of(" ;\t\n") != std::string::npos) {
       return Status::invalid_argument(fmt::format("selection pattern '{}' contains a separator; give one "
                                                   "NET.STA.LOC.CHA pattern per entry",
                                                   p));
     }
-    text += p + " ";
+    text += p;
+    text += ' ';
   }
   return ChannelSelection::parse(text);
 }
@@ -68,17 +84,17 @@ void fill_record(v1::Record& out, const storage::StoredRecord& r) {
 
 WaveformService::WaveformService(const ApiOptions& options, const storage::RecordStore& store,
                                  const ingest::IngestStats* stats, SubscriptionHub& hub)
-    : options_(options), store_(store), stats_(stats), hub_(hub) {}
+    : options_(options), token_(options.token), store_(store), stats_(stats), hub_(hub) {}
 
 grpc::Status WaveformService::authorize(grpc::ServerContext* context) const {
-  if (options_.token.empty()) return grpc::Status::OK;
+  if (!token_.required()) return grpc::Status::OK;
   const auto& md = context->client_metadata();
   const auto it = md.find("authorization");
   if (it == md.end()) {
     return {grpc::StatusCode::UNAUTHENTICATED,
             "this server requires a token: send 'authorization: Bearer TOKEN' (seisvault query --token)"};
   }
-  if (std::string_view(it->second.data(), it->second.size()) != "Bearer " + options_.token) {
+  if (!token_.accepts(std::string_view(it->second.data(), it->second.size()))) {
     return {grpc::StatusCode::UNAUTHENTICATED, "the token is not valid for this server"};
   }
   return grpc::Status::OK;
@@ -86,8 +102,10 @@ grpc::Status WaveformService::authorize(grpc::ServerContext* context) const {
 
 // The window's length once open bounds are replaced by the selected data's
 // extent, checked against the configured limit.
+// `what`/`fix` name the window in the message ("the window", "narrow start/end").
 static grpc::Status check_window_limit(const storage::RecordStore& store, const ChannelSelection& sel,
-                                       TimeWindow w, int64_t max_window_s) {
+                                       TimeWindow w, int64_t max_window_s, std::string_view what = "the window",
+                                       std::string_view fix = "narrow start/end") {
   if (max_window_s <= 0) return grpc::Status::OK;
   if (w.begin_ns == kTimeMin || w.end_ns == kTimeMax) {
     auto channels = store.list_channels(sel);
@@ -104,30 +122,28 @@ static grpc::Status check_window_limit(const storage::RecordStore& store, const 
   if (w.end_ns <= w.begin_ns) return grpc::Status::OK;
   const double span_s = (static_cast<double>(w.end_ns) - static_cast<double>(w.begin_ns)) / 1e9;
   if (span_s > static_cast<double>(max_window_s)) {
-    return invalid(fmt::format("the window spans {:.1f} days, more than this server's limit of {:.1f} days: "
-                               "narrow start/end",
-                               span_s / 86400, static_cast<double>(max_window_s) / 86400));
+    return invalid(fmt::format("{} spans {:.1f} days, more than this server's limit of {:.1f} days: {}", what,
+                               span_s / 86400, static_cast<double>(max_window_s) / 86400, fix));
   }
   return grpc::Status::OK;
 }
 
 grpc::Status WaveformService::prepare(grpc::ServerContext* context, const v1::Selection& selection,
-                                      const v1::TimeWindow& w, bool limit_window, ChannelSelection& sel,
-                                      TimeWindow& window) const {
+                                      const v1::TimeWindow& w, ChannelSelection& sel, TimeWindow& window) const {
   if (auto a = authorize(context); !a.ok()) return a;
-  auto parsed = parse_selection(selection);
+  auto parsed = parse_selection(selection, options_);
   if (!parsed.ok()) return invalid(parsed.status().message());
   auto win = parse_window(w);
   if (!win.ok()) return invalid(win.status().message());
   sel = std::move(parsed.value());
   window = *win;
-  return limit_window ? check_window_limit(store_, sel, window, options_.max_window_s) : grpc::Status::OK;
+  return check_window_limit(store_, sel, window, options_.max_window_s);
 }
 
 grpc::Status WaveformService::ListChannels(grpc::ServerContext* context, const v1::ListChannelsRequest* request,
                                            v1::ListChannelsResponse* response) {
   if (auto a = authorize(context); !a.ok()) return a;
-  auto sel = parse_selection(request->selection());
+  auto sel = parse_selection(request->selection(), options_);
   if (!sel.ok()) return invalid(sel.status().message());
   auto channels = store_.list_channels(*sel);
   if (!channels.ok()) return from_status(channels.status());
@@ -149,7 +165,7 @@ grpc::Status WaveformService::GetRecords(grpc::ServerContext* context, const v1:
                                          grpc::ServerWriter<v1::RecordBatch>* writer) {
   ChannelSelection sel;
   TimeWindow window;
-  if (auto st = prepare(context, request->selection(), request->window(), true, sel, window); !st.ok()) return st;
+  if (auto st = prepare(context, request->selection(), request->window(), sel, window); !st.ok()) return st;
 
   v1::RecordBatch batch;
   size_t bytes = 0;
@@ -177,7 +193,7 @@ grpc::Status WaveformService::GetSamples(grpc::ServerContext* context, const v1:
                                          grpc::ServerWriter<v1::Segment>* writer) {
   ChannelSelection sel;
   TimeWindow window;
-  if (auto st = prepare(context, request->selection(), request->window(), true, sel, window); !st.ok()) return st;
+  if (auto st = prepare(context, request->selection(), request->window(), sel, window); !st.ok()) return st;
 
   SegmentBuilder builder(window, kMaxSegmentSamples,
                          [&](v1::Segment& s) { return !context->IsCancelled() && writer->Write(s); });
@@ -197,7 +213,7 @@ grpc::Status WaveformService::GetAvailability(grpc::ServerContext* context,
                                               v1::GetAvailabilityResponse* response) {
   ChannelSelection sel;
   TimeWindow window;
-  if (auto st = prepare(context, request->selection(), request->window(), false, sel, window); !st.ok()) return st;
+  if (auto st = prepare(context, request->selection(), request->window(), sel, window); !st.ok()) return st;
   std::optional<TimeNs> tolerance;
   if (request->has_tolerance_ns()) {
     if (request->tolerance_ns() < 0) return invalid("tolerance_ns must not be negative");
@@ -227,8 +243,17 @@ grpc::Status WaveformService::GetAvailability(grpc::ServerContext* context,
 grpc::Status WaveformService::Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
                                         grpc::ServerWriter<v1::SubscribeEvent>* writer) {
   if (auto a = authorize(context); !a.ok()) return a;
-  auto sel = parse_selection(request->selection());
+  auto sel = parse_selection(request->selection(), options_);
   if (!sel.ok()) return invalid(sel.status().message());
+  if (request->has_since_ns()) {
+    // The backlog is a window with an open end: held to the same limit.
+    const auto what = fmt::format("the backlog from since_ns ({})", format_iso8601(request->since_ns()));
+    if (auto st = check_window_limit(store_, *sel, TimeWindow{request->since_ns(), kTimeMax}, options_.max_window_s,
+                                     what, "give a later since_ns");
+        !st.ok()) {
+      return st;
+    }
+  }
   // Register first, so nothing committed from now on is missed; records that
   // also land in the backlog are sent once (by SHA-256).
   auto sub = hub_.subscribe(*sel, options_.subscriber_queue);
@@ -354,7 +379,7 @@ grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::Ver
                                      grpc::ServerWriter<v1::VerifyReport>* writer) {
   ChannelSelection sel;
   TimeWindow window;
-  if (auto st = prepare(context, request->selection(), request->window(), true, sel, window); !st.ok()) return st;
+  if (auto st = prepare(context, request->selection(), request->window(), sel, window); !st.ok()) return st;
 
   // The records were valid on arrival; re-validation must not fail them for
   // being "in the future" relative to an old clock, so the margin is open.

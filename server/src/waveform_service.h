@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "api_server.h"
+#include "bearer_token.h"
 #include "seisvault/proto/waveform.grpc.pb.h"
 
 namespace seisvault::server {
@@ -40,13 +41,14 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
 
  private:
   grpc::Status authorize(grpc::ServerContext* context) const;
-  // The common start of the windowed calls: token, selection, window (and
-  // its length against the limit when `limit_window`).
+  // The common start of the windowed calls: token, selection (and its size
+  // against the limits), window (and its length against the limit).
   grpc::Status prepare(grpc::ServerContext* context, const waveform::v1::Selection& selection,
-                       const waveform::v1::TimeWindow& window, bool limit_window, storage::ChannelSelection& sel,
+                       const waveform::v1::TimeWindow& window, storage::ChannelSelection& sel,
                        storage::TimeWindow& out) const;
 
   ApiOptions options_;
+  BearerToken token_;
   const storage::RecordStore& store_;
   const ingest::IngestStats* stats_;
   SubscriptionHub& hub_;

@@ -1,24 +1,15 @@
 #include "seisvault/storage/availability.h"
 
-#include <cmath>
-#include <cstdlib>
+#include "seisvault/common/contiguity.h"
 
 namespace seisvault::storage {
 
-TimeNs sample_period_ns(double sample_rate) {
-  if (!(sample_rate > 0)) return 0;
-  return static_cast<TimeNs>(std::llround(1e9 / sample_rate));
-}
-
 void SpanMerger::add(TimeNs start_ns, TimeNs end_ns, double sample_rate) {
-  const TimeNs period = sample_period_ns(sample_rate);
-  // Without a rate there is no sample period to be tolerant about.
-  const TimeNs tol = period == 0 ? 0 : (tolerance_ns_ ? *tolerance_ns_ : period / 2);
+  const TimeNs tol = contiguity_tolerance_ns(sample_rate, tolerance_ns_);
   // libmseed tries the newest segments first; records arrive in start order,
   // so the span to continue is almost always the last one.
   for (auto it = spans_.rbegin(); it != spans_.rend(); ++it) {
-    const TimeNs expected = it->end_ns + sample_period_ns(it->sample_rate);
-    if (std::llabs(start_ns - expected) <= tol && it->sample_rate == sample_rate) {
+    if (continues_run(it->end_ns, it->sample_rate, start_ns, sample_rate, tol)) {
       if (end_ns > it->end_ns) it->end_ns = end_ns;
       return;
     }

@@ -370,6 +370,13 @@ TEST_CASE("when a token is configured, queries without it are refused", "[server
   ctx = context();
   ctx->AddMetadata("authorization", "Bearer wrong");
   CHECK(f.api->GetStats(ctx.get(), req, &stats).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  // Near misses: a prefix, a longer value, another scheme's spelling.
+  for (const char* wrong : {"Bearer s3cret", "Bearer s3cret-token-and-more", "bearer s3cret-token", "s3cret-token"}) {
+    INFO(wrong);
+    ctx = context();
+    ctx->AddMetadata("authorization", wrong);
+    CHECK(f.api->GetStats(ctx.get(), req, &stats).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  }
   ctx = context();
   ctx->AddMetadata("authorization", "Bearer s3cret-token");
   CHECK(f.api->GetStats(ctx.get(), req, &stats).ok());
@@ -444,4 +451,219 @@ TEST_CASE("a batched subscriber receives every live record once, several per mes
   for (size_t i = 0; i < live.size(); ++i) CHECK(got[i] == std::string(live[i].begin(), live[i].end()));
   CHECK(messages < live.size());
   REQUIRE(f.server->stop() == 0);
+}
+
+// ---------------------------------------------------------------------------
+// Hardening (issue 11): queries cannot slow ingest, limits, token, exposure.
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// 9,999 patterns of stations that never send, plus `last`: 10,000 in all.
+wv::Selection ten_thousand_patterns(const std::string& last) {
+  wv::Selection s;
+  for (int i = 0; i < 9999; ++i) s.add_patterns("XX.Q" + std::to_string(10000 + i) + ".00.HH?");
+  s.add_patterns(last);
+  return s;
+}
+
+uint64_t subscribers(Fixture& f) {
+  wv::Stats stats;
+  auto ctx = context();
+  return f.api->GetStats(ctx.get(), {}, &stats).ok() ? stats.subscribers() : 0;
+}
+
+// The status a Subscribe call ends with when it is refused at once.
+grpc::Status subscribe_status(Fixture& f, const wv::SubscribeRequest& req) {
+  auto ctx = context(std::chrono::seconds(10));
+  auto reader = f.api->Subscribe(ctx.get(), req);
+  wv::SubscribeEvent ev;
+  while (reader->Read(&ev)) {
+  }
+  return reader->Finish();
+}
+
+}  // namespace
+
+TEST_CASE("a subscriber holding 10,000 patterns receives its records while every push of a station completes",
+          "[server][query][subscribe][hardening]") {
+  Fixture f;
+  const auto live = steady("LIVE", 30000);
+  const auto other = steady("OTHER", 30000);
+  std::vector<std::string> got;
+  uint64_t skipped = 0;
+  bool foreign = false;
+  std::thread sub([&] {
+    wv::SubscribeRequest req;
+    *req.mutable_selection() = ten_thousand_patterns("XX.LIVE");
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    auto reader = f.api->Subscribe(&ctx, req);
+    wv::SubscribeEvent ev;
+    while (got.size() + skipped < live.size() && reader->Read(&ev)) {
+      if (ev.has_skipped()) skipped += ev.skipped().records();
+      if (!ev.has_record()) continue;
+      if (ev.record().source_id() != "XX.LIVE.00.HHZ") foreign = true;
+      got.push_back(ev.record().mseed());
+    }
+    ctx.TryCancel();
+    reader->Finish();
+  });
+  REQUIRE(eventually([&] { return subscribers(f) == 1; }, std::chrono::seconds(20)));
+  // Both stations' channels interleaved, batch by batch: every batch is
+  // acknowledged with every record stored (Fixture::push checks).
+  for (size_t i = 0; i < live.size(); i += 50) {
+    const auto end = std::min(live.size(), i + 50);
+    f.push({live.begin() + i, live.begin() + end});
+    f.push({other.begin() + std::min(i, other.size()), other.begin() + std::min(end, other.size())});
+  }
+  sub.join();
+  CHECK_FALSE(foreign);
+  CHECK(skipped == 0);
+  REQUIRE(got.size() == live.size());
+  for (size_t i = 0; i < live.size(); ++i) CHECK(got[i] == std::string(live[i].begin(), live[i].end()));
+  REQUIRE(f.server->stop() == 0);
+}
+
+TEST_CASE("a selection of more than 10,000 patterns or 1 MiB is refused by every call that takes one",
+          "[server][query][hardening]") {
+  Fixture f;
+  f.push(steady("LIM", 2000));
+  auto too_many = ten_thousand_patterns("XX.LIM");
+  too_many.add_patterns("XX.ONE.MORE");
+  // Two patterns whose comma lists make more than 1 MiB.
+  wv::Selection too_big;
+  for (int p = 0; p < 2; ++p) {
+    std::string pattern = "XX.";
+    for (int i = 0; i < 60000; ++i) pattern += (i ? "," : "") + std::string("S") + std::to_string(1000000 + i);
+    too_big.add_patterns(pattern + ".00.HHZ");
+  }
+  for (const auto* sel : {&too_many, &too_big}) {
+    const std::string limit = sel == &too_many ? "limit of 10000" : "limit of 1048576 bytes";
+    grpc::Status st;
+    get_records(f, *sel, {}, {}, &st);
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(st.error_message(), Catch::Contains(limit));
+
+    wv::ListChannelsRequest lc;
+    *lc.mutable_selection() = *sel;
+    wv::ListChannelsResponse channels;
+    auto ctx = context();
+    st = f.api->ListChannels(ctx.get(), lc, &channels);
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(st.error_message(), Catch::Contains(limit));
+
+    wv::GetAvailabilityRequest av;
+    *av.mutable_selection() = *sel;
+    wv::GetAvailabilityResponse avail;
+    ctx = context();
+    st = f.api->GetAvailability(ctx.get(), av, &avail);
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+
+    wv::SubscribeRequest req;
+    *req.mutable_selection() = *sel;
+    st = subscribe_status(f, req);
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(st.error_message(), Catch::Contains(limit));
+  }
+  // 10,000 patterns are within the limit.
+  CHECK(get_records(f, ten_thousand_patterns("XX.LIM"), {}, {}).size() == steady("LIM", 2000).size());
+  REQUIRE(f.server->stop() == 0);
+}
+
+TEST_CASE("availability windows and a Subscribe backlog longer than --max-window-days are refused, shorter ones served",
+          "[server][query][subscribe][hardening]") {
+  Fixture f({"--max-window-days", "2"});
+  const TimeNs day = 86400 * kNanosPerSecond;
+  const auto first = steady("WIN", 1000);
+  const auto later = steady("WIN", 1000, kStart + 3 * day);  // the data spans three days
+  f.push(first);
+  f.push(later);
+
+  auto availability = [&](std::optional<TimeNs> start, std::optional<TimeNs> end, wv::GetAvailabilityResponse* out) {
+    wv::GetAvailabilityRequest req;
+    *req.mutable_selection() = selection({"XX.WIN"});
+    if (start) req.mutable_window()->set_start_ns(*start);
+    if (end) req.mutable_window()->set_end_ns(*end);
+    auto ctx = context();
+    return f.api->GetAvailability(ctx.get(), req, out);
+  };
+  wv::GetAvailabilityResponse out;
+  auto st = availability(kStart, kStart + 3 * day, &out);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(st.error_message(), Catch::Contains("limit of 2.0 days"));
+  // Open bounds count from the data, which spans three days.
+  st = availability({}, {}, &out);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  out.Clear();
+  REQUIRE(availability(kStart + 2 * day, {}, &out).ok());
+  REQUIRE(out.channels_size() == 1);
+  CHECK(out.channels(0).spans_size() == 1);
+
+  wv::SubscribeRequest req;
+  *req.mutable_selection() = selection({"XX.WIN"});
+  req.set_since_ns(kStart);
+  st = subscribe_status(f, req);
+  CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(st.error_message(), Catch::Contains("since_ns"));
+  CHECK_THAT(st.error_message(), Catch::Contains("limit of 2.0 days"));
+
+  // A later since: the backlog (the second run) arrives.
+  req.set_since_ns(kStart + 2 * day);
+  std::vector<std::string> got;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto reader = f.api->Subscribe(&ctx, req);
+    wv::SubscribeEvent ev;
+    while (got.size() < later.size() && reader->Read(&ev)) {
+      if (ev.has_record()) got.push_back(ev.record().mseed());
+    }
+    ctx.TryCancel();
+    reader->Finish();
+  }
+  REQUIRE(got.size() == later.size());
+  CHECK(got.front() == std::string(later.front().begin(), later.front().end()));
+  REQUIRE(f.server->stop() == 0);
+}
+
+TEST_CASE("seisvaultd refuses a non-loopback API without TLS or a token, naming --api-allow-insecure, and serves it "
+          "with that flag or a token",
+          "[server][query][hardening]") {
+  TempDir tmp;
+  {
+    ChildProcess refused({built_program("server/seisvaultd").string(), "--data-dir", tmp.path().string(), "--ingest",
+                          "tcp://127.0.0.1:*", "--api", "0.0.0.0:0"},
+                         tmp.path() / "refused.log");
+    const auto code = refused.wait(std::chrono::seconds(30));
+    REQUIRE(code);
+    CHECK(*code != 0);
+    const auto log = read_text(tmp.path() / "refused.log");
+    CHECK_THAT(log, Catch::Contains("--api-allow-insecure"));
+    CHECK_THAT(log, Catch::Contains("0.0.0.0:0"));
+    CHECK_FALSE(std::filesystem::exists(tmp.path() / "api.endpoint"));
+  }
+  auto serves = [](ServerProcess& server, const std::string& token) {
+    const std::string port = server.api().substr(server.api().rfind(':') + 1);
+    auto api = wv::Waveforms::NewStub(grpc::CreateChannel("127.0.0.1:" + port, grpc::InsecureChannelCredentials()));
+    auto ctx = context();
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    wv::Stats stats;
+    return api->GetStats(ctx.get(), {}, &stats).ok();
+  };
+  {
+    ServerProcess server(tmp.path() / "flag", "tcp://127.0.0.1:*", {"--api", "0.0.0.0:0", "--api-allow-insecure"});
+    CHECK(serves(server, ""));
+    CHECK_THAT(server.log(), Catch::Contains("neither TLS nor a token"));
+    REQUIRE(server.stop() == 0);
+  }
+  {
+    const auto token_file = tmp.path() / "token";
+    std::ofstream(token_file) << "exposed-but-guarded\n";
+    ServerProcess server(tmp.path() / "token-dir", "tcp://127.0.0.1:*",
+                         {"--api", "0.0.0.0:0", "--api-token-file", token_file.string()});
+    CHECK(serves(server, "exposed-but-guarded"));
+    CHECK_FALSE(serves(server, "guess"));
+    REQUIRE(server.stop() == 0);
+  }
 }

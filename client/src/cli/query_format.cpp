@@ -1,7 +1,5 @@
 #include "query_format.h"
 
-#include <cmath>
-#include <cstdlib>
 #include <limits>
 
 #include <fmt/format.h>
@@ -41,11 +39,6 @@ std::string human_bytes(uint64_t bytes) {
 std::string human_rate(double hz) {
   if (hz == 0) return "-";
   return fmt::format("{:g} Hz", hz);
-}
-
-int64_t sample_period_ns(double hz) {
-  if (!(hz > 0)) return 0;
-  return std::llround(1e9 / hz);
 }
 
 std::string csv_field(std::string_view text) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "seisvault/common/contiguity.h"
 #include "seisvault/common/time.h"
 
 namespace seisvault::cli {
@@ -26,8 +27,9 @@ std::string human_bytes(uint64_t bytes);
 // "100 Hz", "0.1 Hz"; "-" for 0 (no sample rate, e.g. log records).
 std::string human_rate(double hz);
 
-// One sample period in nanoseconds; 0 for a rate of 0.
-int64_t sample_period_ns(double hz);
+// One sample period in nanoseconds (0 without a rate): the contiguity
+// rule's own, so that gap lengths agree with the server's spans.
+using seisvault::sample_period_ns;
 
 // A CSV field: as it is when it needs no quoting, else in double quotes
 // with inner quotes doubled (RFC 4180).

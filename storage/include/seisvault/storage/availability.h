@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "seisvault/common/contiguity.h"
 #include "seisvault/common/time.h"
 
 namespace seisvault::storage {
@@ -27,9 +28,10 @@ struct ChannelAvailability {
 
 // Builds the spans of one channel from its records, given in start-time order.
 //
-// A record continues a span when it starts one sample period after the
-// span's last sample, within `tolerance_ns`; when unset, the tolerance is half
-// a sample period, libmseed's default. Records that overlap or leave a gap
+// A record continues a span by the rule of seisvault/common/contiguity.h: it
+// starts one sample period after the span's last sample, within
+// `tolerance_ns`; when unset, the tolerance is half a sample period,
+// libmseed's default. Records that overlap or leave a gap
 // start a new span, so overlaps stay visible (as in libmseed's trace lists).
 // Records without a sample rate never join a span unless they start exactly
 // where it ends. Feed records with add(), then take the result.
@@ -45,7 +47,7 @@ class SpanMerger {
   std::vector<TimeSpan> spans_;
 };
 
-// One sample period in nanoseconds, rounded; 0 when the rate is not positive.
-TimeNs sample_period_ns(double sample_rate);
+// Kept visible here for the store's users: the rule lives in common/.
+using seisvault::sample_period_ns;
 
 }  // namespace seisvault::storage
