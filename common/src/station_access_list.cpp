@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -45,49 +47,97 @@ bool valid_pattern(std::string_view p) {
 
 }  // namespace
 
+namespace {
+
+// One line of the file: an entry, nothing (blank or comment), or an error
+// naming the line. `key_seen` is set to the line's key when it starts with
+// one, even when the rest of the line is wrong.
+Result<std::optional<StationAccessEntry>> parse_line(const std::string& line, int number, std::string& key_seen) {
+  std::istringstream words(line);
+  std::string key, patterns;
+  key_seen.clear();
+  if (!(words >> key)) return std::optional<StationAccessEntry>();                                      // blank
+  if (key == "#" || (key[0] == '#' && !is_z85_key(key))) return std::optional<StationAccessEntry>();  // comment
+  if (!is_z85_key(key)) {
+    return Status::invalid_argument(
+        fmt::format("line {}: '{}' is not a station public key (40 Z85 characters)", number, key));
+  }
+  key_seen = key;
+  if (!(words >> patterns) || patterns[0] == '#') {
+    return Status::invalid_argument(
+        fmt::format("line {}: key {} has no NET.STA patterns (e.g. IU.ANMO,IU.COLA or XX.*)", number, key));
+  }
+  StationAccessEntry e;
+  e.public_key = key;
+  std::istringstream ps(patterns);
+  std::string p;
+  while (std::getline(ps, p, ',')) {
+    if (!valid_pattern(p)) {
+      return Status::invalid_argument(
+          fmt::format("line {}: '{}' is not a NET.STA pattern (e.g. IU.ANMO, IU.*, *.*)", number, p));
+    }
+    e.patterns.push_back(p);
+  }
+  std::string rest;
+  std::getline(words, rest);
+  const auto hash = rest.find('#');
+  if (hash != std::string::npos) {
+    e.comment = rest.substr(hash + 1);
+    while (!e.comment.empty() && e.comment.front() == ' ') e.comment.erase(0, 1);
+  } else if (rest.find_first_not_of(" \t\r") != std::string::npos) {
+    return Status::invalid_argument(
+        fmt::format("line {}: unexpected text after the patterns (start a comment with ' #')", number));
+  }
+  return std::optional<StationAccessEntry>(std::move(e));
+}
+
+}  // namespace
+
 Result<StationAccessList> StationAccessList::parse(std::string_view text) {
   StationAccessList list;
   std::istringstream in{std::string(text)};
-  std::string line;
+  std::string line, key;
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
-    std::istringstream words(line);
-    std::string key, patterns;
-    if (!(words >> key)) continue;  // blank
-    if (key == "#" || (key[0] == '#' && !is_z85_key(key))) continue;  // comment line
-    if (!is_z85_key(key)) {
-      return Status::invalid_argument(
-          fmt::format("line {}: '{}' is not a station public key (40 Z85 characters)", number, key));
+    auto e = parse_line(line, number, key);
+    if (!e.ok()) return e.status();
+    if (!e->has_value()) continue;
+    if (list.is_listed((*e)->public_key)) {
+      return Status::invalid_argument(fmt::format("line {}: key {} is listed twice", number, (*e)->public_key));
     }
-    if (!(words >> patterns) || patterns[0] == '#') {
-      return Status::invalid_argument(
-          fmt::format("line {}: key {} has no NET.STA patterns (e.g. IU.ANMO,IU.COLA or XX.*)", number, key));
-    }
-    StationAccessEntry e;
-    e.public_key = key;
-    std::istringstream ps(patterns);
-    std::string p;
-    while (std::getline(ps, p, ',')) {
-      if (!valid_pattern(p)) {
-        return Status::invalid_argument(
-            fmt::format("line {}: '{}' is not a NET.STA pattern (e.g. IU.ANMO, IU.*, *.*)", number, p));
-      }
-      e.patterns.push_back(p);
-    }
-    std::string rest;
-    std::getline(words, rest);
-    const auto hash = rest.find('#');
-    if (hash != std::string::npos) {
-      e.comment = rest.substr(hash + 1);
-      while (!e.comment.empty() && e.comment.front() == ' ') e.comment.erase(0, 1);
-    } else if (rest.find_first_not_of(" \t\r") != std::string::npos) {
-      return Status::invalid_argument(
-          fmt::format("line {}: unexpected text after the patterns (start a comment with ' #')", number));
-    }
-    if (list.is_listed(key)) return Status::invalid_argument(fmt::format("line {}: key {} is listed twice", number, key));
-    list.entries_.push_back(std::move(e));
+    list.upsert(std::move(**e));
   }
+  return list;
+}
+
+StationAccessList StationAccessList::parse_lenient(std::string_view text, std::vector<std::string>& problems) {
+  StationAccessList list;
+  std::set<std::string> shut_out;  // keys named on a bad line, or listed twice
+  std::istringstream in{std::string(text)};
+  std::string line, key;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    auto e = parse_line(line, number, key);
+    if (!e.ok()) {
+      problems.push_back(e.status().message() +
+                         (key.empty() ? " (line left out)" : " (line left out: this key has no access)"));
+      if (!key.empty()) shut_out.insert(key);
+      continue;
+    }
+    if (!e->has_value()) continue;
+    if (list.is_listed(key)) {
+      problems.push_back(
+          fmt::format("line {}: key {} is listed twice (every line of it left out: the key has no access)", number, key));
+      shut_out.insert(key);
+      continue;
+    }
+    list.upsert(std::move(**e));
+  }
+  // A bad line may narrow a key listed on a good one (a pattern with a typo):
+  // the key loses access rather than keep what it had.
+  for (const auto& k : shut_out) list.remove(k);
   return list;
 }
 
@@ -104,40 +154,43 @@ Result<StationAccessList> StationAccessList::load(const std::filesystem::path& p
   return list;
 }
 
-bool StationAccessList::is_listed(std::string_view public_key) const {
-  return std::any_of(entries_.begin(), entries_.end(), [&](const auto& e) { return e.public_key == public_key; });
+const StationAccessEntry* StationAccessList::find(std::string_view public_key) const {
+  const auto it = index_.find(std::string(public_key));
+  return it == index_.end() ? nullptr : &entries_[it->second];
 }
+
+bool StationAccessList::is_listed(std::string_view public_key) const { return find(public_key) != nullptr; }
 
 bool StationAccessList::may_write(std::string_view public_key, std::string_view network,
                                   std::string_view station) const {
-  for (const auto& e : entries_) {
-    if (e.public_key != public_key) continue;
-    for (const auto& p : e.patterns) {
-      const auto dot = p.find('.');
-      if (wildcard_match(std::string_view(p).substr(0, dot), network) &&
-          wildcard_match(std::string_view(p).substr(dot + 1), station)) {
-        return true;
-      }
+  const auto* e = find(public_key);
+  if (!e) return false;
+  for (const auto& p : e->patterns) {
+    const auto dot = p.find('.');
+    if (wildcard_match(std::string_view(p).substr(0, dot), network) &&
+        wildcard_match(std::string_view(p).substr(dot + 1), station)) {
+      return true;
     }
-    return false;
   }
   return false;
 }
 
 void StationAccessList::upsert(StationAccessEntry entry) {
-  for (auto& e : entries_) {
-    if (e.public_key == entry.public_key) {
-      e = std::move(entry);
-      return;
-    }
+  if (const auto it = index_.find(entry.public_key); it != index_.end()) {
+    entries_[it->second] = std::move(entry);
+    return;
   }
+  index_.emplace(entry.public_key, entries_.size());
   entries_.push_back(std::move(entry));
 }
 
 bool StationAccessList::remove(std::string_view public_key) {
-  const auto before = entries_.size();
-  std::erase_if(entries_, [&](const auto& e) { return e.public_key == public_key; });
-  return entries_.size() != before;
+  const auto it = index_.find(std::string(public_key));
+  if (it == index_.end()) return false;
+  entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(it->second));
+  index_.clear();
+  for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].public_key, i);
+  return true;
 }
 
 std::string StationAccessList::to_text() const {

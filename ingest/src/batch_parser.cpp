@@ -1,5 +1,6 @@
 #include "batch_parser.h"
 
+#include <algorithm>
 #include <climits>
 
 #include <google/protobuf/io/coded_stream.h>
@@ -75,6 +76,22 @@ bool parse_ingest_batch(std::span<const uint8_t> frame, ParsedBatch& out) {
     }
   }
   return true;
+}
+
+uint64_t peek_batch_id(std::span<const uint8_t> frame) {
+  const int size = static_cast<int>(std::min<size_t>(frame.size(), 64));
+  CodedInputStream in(frame.data(), size);
+  while (in.CurrentPosition() < size) {
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) return 0;
+    const int field = WFL::GetTagFieldNumber(tag);
+    const auto type = WFL::GetTagWireType(tag);
+    if (type != WFL::WIRETYPE_VARINT) return 0;  // a record or something else: not before it
+    uint64_t value = 0;
+    if (!in.ReadVarint64(&value)) return 0;
+    if (field == kBatchId) return value;
+  }
+  return 0;
 }
 
 }  // namespace seisvault::ingest

@@ -34,4 +34,9 @@ struct ParsedBatch {
 // unspecified. Reuses out.records' capacity.
 bool parse_ingest_batch(std::span<const uint8_t> frame, ParsedBatch& out);
 
+// The batch_id of a frame too large to be parsed, read from the fields
+// before its first record (a station writes protocol_version and batch_id
+// first); 0 when it is not there. Reads at most a few bytes.
+uint64_t peek_batch_id(std::span<const uint8_t> frame);
+
 }  // namespace seisvault::ingest

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "committer.h"
+#include "log_limiter.h"
 #include "pipeline.h"
 #include "receiver.h"
 #include "syncer.h"
@@ -27,6 +28,7 @@ struct IngestServer::Impl {
 
   Pipeline pipeline;
   std::unique_ptr<ZapHandler> zap;  // before the receiver binds: it serves the context's ZAP endpoint
+  LogLimiter refused_keys_log{"refused station keys", spdlog::level::warn};
   std::unique_ptr<Receiver> receiver;
   std::vector<std::unique_ptr<ValidationWorker>> workers;
   std::unique_ptr<Committer> committer;
@@ -59,9 +61,9 @@ Result<std::unique_ptr<IngestServer>> IngestServer::start(const IngestOptions& o
   p.ack_endpoint = fmt::format("inproc://seisvault-acks-{}", static_cast<void*>(&p));
   try {
     if (!options.insecure) {
-      m.zap = std::make_unique<ZapHandler>(p.context, access, [&p](const std::string& who) {
-        p.stats.auth_failures.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("refused a station key not in the authorized-stations list: {}", who);
+      m.zap = std::make_unique<ZapHandler>(p.context, access, [&m](const std::string& who) {
+        m.pipeline.stats.auth_failures.fetch_add(1, std::memory_order_relaxed);
+        m.refused_keys_log.log("refused a station key not in the authorized-stations list: {}", who);
       });
     }
   } catch (const zmq::error_t& e) {

@@ -3,26 +3,43 @@
 // Owns the ROUTER socket (ZeroMQ sockets are single-threaded): reads one
 // frame per batch, knows its sender from the ZAP User-Id (the station's
 // public key), answers by itself what needs no pipeline (malformed frames,
-// multi-frame messages, unknown protocol versions, empty and oversized
-// batches), hands the rest to the validation workers, and sends the acks
-// the syncer hands back. Stops reading while max_in_flight_batches are in
-// the pipeline (backpressure through ZeroMQ's high-water marks and TCP).
-// Logs connection events and, every 10 s, the rejection summary.
+// multi-frame messages, unknown protocol versions, empty batches, batches
+// over the limits, connections over their share), hands the rest to the
+// validation workers, and sends the acks the syncer hands back.
+//
+// What bounds memory, whatever stations send or fail to read:
+// - ZeroMQ drops a message larger than max_message_bytes (and the
+//   connection) before buffering it, and buffers at most a few messages per
+//   connection (kReceiveHighWater);
+// - a frame over max_batch_bytes is answered OVERSIZED_BATCH unparsed;
+// - the pipeline holds at most max_in_flight_batches batches: beyond that
+//   nothing is read (backpressure through ZeroMQ and TCP), as while the
+//   store is not ok;
+// - each connection may have max_batches_per_connection batches in the
+//   pipeline plus acks it has not read (ROUTER_MANDATORY tells when its
+//   socket cannot take more); beyond that its batches are answered BUSY
+//   unread (StationConnections);
+// - at most max_connections connections, max_connections_per_key per key;
+//   a revoked key's connections are closed.
+// Connection events are logged, rate-limited; every 10 s the rejection
+// summary.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include <zmq.hpp>
 
+#include "log_limiter.h"
 #include "pipeline.h"
+#include "station_connections.h"
 
 namespace seisvault::ingest {
 
 class Receiver {
  public:
-  // Sets up the sockets; ZmqError-free: errors as Status (IoError: cannot
-  // bind the endpoint). Must be called before run().
-  explicit Receiver(Pipeline& p) : p_(p) {}
+  explicit Receiver(Pipeline& p);
+  // Sets up and binds the socket. IoError: cannot bind the endpoint.
   Status bind();
   const std::string& endpoint() const { return bound_; }
 
@@ -32,8 +49,16 @@ class Receiver {
 
  private:
   void handle_station_message(std::vector<zmq::message_t>& frames);
-  void handle_monitor_event();
+  void handle_monitor_events();
+  void forward_ack(zmq::message_t& routing_id, zmq::message_t& body);
+  void send_unsent_acks();
+  void close_revoked_connections();
+  // Sends now or keeps it for later; false when the peer is gone.
+  bool send_ack(StationConnection& c, zmq::message_t& body);
+  // Best effort: an answer that needs no pipeline (dropped when the
+  // station's socket is full or gone).
   void reply_now(const zmq::message_t& routing_id, const v1::IngestAck& ack);
+  void close_connection(int fd);
 
   Pipeline& p_;
   zmq::socket_t router_{p_.context, zmq::socket_type::router};
@@ -41,6 +66,12 @@ class Receiver {
   zmq::socket_t acks_in_{p_.context, zmq::socket_type::pull};
   std::string bound_;
   uint64_t next_sequence_ = 0;
+  StationConnections connections_;
+  uint64_t access_generation_ = 0;
+  size_t unsent_acks_ = 0;  // over all connections
+  LogLimiter connection_log_{"station connection events", spdlog::level::info};
+  LogLimiter refusal_log_{"connections closed by a limit", spdlog::level::warn};
+  LogLimiter busy_log_{"batches answered BUSY", spdlog::level::warn};
 };
 
 }  // namespace seisvault::ingest

@@ -113,12 +113,19 @@ int run(const server::ServerConfig& cfg) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      if (auto s = access.reload(); s.ok()) {
-        spdlog::info("SIGHUP: reloaded {} ({} station key(s))", access_path.string(),
-                     access.current()->entries().size());
-      } else {
+      if (auto s = access.reload_lenient(); !s.ok()) {
         spdlog::error("SIGHUP: kept the previous station list: {}", s.message());
+        continue;
       }
+      const auto problems = access.problems();
+      for (const auto& p : problems) spdlog::error("SIGHUP: {}: {}", access_path.string(), p);
+      spdlog::log(problems.empty() ? spdlog::level::info : spdlog::level::err,
+                  "SIGHUP: reloaded {} ({} station key(s){})", access_path.string(),
+                  access.current()->entries().size(),
+                  problems.empty() ? std::string()
+                                   : fmt::format("; {} line(s) left out, their keys have no access: fix the file "
+                                                 "and send SIGHUP again",
+                                                 problems.size()));
       continue;
     }
     spdlog::info("{}: stopping (finishing the batches already received)", sig == SIGINT ? "SIGINT" : "SIGTERM");

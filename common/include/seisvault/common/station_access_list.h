@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "seisvault/common/status.h"
@@ -35,9 +36,16 @@ class StationAccessList {
   // Parses the file's text. InvalidArgument naming the line for a malformed
   // entry (bad key, missing or bad patterns) or a key listed twice.
   static Result<StationAccessList> parse(std::string_view text);
+  // Parses what can be parsed: a malformed line is left out and described in
+  // `problems` ("line 7: ..."), and a key it names (or a key listed twice)
+  // is left out everywhere, so that a mistake in the file never leaves a
+  // key more access than the operator wrote.
+  static StationAccessList parse_lenient(std::string_view text, std::vector<std::string>& problems);
   // Reads and parses a file; a missing file is an empty list.
   static Result<StationAccessList> load(const std::filesystem::path& path);
 
+  // The entry of `public_key`, or nullptr.
+  const StationAccessEntry* find(std::string_view public_key) const;
   // Whether `public_key` is listed at all (the ZAP handler's question).
   bool is_listed(std::string_view public_key) const;
   // Whether `public_key` may write station NET.STA.
@@ -58,6 +66,7 @@ class StationAccessList {
 
  private:
   std::vector<StationAccessEntry> entries_;
+  std::unordered_map<std::string, size_t> index_;  // public key -> position in entries_
 };
 
 // SEED wildcard match of one code: '?' one character, '*' any run.

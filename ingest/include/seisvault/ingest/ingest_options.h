@@ -41,21 +41,39 @@ struct IngestOptions {
   // Validator threads. Default 0: one per core.
   unsigned workers = 0;
 
-  // Batches received but not yet acknowledged, at most. When reached the
-  // receiver stops reading, ZeroMQ's high-water marks fill, and stations
-  // are pushed back (their spools keep the data). Bounds memory to about
-  // max_in_flight_batches x max_batch_bytes. Default: 64.
+  // Batches received but not yet acknowledged, at most, from all stations.
+  // When reached the receiver stops reading, ZeroMQ's high-water marks fill,
+  // and stations are pushed back (their spools keep the data). Bounds the
+  // pipeline's memory to about max_in_flight_batches x max_batch_bytes.
+  // Default: 64.
   size_t max_in_flight_batches = 64;
 
   // Per-batch limits, announced to stations in every ack. A batch over them
-  // is answered with every record REJECTED as batch_too_large.
-  // Defaults: 10000 records, 16 MiB.
+  // is answered OVERSIZED_BATCH as a whole (the station splits it), without
+  // its records being parsed. Defaults: 10000 records, 4 MiB (the station
+  // client's own default batch size).
   uint32_t max_records_per_batch = 10000;
-  uint64_t max_batch_bytes = 16ull << 20;
+  uint64_t max_batch_bytes = 4ull << 20;
 
-  // Messages larger than this are dropped by ZeroMQ, which disconnects the
-  // peer, before any memory is spent on them. Default: 64 MiB.
-  int64_t max_message_bytes = 64ll << 20;
+  // Messages larger than this are dropped by ZeroMQ, which closes the
+  // connection, before any memory is spent on them; a message between
+  // max_batch_bytes and this is answered OVERSIZED_BATCH. Default 0: twice
+  // max_batch_bytes.
+  int64_t max_message_bytes = 0;
+
+  // Station connections open at once (handshakes in progress included);
+  // beyond it a new connection is closed at once. Each connection may hold
+  // up to about 5 x max_message_bytes in ZeroMQ's buffers. Default: 1024.
+  size_t max_connections = 1024;
+  // Connections one station key may have open at once. Default: 8.
+  size_t max_connections_per_key = 8;
+  // Batches one connection may have in the pipeline plus acknowledgements
+  // it has not read; beyond it, a batch is answered BUSY without being read
+  // (the station resends it later). A station that never reads its acks is
+  // thus held to this many. Default: 32.
+  size_t max_batches_per_connection = 32;
+  // A connection must finish its CURVE handshake within this. Default: 10 s.
+  std::chrono::milliseconds handshake_timeout{10'000};
 
   SyncPolicy sync = SyncPolicy::kGroupCommit;
   // Group commit interval. Default: 5 ms (with 10 ms, batches waited twice
