@@ -40,7 +40,8 @@ ApiServer::~ApiServer() { stop(); }
 const std::string& ApiServer::address() const { return impl_->address; }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiOptions& options, const storage::RecordStore& store,
-                                                    const ingest::IngestStats* stats, SubscriptionHub& hub) {
+                                                    const ingest::IngestStats* stats, SubscriptionHub& hub,
+                                                    const ingest::AccessControl* access) {
   const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
   if (auto s = check_api_exposure(options.address, tls, !options.token.empty(), options.allow_insecure); !s.ok()) {
     return s;
@@ -51,7 +52,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiOptions& options, c
                  options.address);
   }
   auto impl = std::make_unique<Impl>();
-  impl->service = std::make_unique<WaveformService>(options, store, stats, hub);
+  impl->service = std::make_unique<WaveformService>(options, store, stats, hub, access);
 
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (tls) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "seisvault/common/status.h"
+#include "seisvault/ingest/access_control.h"
 #include "seisvault/ingest/ingest_stats.h"
 #include "seisvault/storage/record_store.h"
 #include "subscription_hub.h"
@@ -42,11 +43,13 @@ struct ApiOptions {
 
 class ApiServer {
  public:
-  // `stats` may be null (no ingest running). store/hub/stats must outlive it.
-  // InvalidArgument for bad TLS files or an exposure check_api_exposure()
-  // refuses; IoError when the address cannot be bound.
+  // `stats` and `access` may be null (no ingest running); store, hub, stats
+  // and access must outlive it. InvalidArgument for bad TLS files or an
+  // exposure check_api_exposure() refuses; IoError when the address cannot
+  // be bound.
   static Result<std::unique_ptr<ApiServer>> start(const ApiOptions& options, const storage::RecordStore& store,
-                                                  const ingest::IngestStats* stats, SubscriptionHub& hub);
+                                                  const ingest::IngestStats* stats, SubscriptionHub& hub,
+                                                  const ingest::AccessControl* access = nullptr);
   ~ApiServer();
   // "host:port" actually bound.
   const std::string& address() const;

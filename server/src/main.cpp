@@ -5,13 +5,18 @@
 // batch already read, close the store and exit 0.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "seisvault/common/atomic_file.h"
 #include "seisvault/common/curve_keys.h"
 #include "seisvault/common/logging.h"
 #include "seisvault/ingest/access_control.h"
@@ -26,9 +31,46 @@ namespace {
 using namespace seisvault;
 
 void write_endpoint(const std::filesystem::path& path, const std::string& endpoint) {
-  const auto tmp = path.string() + ".tmp";
-  std::ofstream(tmp) << endpoint << "\n";
-  std::filesystem::rename(tmp, path);
+  if (auto s = write_file_atomically(path, endpoint + "\n"); !s.ok()) spdlog::error("{}", s.message());
+}
+
+// The data directory holds the store, the server's secret key and the list
+// of station keys: only the server's user may enter it.
+Status prepare_data_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::io_error(fmt::format("cannot create data directory {}: {}", dir.string(), ec.message()));
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    return Status::io_error(fmt::format("cannot read data directory {}: {}", dir.string(), std::strerror(errno)));
+  }
+  const mode_t mode = st.st_mode & 07777;
+  if (mode != 0700) {
+    if (::chmod(dir.c_str(), 0700) != 0) {
+      return Status::io_error(
+          fmt::format("cannot restrict data directory {} to mode 0700: {}", dir.string(), std::strerror(errno)));
+    }
+    spdlog::info("data directory {}: mode {:04o} -> 0700 (only the server's user may read the store and keys)",
+                 dir.string(), mode);
+  }
+  return {};
+}
+
+// Each station connection is a file descriptor, and RocksDB keeps its
+// files open: raise the soft limit toward the hard one.
+void raise_open_file_limit(size_t connections) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  const rlim_t wanted = static_cast<rlim_t>(connections) + 1024;
+  if (lim.rlim_cur < wanted) {
+    lim.rlim_cur = std::min(lim.rlim_max, wanted);
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur < wanted) {
+    spdlog::warn("open-file limit {} is below --max-connections {} plus the store's files: raise it (ulimit -n, "
+                 "LimitNOFILE= in the systemd unit) or lower --max-connections",
+                 lim.rlim_cur, connections);
+  }
 }
 
 int run(const server::ServerConfig& cfg) {
@@ -45,12 +87,12 @@ int run(const server::ServerConfig& cfg) {
 
   const std::filesystem::path dir = cfg.data_dir;
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    spdlog::critical("cannot create data directory {}: {}", dir.string(), ec.message());
+  if (auto s = prepare_data_dir(dir); !s.ok()) {
+    spdlog::critical("{}", s.message());
     return 1;
   }
   spdlog::info("seisvaultd starting: {}", cfg.describe());
+  raise_open_file_limit(cfg.max_connections);
 
   auto store = storage::RecordStore::open(dir / "store", cfg.store_options());
   if (!store.ok()) {
@@ -99,7 +141,7 @@ int run(const server::ServerConfig& cfg) {
     spdlog::critical("{}", ingest.status().message());
     return 1;
   }
-  auto api = server::ApiServer::start(*api_options, **store, &(*ingest)->stats(), hub);
+  auto api = server::ApiServer::start(*api_options, **store, &(*ingest)->stats(), hub, &access);
   if (!api.ok()) {
     spdlog::critical("{}", api.status().message());
     return 1;

@@ -43,6 +43,18 @@ void ServerConfig::add_to(CLI::App& app) {
   app.add_option("--future-margin-s", future_margin_s, "reject records starting this far after the server's clock")
       ->check(CLI::Range(int64_t{0}, int64_t{10} * 365 * 86400))
       ->capture_default_str();
+  app.add_option("--max-connections", max_connections,
+                 "station connections open at once (handshakes included); more are closed at once")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--max-connections-per-key", max_connections_per_key,
+                 "connections one station key may have open at once")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->capture_default_str();
+  app.add_option("--max-batches-per-connection", max_batches_per_connection,
+                 "batches one connection may have in the pipeline plus acks it has not read; beyond, BUSY")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->capture_default_str();
   app.add_flag("--insecure", insecure, "no CURVE authentication (loopback/ipc endpoints only)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   app.add_option("--memtable-mib", memtable_mib, "RocksDB memtable size for records (MiB)")->capture_default_str();
@@ -71,6 +83,9 @@ ingest::IngestOptions ServerConfig::ingest_options() const {
   o.max_in_flight_batches = queue_batches;
   o.max_records_per_batch = max_batch_records;
   o.max_batch_bytes = max_batch_bytes;
+  o.max_connections = max_connections;
+  o.max_connections_per_key = max_connections_per_key;
+  o.max_batches_per_connection = max_batches_per_connection;
   o.sync = sync == "every-batch" ? ingest::SyncPolicy::kEveryBatch : ingest::SyncPolicy::kGroupCommit;
   o.sync_interval = std::chrono::milliseconds(sync_interval_ms);
   o.validator.future_margin_ns = future_margin_s * kNanosPerSecond;
@@ -106,10 +121,12 @@ std::string ServerConfig::describe() const {
   return fmt::format(
       "data-dir={} ingest={} api={} api-tls={} api-token={} api-allow-insecure={} max-window-days={} sync={} "
       "sync-interval-ms={} workers={} queue-batches={} max-batch-records={} max-batch-bytes={} future-margin-s={} "
-      "insecure={} memtable-mib={} memtables={} block-cache-mib={} min-free-space={}",
+      "insecure={} memtable-mib={} memtables={} block-cache-mib={} min-free-space={} max-connections={} "
+      "max-connections-per-key={} max-batches-per-connection={}",
       data_dir, ingest, api, api_tls_cert.empty() ? "off" : "on", api_token_file.empty() ? "off" : "required",
       api_allow_insecure, max_window_days, sync, sync_interval_ms, workers, queue_batches, max_batch_records,
-      max_batch_bytes, future_margin_s, insecure, memtable_mib, memtables, block_cache_mib, min_free_space);
+      max_batch_bytes, future_margin_s, insecure, memtable_mib, memtables, block_cache_mib, min_free_space, max_connections,
+      max_connections_per_key, max_batches_per_connection);
 }
 
 }  // namespace seisvault::server

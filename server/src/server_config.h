@@ -48,7 +48,7 @@ struct ServerConfig {
   // Batches in the pipeline at most (memory bound; backpressure beyond).
   size_t queue_batches = 64;
   uint32_t max_batch_records = 10000;
-  uint64_t max_batch_bytes = 16ull << 20;
+  uint64_t max_batch_bytes = 4ull << 20;
   // Records starting more than this many seconds after the server's clock are rejected.
   int64_t future_margin_s = 3600;
   // No CURVE authentication: only for loopback/ipc endpoints.
@@ -58,6 +58,12 @@ struct ServerConfig {
   size_t memtable_mib = 256;
   int memtables = 4;
   size_t block_cache_mib = 256;
+  // Station connections open at once, per station key, and batches one
+  // connection may have in the pipeline plus acks it has not read (see
+  // IngestOptions).
+  size_t max_connections = 1024;
+  size_t max_connections_per_key = 8;
+  size_t max_batches_per_connection = 32;
   // Free-space reserve of the store's filesystem, in bytes (flag and TOML
   // accept units: "1GiB", "512MiB"). Below it the store pauses: ingest stops
   // taking records (stations keep them) and resumes by itself once space is

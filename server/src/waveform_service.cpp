@@ -83,8 +83,9 @@ void fill_record(v1::Record& out, const storage::StoredRecord& r) {
 }  // namespace
 
 WaveformService::WaveformService(const ApiOptions& options, const storage::RecordStore& store,
-                                 const ingest::IngestStats* stats, SubscriptionHub& hub)
-    : options_(options), token_(options.token), store_(store), stats_(stats), hub_(hub) {}
+                                 const ingest::IngestStats* stats, SubscriptionHub& hub,
+                                 const ingest::AccessControl* access)
+    : options_(options), token_(options.token), store_(store), stats_(stats), access_(access), hub_(hub) {}
 
 grpc::Status WaveformService::authorize(grpc::ServerContext* context) const {
   if (!token_.required()) return grpc::Status::OK;
@@ -344,6 +345,9 @@ grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::G
   response->set_uptime_seconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
   response->set_subscribers(hub_.subscriber_count());
+  if (access_) {
+    for (const auto& p : access_->problems()) response->add_access_list_problems(p);
+  }
   const auto health = store_.health();
   response->set_store_state(std::string(storage::store_state_name(health.state)));
   response->set_store_message(health.message);
@@ -354,6 +358,10 @@ grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::G
     response->set_records_duplicate(stats_->records_duplicate.load());
     response->set_records_rejected(stats_->records_rejected.load());
     response->set_connected_stations(stats_->connections.load());
+    response->set_connections_refused(stats_->connections_refused.load());
+    response->set_batches_busy(stats_->batches_busy.load());
+    response->set_batches_deferred(stats_->batches_deferred.load());
+    response->set_acks_unsent(stats_->acks_unsent.load());
     for (int r = 1; r < kRejectReasonCount; ++r) {
       const uint64_t n = stats_->rejected_by_reason[r].load();
       if (n == 0) continue;

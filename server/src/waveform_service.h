@@ -16,8 +16,9 @@ namespace seisvault::server {
 
 class WaveformService final : public waveform::v1::Waveforms::Service {
  public:
+  // `stats` and `access` may be null (no ingest running).
   WaveformService(const ApiOptions& options, const storage::RecordStore& store, const ingest::IngestStats* stats,
-                  SubscriptionHub& hub);
+                  SubscriptionHub& hub, const ingest::AccessControl* access = nullptr);
 
   grpc::Status ListChannels(grpc::ServerContext*, const waveform::v1::ListChannelsRequest*,
                             waveform::v1::ListChannelsResponse*) override;
@@ -51,6 +52,7 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
   BearerToken token_;
   const storage::RecordStore& store_;
   const ingest::IngestStats* stats_;
+  const ingest::AccessControl* access_;
   SubscriptionHub& hub_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<bool> shutting_down_{false};

@@ -15,6 +15,7 @@
 #include "seisvault/storage/record_store.h"
 #include "support/corpus.h"
 #include "support/record_factory.h"
+#include "support/server_data.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 #include "support/test_station.h"
@@ -24,34 +25,6 @@ using namespace seisvault::test;
 namespace v1 = seisvault::ingest::v1;
 
 namespace {
-
-CurveKeyPair new_keys() { return generate_curve_key_pair().value(); }
-
-void authorize(const std::filesystem::path& dir, const CurveKeyPair& keys, std::vector<std::string> patterns) {
-  auto list = StationAccessList::load(dir / "authorized_stations");
-  REQUIRE(list.ok());
-  list->upsert({keys.public_key, std::move(patterns), "test"});
-  REQUIRE(list->save(dir / "authorized_stations").ok());
-}
-
-std::vector<std::vector<uint8_t>> make_records(const std::string& station, size_t samples, uint32_t seed = 1) {
-  RecordSpec spec;
-  spec.station = station;
-  spec.start_ns = *parse_iso8601("2024-03-01T00:00:00Z");
-  return pack_records(spec, random_walk(samples, seed));
-}
-
-// Every record stored under `dir` (the server must be stopped).
-std::multiset<std::vector<uint8_t>> stored_records(const std::filesystem::path& dir) {
-  std::multiset<std::vector<uint8_t>> out;
-  auto store = storage::RecordStore::open(dir / "store", storage::StoreOptions{.memtable_mib = 8, .block_cache_mib = 8});
-  REQUIRE(store.ok());
-  REQUIRE((*store)->read_records(storage::ChannelSelection(), {}, [&](const storage::StoredRecord& r) {
-    out.emplace(r.bytes.begin(), r.bytes.end());
-    return true;
-  }).ok());
-  return out;
-}
 
 size_t count_status(const v1::IngestAck& ack, v1::RecordStatus s) {
   size_t n = 0;
@@ -64,14 +37,14 @@ size_t count_status(const v1::IngestAck& ack, v1::RecordStatus s) {
 TEST_CASE("records from an authorized key are stored, acknowledged, and a resend comes back as duplicate",
           "[server][ingest]") {
   TempDir tmp;
-  const auto keys = new_keys();
+  const auto keys = new_station_keys();
   ServerProcess probe(tmp.path());  // creates the data directory and server key
   REQUIRE(probe.stop() == 0);
-  authorize(tmp.path(), keys, {"XX.ANMO"});
+  authorize_key(tmp.path(), keys, {"XX.ANMO"});
   ServerProcess server(tmp.path());
   TestStation station(server.endpoint(), server.public_key(), keys);
 
-  const auto records = make_records("ANMO", 5000);
+  const auto records = station_records("ANMO", 5000);
   auto ack = station.call(TestStation::make_batch(1, records));
   REQUIRE(ack);
   CHECK(ack->batch_id() == 1);
@@ -92,14 +65,14 @@ TEST_CASE("records from an authorized key are stored, acknowledged, and a resend
 
 TEST_CASE("a key may write only its own stations, and a wrong SHA-256 is rejected", "[server][ingest]") {
   TempDir tmp;
-  const auto keys = new_keys();
+  const auto keys = new_station_keys();
   { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
-  authorize(tmp.path(), keys, {"XX.ANMO", "XX.CO*"});
+  authorize_key(tmp.path(), keys, {"XX.ANMO", "XX.CO*"});
   ServerProcess server(tmp.path());
   TestStation station(server.endpoint(), server.public_key(), keys);
 
-  auto own = make_records("COLA", 1000);
-  auto other = make_records("KIEV", 1000, 2);
+  auto own = station_records("COLA", 1000);
+  auto other = station_records("KIEV", 1000, 2);
   auto batch = TestStation::make_batch(7, {own[0], other[0], own[1]});
   batch.mutable_records(2)->mutable_sha256()->at(0) ^= 1;  // a hash that does not match
   auto ack = station.call(batch);
@@ -120,8 +93,8 @@ TEST_CASE("a key may write only its own stations, and a wrong SHA-256 is rejecte
 TEST_CASE("a key that is not listed cannot deliver anything", "[server][ingest]") {
   TempDir tmp;
   ServerProcess server(tmp.path());
-  TestStation stranger(server.endpoint(), server.public_key(), new_keys());
-  stranger.send(TestStation::make_batch(1, make_records("ANMO", 500)));
+  TestStation stranger(server.endpoint(), server.public_key(), new_station_keys());
+  stranger.send(TestStation::make_batch(1, station_records("ANMO", 500)));
   CHECK_FALSE(stranger.receive(std::chrono::seconds(2)));
   REQUIRE(server.stop() == 0);
   CHECK(stored_records(tmp.path()).empty());
@@ -131,14 +104,14 @@ TEST_CASE("a key that is not listed cannot deliver anything", "[server][ingest]"
 TEST_CASE("garbage, hostile and oversized messages get clear errors while another station's push completes",
           "[server][ingest]") {
   TempDir tmp;
-  const auto good_keys = new_keys(), bad_keys = new_keys();
+  const auto good_keys = new_station_keys(), bad_keys = new_station_keys();
   { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
-  authorize(tmp.path(), good_keys, {"XX.GOOD"});
-  authorize(tmp.path(), bad_keys, {"XX.BAD"});
+  authorize_key(tmp.path(), good_keys, {"XX.GOOD"});
+  authorize_key(tmp.path(), bad_keys, {"XX.BAD"});
   ServerProcess server(tmp.path(), "tcp://127.0.0.1:*", {"--max-batch-records", "100"});
 
   // A well-behaved station pushes 40 batches in parallel with the attacker.
-  const auto good = make_records("GOOD", 40 * 50 * 80);
+  const auto good = station_records("GOOD", 40 * 50 * 80);
   std::atomic<size_t> good_stored{0};
   std::thread pusher([&] {
     TestStation station(server.endpoint(), server.public_key(), good_keys);
@@ -157,7 +130,7 @@ TEST_CASE("garbage, hostile and oversized messages get clear errors while anothe
     CHECK(ack->error() == v1::MALFORMED);
     CHECK_THAT(ack->error_message(), Catch::Contains("not an IngestBatch"));
 
-    auto batch = TestStation::make_batch(5, make_records("BAD", 1000));
+    auto batch = TestStation::make_batch(5, station_records("BAD", 1000));
     auto bytes = batch.SerializeAsString();
     bad.send_raw({bytes.substr(0, bytes.size() / 2)});  // truncated in the middle of a record
     ack = bad.receive(std::chrono::seconds(10));
@@ -189,7 +162,7 @@ TEST_CASE("garbage, hostile and oversized messages get clear errors while anothe
 
     // Over the limits: one answer for the whole batch (the station splits
     // it), not a rejection per record.
-    const auto many = make_records("BAD", 100000, 3);  // more than 100 records
+    const auto many = station_records("BAD", 100000, 3);  // more than 100 records
     REQUIRE(many.size() > 100);
     ack = bad.call(TestStation::make_batch(11, many));
     REQUIRE(ack);
@@ -210,11 +183,11 @@ TEST_CASE("garbage, hostile and oversized messages get clear errors while anothe
 TEST_CASE("SIGHUP after editing the list admits a new key, and closes a revoked key's open connection",
           "[server][ingest]") {
   TempDir tmp;
-  const auto a = new_keys(), b = new_keys();
+  const auto a = new_station_keys(), b = new_station_keys();
   { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
-  authorize(tmp.path(), a, {"XX.*"});
+  authorize_key(tmp.path(), a, {"XX.*"});
   ServerProcess server(tmp.path());
-  const auto records = make_records("HUP", 20000);
+  const auto records = station_records("HUP", 20000);
   REQUIRE(records.size() >= 4);
 
   TestStation station_a(server.endpoint(), server.public_key(), a);
@@ -255,14 +228,14 @@ TEST_CASE("SIGHUP after editing the list admits a new key, and closes a revoked 
 TEST_CASE("after SIGKILL and a restart every acknowledged record is there and nothing is stored twice",
           "[server][ingest][durability]") {
   TempDir tmp;
-  const auto keys = new_keys();
+  const auto keys = new_station_keys();
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(free_loopback_port());
   { ServerProcess probe(tmp.path(), endpoint); REQUIRE(probe.stop() == 0); }
-  authorize(tmp.path(), keys, {"XX.KILL"});
+  authorize_key(tmp.path(), keys, {"XX.KILL"});
   auto server = std::make_unique<ServerProcess>(tmp.path(), endpoint);
   const auto public_key = server->public_key();
 
-  const auto records = make_records("KILL", 20000 * 420);
+  const auto records = station_records("KILL", 20000 * 420);
   constexpr size_t kPerBatch = 100;
   const size_t batches = (records.size() + kPerBatch - 1) / kPerBatch;
   auto batch = [&](size_t i) {
@@ -320,9 +293,9 @@ TEST_CASE("the corpus pushed through the server: parsing files stored byte-ident
           "[server][ingest][corpus]") {
   const auto dir = corpus_dir_or_skip();
   TempDir tmp;
-  const auto keys = new_keys();
+  const auto keys = new_station_keys();
   { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
-  authorize(tmp.path(), keys, {"*.*"});
+  authorize_key(tmp.path(), keys, {"*.*"});
   ServerProcess server(tmp.path());
   TestStation station(server.endpoint(), server.public_key(), keys);
 
@@ -362,12 +335,12 @@ TEST_CASE("the corpus pushed through the server: parsing files stored byte-ident
 TEST_CASE("a second stop signal during shutdown does not kill the server: it still drains and exits 0",
           "[server][ingest]") {
   TempDir tmp;
-  const auto keys = new_keys();
+  const auto keys = new_station_keys();
   { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
-  authorize(tmp.path(), keys, {"XX.*"});
+  authorize_key(tmp.path(), keys, {"XX.*"});
   ServerProcess server(tmp.path());
   TestStation station(server.endpoint(), server.public_key(), keys);
-  const auto records = make_records("TWICE", 200000);
+  const auto records = station_records("TWICE", 200000);
   REQUIRE(station.call(TestStation::make_batch(1, records)));
   for (int round = 0; round < 3; ++round) {
     server.process().signal(SIGINT);

@@ -19,10 +19,13 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::string ingest,
   std::filesystem::remove(dir_ / "ingest.endpoint");
   std::filesystem::remove(dir_ / "api.endpoint");
   std::vector<std::string> argv = {built_program("server/seisvaultd").string(), "--data-dir", dir_.string(),
-                                   "--ingest", ingest, "--log-level", "debug", "--memtable-mib", "16",
-                                   "--block-cache-mib", "16"};
-  if (std::find(extra.begin(), extra.end(), "--api") == extra.end()) {
-    argv.insert(argv.end(), {"--api", "127.0.0.1:0"});  // a free port: tests run in parallel
+                                   "--ingest", ingest, "--log-level", "debug"};
+  // Small defaults for tests, unless the test gives its own.
+  for (const auto& [flag, value] : {std::pair<const char*, const char*>{"--api", "127.0.0.1:0"},  // free port: tests run in parallel
+                                    {"--memtable-mib", "16"},
+                                    {"--block-cache-mib", "16"},
+                                    {"--min-free-space", "64MiB"}}) {
+    if (std::find(extra.begin(), extra.end(), flag) == extra.end()) argv.insert(argv.end(), {flag, value});
   }
   argv.insert(argv.end(), extra.begin(), extra.end());
   process_ = std::make_unique<ChildProcess>(argv, log_path());

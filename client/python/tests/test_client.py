@@ -136,6 +136,8 @@ class Seisvaultd:
             "--insecure",
             "--ingest", "tcp://127.0.0.1:*",
             "--api", "127.0.0.1:0",
+            # A small free-space reserve: tests run on machines with little disk.
+            "--min-free-space", "64MiB",
             *extra_args,
         ]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
