@@ -163,6 +163,7 @@ struct PushClient::Impl {
   Clock::time_point last_progress{};  // last answer that finished a record (see stall_timeout)
   Clock::time_point last_answer{};    // last answer of any kind
   bool warned_bad_ack = false;
+  bool lost_connection = false;  // a connection was lost since the last handshake
   bool warned_oversized = false;
   bool told_split = false;
   bool warned_spool_delete = false;
@@ -412,6 +413,7 @@ void PushClient::Impl::read_monitor(Clock::time_point now) {
         // What was sent on the lost connection may be lost with it: resend
         // everything once the next connection is up.
         for (auto& [id, o] : outstanding) o.on_wire = false;
+        lost_connection = true;
         if (state == ConnectionState::kConnected) {
           set_state(ConnectionState::kWaiting,
                     fmt::format("waiting for server at {}: connection lost, reconnecting", opt.endpoint));
@@ -421,6 +423,12 @@ void PushClient::Impl::read_monitor(Clock::time_point now) {
         handshake_failures = 0;
         worst_failure = {};
         reconnect_at.reset();
+        // A new connection after a lost one: the server may have been
+        // restarted (an operator's answer to a failed store), so what waited
+        // for the old server's retry delay goes now.
+        if (std::exchange(lost_connection, false)) {
+          for (auto& [id, o] : outstanding) o.not_before = {};
+        }
         set_state(ConnectionState::kConnected, fmt::format("connected to {}", opt.endpoint));
         send_retry_at = {};
         break;

@@ -111,5 +111,8 @@ inline std::string_view as_view(const SummaryPageKey& k) {
 // default CF.
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 inline constexpr std::string_view kNextSeqKey = "next_block_seq";
+// Written to the memtable only (no log), to keep it from being empty:
+// record_store.cpp's keep_memtable_nonempty().
+inline constexpr std::string_view kMemtableCanaryKey = "memtable_canary";
 
 }  // namespace seisvault::storage::keys

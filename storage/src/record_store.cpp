@@ -258,6 +258,12 @@ struct RecordStore::Impl {
   enum class Pause { kNone, kReserve, kWriteError } pause = Pause::kNone;
   std::chrono::steady_clock::time_point next_space_check{};
   std::chrono::steady_clock::time_point next_resume{};
+  bool recovered_since_failure = false;
+
+  // Keeps the default column family's memtable from being empty (store_file_system.h):
+  // when an append to the log fails, RocksDB's recovery retires that log
+  // only if its flush has a memtable to switch. Under write_mutex.
+  void keep_memtable_nonempty();
 
   // Refuses a write when the store is not ok, looking at the free space
   // first when it is due. Under write_mutex.
@@ -522,6 +528,7 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   Impl& m = *impl_;
   std::lock_guard lock(m.write_mutex);
   if (auto s = m.check_writable(); !s.ok()) return s;
+  m.keep_memtable_nonempty();
   WriteStats st;
   m.batch.Clear();
   const size_t n = records.size();
@@ -715,6 +722,7 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       } else {
         m.pause = Impl::Pause::kWriteError;
         m.listener->recovered.store(false);
+        m.recovered_since_failure = false;
         m.next_resume = std::chrono::steady_clock::now() + kResumeInterval;
         m.set_state(StoreState::kPaused,
                     fmt::format("a write to the store failed ({}); nothing of it was stored. Ingest waits while the "
@@ -753,7 +761,7 @@ Status RecordStore::sync_wal() {
   // Never while an append to the log has failed (store_file_system.h); and
   // no append starts while SyncWAL() runs.
   std::lock_guard guard(m.wal_guard->mutex);
-  if (m.wal_guard->sync_failed.load() || m.wal_guard->append_failed.load()) return m.unavailable();
+  if (m.wal_guard->sync_failed.load() || m.wal_guard->failed_wals.load() > 0) return m.unavailable();
   const auto s = m.db->SyncWAL();
   if (s.ok()) return {};
   m.wal_guard->sync_failed.store(true);
@@ -811,6 +819,15 @@ static std::string reserve_message(uint64_t free, uint64_t reserve, const std::f
                      "(stations keep their data) and resumes by itself once more space is free; free disk space or "
                      "lower --min-free-space",
                      mib(free), dir.string(), mib(reserve));
+}
+
+void RecordStore::Impl::keep_memtable_nonempty() {
+  uint64_t entries = 0;
+  if (db->GetIntProperty(meta, "rocksdb.num-entries-active-mem-table", &entries) && entries > 0) return;
+  // Not in the log (it need not survive anything): only the memtable.
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  db->Put(wo, meta, slice(keys::kMemtableCanaryKey), "1").PermitUncheckedError();
 }
 
 StoreState RecordStore::Impl::state() const {
@@ -875,8 +892,10 @@ void RecordStore::Impl::try_resume_locked() {
     recovered = s.ok();
     if (!recovered) spdlog::debug("store: resume not possible yet: {}", s.ToString());
   }
-  if (!recovered) return;
-  wal_guard->append_failed.store(false);
+  if (recovered) recovered_since_failure = true;
+  // RocksDB's recovery has also to have retired the log whose append failed
+  // (store_file_system.h): the memtable canary makes its flush switch logs.
+  if (!recovered_since_failure || wal_guard->failed_wals.load() > 0) return;
   pause = Pause::kNone;
   set_state(StoreState::kOk, {});
 }

@@ -22,6 +22,13 @@ class StoreWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
   StoreWritableFile(std::unique_ptr<rocksdb::FSWritableFile> file, FileKind kind, std::shared_ptr<WalGuard> guard,
                     std::shared_ptr<FaultInjection> faults)
       : FSWritableFileOwnerWrapper(std::move(file)), kind_(kind), guard_(std::move(guard)), faults_(std::move(faults)) {}
+  ~StoreWritableFile() override { release(); }
+
+  rocksdb::IOStatus Close(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
+    auto s = FSWritableFileOwnerWrapper::Close(o, dbg);
+    release();
+    return s;
+  }
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* dbg) override {
@@ -60,7 +67,10 @@ class StoreWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
     }
     std::lock_guard lock(guard_->mutex);
     auto s = full || (faults_ && faults_->fail_wal_writes()) ? injected_no_space() : op();
-    if (!s.ok()) guard_->append_failed.store(true);
+    if (!s.ok() && !failed_) {
+      failed_ = true;
+      guard_->failed_wals.fetch_add(1);
+    }
     return s;
   }
 
@@ -78,6 +88,14 @@ class StoreWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
     return s;
   }
 
+  // This file is closed: if an append failed on it, it no longer counts.
+  void release() {
+    if (failed_ && !released_) {
+      released_ = true;
+      guard_->failed_wals.fetch_sub(1);
+    }
+  }
+
   rocksdb::IOStatus injected_no_space() {
     faults_->count_failure();
     return rocksdb::IOStatus::NoSpace("injected: No space left on device");
@@ -86,6 +104,8 @@ class StoreWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
   FileKind kind_;
   std::shared_ptr<WalGuard> guard_;
   std::shared_ptr<FaultInjection> faults_;
+  bool failed_ = false;    // an append failed on this file
+  bool released_ = false;  // ...and it was closed since
 };
 
 class StoreFileSystem : public rocksdb::FileSystemWrapper {

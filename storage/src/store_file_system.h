@@ -9,10 +9,11 @@
 //    then reaches it aborts the process in Debian's build of RocksDB
 //    (assertions are on: WritableFileWriter's "sync_without_flush_called_").
 //    So a WAL append holds WalGuard::mutex, and so does sync_wal() around
-//    SyncWAL(); a failed append sets append_failed under the mutex, and
-//    sync_wal() never calls SyncWAL() while it is set (until RocksDB has
-//    recovered and retired that log). The cost: an append waits while an
-//    fsync of the log is in progress.
+//    SyncWAL(). A log file whose append failed counts in failed_wals until
+//    RocksDB closes it (its recovery retires it for a new log): while any
+//    is open, sync_wal() never calls SyncWAL() and the store takes no
+//    write (a write would append to it: the same abort). The cost: an
+//    append waits while an fsync of the log is in progress.
 // 2. Faults on demand for tests (FaultInjection), when one is given.
 #pragma once
 
@@ -27,9 +28,9 @@
 namespace seisvault::storage {
 
 struct WalGuard {
-  std::mutex mutex;                         // held across each WAL append and across sync_wal()
-  std::atomic<bool> append_failed{false};   // a WAL append failed since the store last recovered
-  std::atomic<bool> sync_failed{false};     // a WAL sync failed (set for good)
+  std::mutex mutex;                       // held across each WAL append and across sync_wal()
+  std::atomic<int> failed_wals{0};        // log files an append failed on, not yet closed by RocksDB
+  std::atomic<bool> sync_failed{false};   // a WAL sync failed (set for good)
 };
 
 // `faults` may be null (no injected faults). `guard` must outlive the file

@@ -28,9 +28,11 @@
 //     STORE_UNAVAILABLE, BUSY or with a batch error this client does not
 //     know: resent after a backoff (retry_interval,
 //     doubling to retry_interval_max, jittered, never before the server's
-//     retry_after_ms, back to the start once the server stores anything),
-//     with the connection state kWaiting saying why ("the server cannot
-//     store now: <its message>; keeping N records, resending in X s");
+//     retry_after_ms, back to the start once the server stores anything;
+//     a new connection after a lost one ends the wait: the server may have
+//     been restarted), with the connection state kWaiting saying why ("the
+//     server cannot store now: <its message>; keeping N records, resending
+//     in X s");
 //   - records REJECTED BATCH_TOO_LARGE and a batch refused OVERSIZED_BATCH:
 //     cut to the limits the ack carries (halved when the batch is already
 //     within them) and the parts sent at once; a single record still too
