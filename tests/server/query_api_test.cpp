@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <cstring>
 #include <map>
 #include <regex>
 #include <set>
@@ -15,6 +16,8 @@
 
 #include "seisvault/common/sha256.h"
 #include "seisvault/common/station_access_list.h"
+#include "seisvault/ingest/record_validator.h"
+#include "seisvault/storage/record_store.h"
 #include "seisvault/proto/waveform.grpc.pb.h"
 #include "support/corpus.h"
 #include "support/record_factory.h"
@@ -418,6 +421,83 @@ TEST_CASE("GetStats counts what was ingested and rejected; Verify finds every st
   CHECK(problems == 0);
   CHECK(checked == records.size());
   REQUIRE(f.server->stop() == 0);
+}
+
+// Records that went into the store without ingest's checks (stored by an
+// older server, or damaged on disk afterwards), put there behind the server's
+// back: Verify must find each one.
+TEST_CASE("Verify reports stored records that are damaged, fail today's validation, or disagree with the index",
+          "[server][query][verify]") {
+  TempDir tmp;
+  { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
+  const auto good = steady("VFY", 4000);
+  REQUIRE(good.size() >= 4);
+  ingest::RecordValidator validator;
+  const TimeNs now = now_ns();
+  std::vector<ingest::ValidatedRecord> fields;
+  for (const auto& r : good) {
+    auto v = validator.validate(r, now);
+    REQUIRE(v.ok());
+    fields.push_back(v.record);
+  }
+  // Three damaged copies of records 1-3, stored under their own metadata:
+  // a blockette 1000 exponent of 41 (libmseed read it as 512: an older
+  // server stored such records), a flipped data byte (whose SHA-256 no
+  // longer matches the one recorded), and a header naming another station.
+  std::vector<std::vector<uint8_t>> bytes = good;
+  const size_t b1000 = (bytes[1][48] << 8 | bytes[1][49]) == 1000 ? 48 : 56;
+  bytes[1][b1000 + 6] = 41;
+  bytes[2][300] ^= 0x01;
+  std::memcpy(bytes[3].data() + 8, "OTHER", 5);
+  {
+    storage::StoreOptions o;
+    o.memtable_mib = 8;
+    o.block_cache_mib = 8;
+    o.min_free_bytes = 0;
+    auto store = storage::RecordStore::open(tmp.path() / "store", o);
+    REQUIRE(store.ok());
+    std::vector<storage::NewRecord> in;
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      storage::NewRecord n;
+      n.source_id = fields[i].source_id();
+      n.start_ns = fields[i].start_ns;
+      n.end_ns = fields[i].end_ns;
+      n.sample_rate = fields[i].sample_rate;
+      n.sample_count = fields[i].sample_count;
+      n.bytes = bytes[i];
+      // What a station would have sent: the hash of the bytes, except for
+      // record 2, whose bytes changed after its hash was recorded.
+      n.sha256 = sha256(i == 2 ? good[i] : bytes[i]);
+      n.receive_ns = now;
+      in.push_back(n);
+    }
+    std::vector<storage::WriteOutcome> outcomes(in.size());
+    REQUIRE((*store)->write(in, outcomes, true).ok());
+  }
+  ServerProcess server(tmp.path());
+  auto api = wv::Waveforms::NewStub(grpc::CreateChannel(server.api(), grpc::InsecureChannelCredentials()));
+  wv::VerifyRequest vreq;
+  *vreq.mutable_selection() = selection({"XX.VFY"});
+  auto ctx = context();
+  auto reader = api->Verify(ctx.get(), vreq);
+  wv::VerifyReport report;
+  std::map<TimeNs, std::string> problems;
+  uint64_t checked = 0;
+  while (reader->Read(&report)) {
+    if (report.has_problem()) problems[report.problem().start_ns()] = report.problem().problem();
+    if (report.has_summary()) {
+      checked = report.summary().records_checked();
+      CHECK(report.summary().problems() == 3);
+    }
+  }
+  REQUIRE(reader->Finish().ok());
+  CHECK(checked == good.size());
+  REQUIRE(problems.size() == 3);
+  CHECK_THAT(problems[fields[1].start_ns], Catch::Contains("no longer a valid record") &&
+                                               Catch::Contains("bad_blockettes"));
+  CHECK_THAT(problems[fields[2].start_ns], Catch::Contains("SHA-256"));
+  CHECK_THAT(problems[fields[3].start_ns], Catch::Contains("OTHER"));
+  REQUIRE(server.stop() == 0);
 }
 
 TEST_CASE("a batched subscriber receives every live record once, several per message", "[server][query][subscribe]") {
