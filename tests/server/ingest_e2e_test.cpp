@@ -4,7 +4,11 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <numeric>
+#include <random>
 #include <fstream>
 #include <map>
 #include <set>
@@ -15,6 +19,7 @@
 #include "seisvault/storage/record_store.h"
 #include "support/corpus.h"
 #include "support/record_factory.h"
+#include "support/process.h"
 #include "support/server_data.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -350,4 +355,88 @@ TEST_CASE("a second stop signal during shutdown does not kill the server: it sti
   CHECK_THAT(server.log(), Catch::Contains("seisvaultd stopped"));
   CHECK_FALSE(std::filesystem::exists(tmp.path() / "ingest.endpoint"));
   CHECK(stored_records(tmp.path()).size() == records.size());
+}
+
+// The loop mode of the kill tests: one `seisvault push` (a real process,
+// with a spool) follows a file that keeps growing while seisvaultd is
+// SIGKILLed at random moments and restarted, SEISVAULT_KILLS times (default
+// 6; scripts/kill-loop.sh runs this test many times with more). The push is
+// never rerun on its input: at the end it is stopped (SIGINT, which flushes),
+// and only its spool is flushed by a second push with no records of its
+// own. Every record must then be stored exactly once.
+TEST_CASE("many SIGKILLs of the server at random moments during one push: every record is stored exactly once",
+          "[server][ingest][durability][kill-loop]") {
+  const char* env = std::getenv("SEISVAULT_KILLS");
+  const int kills = env ? std::max(1, std::atoi(env)) : 6;
+  const auto seed = std::random_device{}();
+  INFO("kills " << kills << ", seed " << seed);
+  std::mt19937 rng(seed);
+
+  TempDir tmp;
+  const auto keys = new_station_keys();
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(free_loopback_port());
+  { ServerProcess probe(tmp.path(), endpoint); REQUIRE(probe.stop() == 0); }
+  authorize_key(tmp.path(), keys, {"XX.LOOP"});
+  REQUIRE(write_key_files(tmp.path() / "station", keys).ok());
+  auto server = std::make_unique<ServerProcess>(tmp.path(), endpoint);
+
+  // The input arrives in chunks, as from a datalogger, over about a second
+  // per kill.
+  const size_t chunks = static_cast<size_t>(kills) * 8;
+  const auto records = station_records("LOOP", chunks * 150 * 800, seed);
+  const size_t per_chunk = records.size() / chunks;
+  const auto input = tmp.path() / "loop.mseed";
+  { std::ofstream create(input, std::ios::binary); }
+  const auto spool = tmp.path() / "spool";
+  const auto push_log = tmp.path() / "push.log";
+  auto push_args = [&](const std::filesystem::path& file, bool follow) {
+    std::vector<std::string> a = {built_program("client/seisvault").string(), "push", "--server", endpoint,
+                                  "--server-key", (tmp.path() / "server.pub").string(), "--key",
+                                  (tmp.path() / "station").string(), "--spool", spool.string(), "--timeout", "0",
+                                  "--batch-records", "100", "--ack-timeout", "2"};
+    if (follow) a.push_back("--follow");
+    a.push_back(file.string());
+    return a;
+  };
+  ChildProcess push(push_args(input, true), push_log);
+
+  // Kill moments: `kills` distinct chunks, at a random delay inside each.
+  std::vector<size_t> kill_at(chunks);
+  std::iota(kill_at.begin(), kill_at.end(), 0);
+  std::shuffle(kill_at.begin(), kill_at.end(), rng);
+  kill_at.resize(static_cast<size_t>(kills));
+  std::sort(kill_at.begin(), kill_at.end());
+  std::uniform_int_distribution<int> pause_ms(20, 200);
+  size_t next_kill = 0;
+  for (size_t c = 0; c < chunks; ++c) {
+    {
+      std::ofstream out(input, std::ios::binary | std::ios::app);
+      const size_t end = c + 1 == chunks ? records.size() : (c + 1) * per_chunk;
+      for (size_t i = c * per_chunk; i < end; ++i) {
+        out.write(reinterpret_cast<const char*>(records[i].data()), static_cast<std::streamsize>(records[i].size()));
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
+    if (next_kill < kill_at.size() && kill_at[next_kill] == c) {
+      ++next_kill;
+      server->kill9();
+      server = std::make_unique<ServerProcess>(tmp.path(), endpoint);
+    }
+    REQUIRE(push.running());
+  }
+  // Done: the push flushes what it read, then exits.
+  push.signal(SIGINT);
+  const auto code = push.wait(std::chrono::seconds(120));
+  INFO(read_text(push_log));
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+  // Only the spool, never the input again.
+  const auto nothing = tmp.path() / "nothing.mseed";
+  { std::ofstream create(nothing, std::ios::binary); }
+  ChildProcess flush(push_args(nothing, false), tmp.path() / "flush.log");
+  REQUIRE(flush.wait(std::chrono::seconds(60)) == std::optional<int>(0));
+  REQUIRE(server->stop() == 0);
+  const auto stored = stored_records(tmp.path());
+  CHECK(stored.size() == records.size());
+  CHECK((stored == std::multiset<std::vector<uint8_t>>(records.begin(), records.end())));
 }
