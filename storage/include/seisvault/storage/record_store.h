@@ -8,10 +8,13 @@
 // Layout (see docs/storage.md for the reasoning and the numbers):
 //   records  CF: key = channel id (u32 BE) | block start time (i64, order-preserving BE) | block seq (u64 BE)
 //                value = a block: the records of one channel that arrived in
-//                one write, sorted by start time, each with its metadata.
+//                one write, sorted by start time, each with its metadata. A
+//                block never spans more than kMaxBlockSpanNs.
+//   long     CF: the same keys and blocks, one record per block: records that
+//                alone span more than kMaxBlockSpanNs.
 //   catalog  CF: "c"+source id -> channel id, "i"+id -> source id,
 //                "s"+sender -> sender id, "j"+id -> sender.
-//   summary  CF: "p" + page (u32 BE) -> the ChannelSummary of 64 consecutive channel ids.
+//   summary  CF: "p" + page (u32 BE) -> the ChannelSummaries of 64 consecutive channel ids.
 //   default  CF: schema version, next block sequence number.
 //
 // Thread-safety: a RecordStore is safe for concurrent use. write() calls are
@@ -38,9 +41,21 @@
 namespace seisvault::storage {
 
 // The schema this code writes and reads. A store of version 1 (one summary
-// entry per channel) is migrated when opened; opening a store of any other
-// version fails with Incompatible rather than misreading it.
-inline constexpr uint32_t kSchemaVersion = 2;
+// entry per channel) or 2 (pages of 64-byte summaries, no long CF) is
+// migrated when opened; opening a store of any other version fails with
+// Incompatible rather than misreading it.
+inline constexpr uint32_t kSchemaVersion = 3;
+
+// The longest time a block of the records CF spans, from its first record's
+// start to the latest end of any record in it: part of the schema (since
+// version 3), not an option. A record that would stretch its block further
+// starts a new block, so one record with a wrong time among good ones costs
+// one more block, not a scan of the channel's whole history on every later
+// read and duplicate check. A record that alone spans more (a 4096-byte
+// record of 1 Hz data, 0.1 Hz state of health, a hostile end time) is a long
+// record: alone in a block of the long CF, found through its own extent
+// (ChannelSummary::max_long_extent_ns).
+inline constexpr TimeNs kMaxBlockSpanNs = 3600 * kNanosPerSecond;
 
 // An inclusive time window [begin_ns, end_ns].
 struct TimeWindow {
