@@ -127,6 +127,21 @@ TimeNs record_reach(TimeNs start, TimeNs end) { return std::max(start, end); }
 // Records that alone span more than kMaxBlockSpanNs live in the long CF.
 bool is_long_record(TimeNs start, TimeNs end) { return record_span(start, end) > kMaxBlockSpanNs; }
 
+// NET.STA of a source id (ids are escaped: a '.' only separates codes).
+std::string_view station_of(std::string_view source_id) {
+  const auto net = source_id.find('.');
+  if (net == std::string_view::npos) return source_id;
+  return source_id.substr(0, source_id.find('.', net + 1));
+}
+
+// Hash lookups of std::string keys by std::string_view, without making a string.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
 std::string encode_u32(uint32_t v) {
   std::string s(4, '\0');
   keys::put_u32_be(reinterpret_cast<uint8_t*>(s.data()), v);
@@ -251,6 +266,24 @@ struct PendingRecord {
   bool operator>(const PendingRecord& o) const { return pos > o.pos; }
 };
 
+// A new-channel token bucket of one sender (StoreOptions::max_new_channels_per_sender_per_hour).
+struct ChannelBucket {
+  double tokens = 0;
+  int64_t refilled_ns = 0;  // steady clock
+};
+
+// A channel first seen in the write in progress: its id, or 0 and why it was refused.
+struct BatchChannel {
+  uint32_t id = 0;
+  WriteOutcome refusal = WriteOutcome::kStored;
+};
+
+struct NewChannel {
+  std::string name;
+  uint32_t id;
+  std::string_view sender;  // into the write's records
+};
+
 }  // namespace
 
 struct RecordStore::Impl {
@@ -275,10 +308,15 @@ struct RecordStore::Impl {
   std::map<std::string, uint32_t, std::less<>> channel_ids;  // sorted by source id
   std::unordered_map<uint32_t, std::string> sender_names;
 
-  // Writer state, guarded by write_mutex.
+  // Writer state, guarded by write_mutex. channel_ids and sender_names
+  // change only under it too, so the writer reads them without the catalog
+  // lock.
   std::mutex write_mutex;
-  std::unordered_map<std::string_view, uint32_t> sender_ids;  // views into sender_names
+  std::unordered_map<std::string_view, uint32_t> channel_index;  // views into channel_ids' keys
+  std::unordered_map<std::string_view, uint32_t> sender_ids;     // views into sender_names
   std::unordered_map<uint32_t, ChannelSummary> summaries;
+  StringMap<uint32_t> station_channels;         // NET.STA -> channels in the catalog
+  StringMap<ChannelBucket> new_channel_buckets;  // sender -> new-channel budget
   uint32_t next_channel_id = 1;
   uint32_t next_sender_id = 1;
   uint64_t next_seq = 1;
@@ -286,6 +324,10 @@ struct RecordStore::Impl {
   std::vector<uint32_t> record_channel;
   std::vector<uint32_t> record_sender;
   std::vector<uint32_t> order;
+  std::unordered_map<std::string_view, BatchChannel> batch_channels;  // views into the records
+  std::unordered_map<std::string_view, uint32_t> batch_senders;
+  std::vector<NewChannel> new_channels;
+  std::vector<std::pair<std::string, uint32_t>> new_senders;
   std::string block_buffer;
   std::string page_buffer;
   rocksdb::WriteBatch batch;
@@ -317,6 +359,11 @@ struct RecordStore::Impl {
 
   Status load();
   Status migrate_summaries(uint32_t from_version);
+  // Whether a record of the new channel `source_id` from `sender` may create
+  // it: kStored (counted), or the refusal.
+  WriteOutcome admit_channel(std::string_view source_id, std::string_view sender, int64_t now);
+  // Undoes admit_channel() for a channel whose write failed.
+  void unadmit_channel(std::string_view source_id, std::string_view sender);
   // Puts into `wb` every summary page holding a channel of `updated` (sorted
   // by channel id): `summaries` with `updated` laid over it.
   void put_summary_pages(rocksdb::WriteBatch& wb, std::span<const std::pair<uint32_t, ChannelSummary>> updated,
@@ -337,6 +384,7 @@ struct RecordStore::Impl {
 RecordStore::RecordStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RecordStore::~RecordStore() = default;
 const std::filesystem::path& RecordStore::dir() const { return impl_->dir; }
+const StoreOptions& RecordStore::options() const { return impl_->options; }
 
 Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::path& dir,
                                                        const StoreOptions& options) {
@@ -458,7 +506,9 @@ Status RecordStore::Impl::load() {
       if (v.size() != 4) return Status::corruption(fmt::format("catalog entry '{}' has a bad id", k));
       const uint32_t id = keys::get_u32_be(reinterpret_cast<const uint8_t*>(v.data()));
       if (k[0] == 'c') {
-        channel_ids.emplace(std::string(k.substr(1)), id);
+        auto [entry, _] = channel_ids.emplace(std::string(k.substr(1)), id);
+        channel_index.emplace(entry->first, id);
+        ++station_channels[std::string(station_of(entry->first))];
         next_channel_id = std::max(next_channel_id, id + 1);
       } else {
         sender_names.emplace(id, std::string(k.substr(1)));
@@ -528,6 +578,43 @@ Status RecordStore::Impl::migrate_summaries(uint32_t from_version) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   return from_rocks(db->Write(wo, &wb), fmt::format("migrating the store from schema version {}", from_version));
+}
+
+WriteOutcome RecordStore::Impl::admit_channel(std::string_view source_id, std::string_view sender, int64_t now) {
+  const auto station = station_of(source_id);
+  auto counted = station_channels.find(station);
+  if (options.max_channels_per_station > 0 && counted != station_channels.end() &&
+      counted->second >= options.max_channels_per_station) {
+    return WriteOutcome::kTooManyChannels;
+  }
+  const uint32_t per_hour = options.max_new_channels_per_sender_per_hour;
+  if (per_hour > 0 && !sender.empty()) {
+    auto b = new_channel_buckets.find(sender);
+    if (b == new_channel_buckets.end()) {
+      b = new_channel_buckets.emplace(std::string(sender), ChannelBucket{static_cast<double>(per_hour), now}).first;
+    }
+    // Refilled evenly: per_hour tokens per hour, never more than per_hour.
+    const double elapsed_h = static_cast<double>(now - b->second.refilled_ns) / (3600.0 * kNanosPerSecond);
+    b->second.tokens = std::min<double>(per_hour, b->second.tokens + elapsed_h * per_hour);
+    b->second.refilled_ns = now;
+    if (b->second.tokens < 1.0) return WriteOutcome::kTooManyNewChannels;
+    b->second.tokens -= 1.0;
+  }
+  if (counted == station_channels.end()) counted = station_channels.emplace(std::string(station), 0).first;
+  ++counted->second;
+  return WriteOutcome::kStored;
+}
+
+void RecordStore::Impl::unadmit_channel(std::string_view source_id, std::string_view sender) {
+  if (auto counted = station_channels.find(station_of(source_id)); counted != station_channels.end()) {
+    --counted->second;
+  }
+  const uint32_t per_hour = options.max_new_channels_per_sender_per_hour;
+  if (per_hour > 0 && !sender.empty()) {
+    if (auto b = new_channel_buckets.find(sender); b != new_channel_buckets.end()) {
+      b->second.tokens = std::min<double>(per_hour, b->second.tokens + 1.0);
+    }
+  }
 }
 
 void RecordStore::Impl::put_summary_pages(rocksdb::WriteBatch& wb,
@@ -627,44 +714,58 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   m.batch.Clear();
   const size_t n = records.size();
 
-  // 1. Resolve channel and sender ids, adding new ones to the batch.
-  std::vector<std::pair<std::string, uint32_t>> new_channels;
-  std::vector<std::pair<std::string, uint32_t>> new_senders;
+  // 1. Resolve channel and sender ids, adding new ones to the batch: hash
+  // lookups, first among known names (no allocation), then among the names
+  // new in this write. A record of a channel the limits refuse gets channel
+  // 0 (never an id) and its outcome now.
+  auto& new_channels = m.new_channels;
+  auto& new_senders = m.new_senders;
+  new_channels.clear();
+  new_senders.clear();
+  m.batch_channels.clear();
+  m.batch_senders.clear();
   m.record_channel.resize(n);
   m.record_sender.resize(n);
-  {
-    std::shared_lock catalog_lock(m.catalog_mutex);
-    for (size_t i = 0; i < n; ++i) {
-      const auto& r = records[i];
-      if (auto it = m.channel_ids.find(r.source_id); it != m.channel_ids.end()) {
-        m.record_channel[i] = it->second;
-      } else {
-        auto nc = std::find_if(new_channels.begin(), new_channels.end(),
-                               [&](const auto& p) { return p.first == r.source_id; });
-        if (nc == new_channels.end()) {
-          new_channels.emplace_back(std::string(r.source_id), m.next_channel_id + new_channels.size());
-          nc = new_channels.end() - 1;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  for (size_t i = 0; i < n; ++i) {
+    const auto& r = records[i];
+    uint32_t ch = 0;
+    if (auto it = m.channel_index.find(r.source_id); it != m.channel_index.end()) {
+      ch = it->second;
+    } else {
+      auto [nc, fresh] = m.batch_channels.try_emplace(r.source_id);
+      if (fresh) {
+        nc->second.refusal = m.admit_channel(r.source_id, r.sender, now);
+        if (nc->second.refusal == WriteOutcome::kStored) {
+          nc->second.id = m.next_channel_id + static_cast<uint32_t>(new_channels.size());
+          new_channels.push_back({std::string(r.source_id), nc->second.id, r.sender});
         }
-        m.record_channel[i] = nc->second;
       }
-      if (r.sender.empty()) {
-        m.record_sender[i] = 0;
-      } else if (auto it = m.sender_ids.find(r.sender); it != m.sender_ids.end()) {
-        m.record_sender[i] = it->second;
-      } else {
-        auto ns = std::find_if(new_senders.begin(), new_senders.end(),
-                               [&](const auto& p) { return p.first == r.sender; });
-        if (ns == new_senders.end()) {
-          new_senders.emplace_back(std::string(r.sender), m.next_sender_id + new_senders.size());
-          ns = new_senders.end() - 1;
-        }
-        m.record_sender[i] = ns->second;
+      ch = nc->second.id;
+      if (ch == 0) {
+        outcomes[i] = nc->second.refusal;
+        ++st.refused;
       }
     }
+    m.record_channel[i] = ch;
+    if (ch == 0 || r.sender.empty()) {
+      m.record_sender[i] = 0;
+    } else if (auto it = m.sender_ids.find(r.sender); it != m.sender_ids.end()) {
+      m.record_sender[i] = it->second;
+    } else {
+      auto [ns, fresh] = m.batch_senders.try_emplace(r.sender);
+      if (fresh) {
+        ns->second = m.next_sender_id + static_cast<uint32_t>(new_senders.size());
+        new_senders.emplace_back(std::string(r.sender), ns->second);
+      }
+      m.record_sender[i] = ns->second;
+    }
   }
-  for (const auto& [name, id] : new_channels) {
-    m.batch.Put(m.catalog, slice(keys::channel_by_name(name)), slice(encode_u32(id)));
-    m.batch.Put(m.catalog, slice(keys::channel_by_id(id)), slice(name));
+  for (const auto& c : new_channels) {
+    m.batch.Put(m.catalog, slice(keys::channel_by_name(c.name)), slice(encode_u32(c.id)));
+    m.batch.Put(m.catalog, slice(keys::channel_by_id(c.id)), slice(c.name));
   }
   for (const auto& [name, id] : new_senders) {
     m.batch.Put(m.catalog, slice(keys::sender_by_name(name)), slice(encode_u32(id)));
@@ -680,6 +781,11 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
     return a < b;
   });
 
+  // The channel limits counted the new channels in: undone if nothing is stored.
+  auto unadmit = [&] {
+    for (const auto& c : new_channels) m.unadmit_channel(c.name, c.sender);
+  };
+
   // 3. Per channel: drop duplicates, pack the rest into blocks, update the summary.
   std::unique_ptr<rocksdb::Iterator> dup_it, dup_long_it;
   std::vector<std::pair<uint32_t, ChannelSummary>> updated;
@@ -689,6 +795,10 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
     const uint32_t ch = m.record_channel[m.order[g]];
     size_t g_end = g;
     while (g_end < n && m.record_channel[m.order[g_end]] == ch) ++g_end;
+    if (ch == 0) {  // refused by a channel limit: outcomes set above
+      g = g_end;
+      continue;
+    }
     const auto found = m.summaries.find(ch);
     const ChannelSummary before = found == m.summaries.end() ? ChannelSummary{} : found->second;
     ChannelSummary after = before;
@@ -710,7 +820,10 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       // a duplicate of it: the common real-time case needs no lookup.
       if (!dup && r.start_ns <= before.last_start_ns) {
         auto stored = m.is_stored_duplicate(dup_it, dup_long_it, ch, before, r);
-        if (!stored.ok()) return stored.status();
+        if (!stored.ok()) {
+          unadmit();
+          return stored.status();
+        }
         dup = *stored;
       }
       outcomes[idx] = dup ? WriteOutcome::kDuplicate : WriteOutcome::kStored;
@@ -799,8 +912,14 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   auto publish_names = [&](bool add) {
     if (new_channels.empty() && new_senders.empty()) return;
     std::unique_lock catalog_lock(m.catalog_mutex);
-    for (const auto& [name, id] : new_channels) {
-      if (add) m.channel_ids.emplace(name, id); else m.channel_ids.erase(name);
+    for (const auto& c : new_channels) {
+      if (add) {
+        auto [it, _] = m.channel_ids.emplace(c.name, c.id);
+        m.channel_index.emplace(it->first, c.id);
+      } else {
+        m.channel_index.erase(c.name);
+        m.channel_ids.erase(c.name);
+      }
     }
     for (const auto& [name, id] : new_senders) {
       if (add) {
@@ -818,6 +937,7 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   if (m.batch.Count() > 0) {
     if (auto s = m.db->Write(wo, &m.batch); !s.ok()) {
       publish_names(false);
+      unadmit();
       if (m.wal_guard->sync_failed.load()) {
         m.set_state(StoreState::kFailed,
                     fmt::format("an fsync of the write-ahead log failed ({}): what was written since the last good "
@@ -838,8 +958,8 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       return m.unavailable();
     }
   } else if (sync) {
-    // Only duplicates: their first copies may still wait for an fsync, and
-    // the caller is about to say they are durable.
+    // Only duplicates (or refusals): their first copies may still wait for
+    // an fsync, and the caller is about to say they are durable.
     if (auto s = sync_wal(); !s.ok()) return s;
   }
 

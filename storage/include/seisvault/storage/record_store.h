@@ -67,6 +67,7 @@ struct WriteStats {
   size_t stored = 0;
   size_t duplicates = 0;
   size_t blocks = 0;  // RocksDB entries written for the stored records
+  size_t refused = 0; // records refused by a channel limit (kTooManyChannels, kTooManyNewChannels)
 };
 
 class RecordStore {
@@ -86,7 +87,13 @@ class RecordStore {
   // became of records[i]: kStored, or kDuplicate when the same bytes (same
   // channel, start time, length and SHA-256) are already stored or appear
   // earlier in `records`. Records with the same channel and start time but
-  // different bytes are all stored.
+  // different bytes are all stored. A record of a channel the store does not
+  // know yet creates it, unless the channel limits refuse it
+  // (kTooManyChannels, kTooManyNewChannels: not stored, and neither is any
+  // other record of that channel in `records`; see StoreOptions). New
+  // channels are admitted in the order of their first record in `records`.
+  // Finding a record's channel and sender is a hash lookup that allocates
+  // nothing for known ones.
   //
   // With sync=true the write returns after the WAL is on disk (fsync); with
   // sync=false it is in the OS page cache and sync_wal() makes it durable.
@@ -142,6 +149,11 @@ class RecordStore {
   StoreHealth try_resume();
 
   const std::filesystem::path& dir() const;
+
+  // The options the store was opened with (as normalized at open: e.g.
+  // block_max_records at least 1), for callers that name a limit in a
+  // message. Never changes.
+  const StoreOptions& options() const;
 
  private:
   struct Impl;
