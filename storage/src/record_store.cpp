@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -132,6 +133,15 @@ std::string_view station_of(std::string_view source_id) {
   const auto net = source_id.find('.');
   if (net == std::string_view::npos) return source_id;
   return source_id.substr(0, source_id.find('.', net + 1));
+}
+
+// A monotonic clock read without a system call and cheaper than
+// steady_clock (a few ms coarse): read once per record delivered by a read,
+// against limits of tens of ms and more.
+int64_t coarse_now_ns() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return int64_t{ts.tv_sec} * kNanosPerSecond + ts.tv_nsec;
 }
 
 // Hash lookups of std::string keys by std::string_view, without making a string.
@@ -375,10 +385,12 @@ struct RecordStore::Impl {
                                    const ChannelSummary& s, const NewRecord& r) const;
   std::vector<std::pair<uint32_t, std::string>> selected_channels(const ChannelSelection& sel) const;
   Result<bool> read_summary(const rocksdb::Snapshot* snap, uint32_t channel_id, ChannelSummary& out) const;
-  // visit(const BlockEntry&) -> bool (false: stop).
+  // visit(const BlockEntry&, const RecordPos&) -> bool (false: stop).
+  // after: when set, only records past that position are visited.
   template <class Visit>
   Status scan_channel(const rocksdb::Snapshot* snap, uint32_t channel_id, std::string_view source_id,
-                      const ChannelSummary& s, TimeWindow w, Visit&& visit) const;
+                      const ChannelSummary& s, TimeWindow w, const std::optional<RecordPos>& after,
+                      Visit&& visit) const;
 };
 
 RecordStore::RecordStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1141,21 +1153,20 @@ Result<bool> RecordStore::Impl::read_summary(const rocksdb::Snapshot* snap, uint
   return out.record_count > 0;
 }
 
-// Calls visit(entry) for every record of one channel overlapping the
-// window, in (start, seq, index) order. Blocks
+// Calls visit(entry, pos) for every record of one channel overlapping the
+// window (and past `after`, when set), in (start, seq, index) order. Blocks
 // come from two scans in key order, merged: the records CF and, when the
-// channel has long records, the long CF. Taken together in (start, seq)
-// order, a block's records can all be held until a block that starts after
-// them comes up, so a record is released once the next block starts after
-// it.
+// channel has long records, the long CF. Blocks then come in (start, seq)
+// order, so a record can be released once the next block starts after it.
 template <class Visit>
 Status RecordStore::Impl::scan_channel(const rocksdb::Snapshot* snap, uint32_t channel_id,
                                        std::string_view source_id, const ChannelSummary& s, TimeWindow w,
-                                       Visit&& visit) const {
+                                       const std::optional<RecordPos>& after, Visit&& visit) const {
   if (s.record_count == 0 || s.last_end_ns < w.begin_ns || s.first_start_ns > w.end_ns) return {};
-  // A wanted record ends at or after the window's begin; its block starts
-  // at most the extent before that.
-  const TimeNs from = w.begin_ns;
+  // A wanted record ends at or after the window's begin and (when resuming)
+  // starts at or after the last one delivered; its block starts at most the
+  // extent before either.
+  const TimeNs from = after ? std::max(w.begin_ns, after->start) : w.begin_ns;
   const auto to = channel_id == UINT32_MAX ? keys::record_key(channel_id, kTimeMax, UINT64_MAX)
                                            : keys::record_key(channel_id + 1, kTimeMin, 0);
   rocksdb::Slice upper(reinterpret_cast<const char*>(to.data()), to.size());
@@ -1199,7 +1210,7 @@ Status RecordStore::Impl::scan_channel(const rocksdb::Snapshot* snap, uint32_t c
     while (!stop && !heap.empty() && heap.top().pos.start < limit) {
       const PendingRecord p = heap.top();
       heap.pop();
-      if (!visit(p.block->view.entry(p.pos.index))) stop = true;
+      if (!visit(p.block->view.entry(p.pos.index), p.pos)) stop = true;
       --p.block->pending;
     }
     while (!blocks.empty() && blocks.front().pending == 0) blocks.pop_front();
@@ -1228,7 +1239,7 @@ Status RecordStore::Impl::scan_channel(const rocksdb::Snapshot* snap, uint32_t c
     for (uint32_t i = 0; i < b.view.size(); ++i) {
       const auto e = b.view.entry(i);
       const RecordPos pos{e.start_ns, k.seq, i};
-      if (e.start_ns <= w.end_ns && e.end_ns >= w.begin_ns) {
+      if (e.start_ns <= w.end_ns && e.end_ns >= w.begin_ns && (!after || pos > *after)) {
         heap.push({pos, &b});
         ++b.pending;
       }
@@ -1244,7 +1255,7 @@ Status RecordStore::Impl::scan_channel(const rocksdb::Snapshot* snap, uint32_t c
     while (!heap.empty() && !stop) {
       const PendingRecord p = heap.top();
       heap.pop();
-      if (!visit(p.block->view.entry(p.pos.index))) stop = true;
+      if (!visit(p.block->view.entry(p.pos.index), p.pos)) stop = true;
     }
   }
   return {};
@@ -1255,40 +1266,68 @@ Status RecordStore::read_records(const ChannelSelection& selection, TimeWindow w
   const Impl& m = *impl_;
   const auto channels = m.selected_channels(selection);
   if (channels.empty()) return {};
-  rocksdb::ManagedSnapshot snap(m.db.get());
+  // The snapshot (and with it each channel's iterators) is renewed once it
+  // is older than max_read_snapshot_age: between channels, or between two
+  // records of a channel, which is then scanned again from a fresh snapshot
+  // after the last record delivered (StoreOptions::max_read_snapshot_age).
+  const int64_t max_age_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(m.options.max_read_snapshot_age).count();
+  std::optional<rocksdb::ManagedSnapshot> snap;
+  int64_t taken_ns = 0;
+  auto renew = [&] {
+    snap.reset();
+    snap.emplace(m.db.get());
+    taken_ns = coarse_now_ns();
+  };
+  auto expired = [&] { return max_age_ns > 0 && coarse_now_ns() - taken_ns >= max_age_ns; };
+  renew();
+  std::unordered_map<uint32_t, std::string> sender_cache;
   for (const auto& [id, name] : channels) {
-    ChannelSummary s;
-    auto has = m.read_summary(snap.snapshot(), id, s);
-    if (!has.ok()) return has.status();
-    if (!*has) continue;
-    bool stopped = false;
-    std::unordered_map<uint32_t, std::string> sender_cache;
-    auto st = m.scan_channel(snap.snapshot(), id, name, s, window, [&](const BlockEntry& e) {
-      StoredRecord r;
-      r.channel_id = id;
-      r.source_id = name;
-      r.start_ns = e.start_ns;
-      r.end_ns = e.end_ns;
-      r.receive_ns = e.receive_ns;
-      if (e.sender_id != 0) {
-        auto c = sender_cache.find(e.sender_id);
-        if (c == sender_cache.end()) {
-          std::shared_lock lock(m.catalog_mutex);
-          auto f = m.sender_names.find(e.sender_id);
-          c = sender_cache.emplace(e.sender_id, f == m.sender_names.end() ? std::string("?") : f->second).first;
+    if (expired()) renew();
+    sender_cache.clear();
+    std::optional<RecordPos> last;  // the last record of this channel delivered
+    for (;;) {
+      ChannelSummary s;
+      auto has = m.read_summary(snap->snapshot(), id, s);
+      if (!has.ok()) return has.status();
+      if (!*has) break;
+      bool stopped = false;
+      bool yielded = false;
+      auto visit = [&](const BlockEntry& e, const RecordPos& pos) {
+        StoredRecord r;
+        r.channel_id = id;
+        r.source_id = name;
+        r.start_ns = e.start_ns;
+        r.end_ns = e.end_ns;
+        r.receive_ns = e.receive_ns;
+        if (e.sender_id != 0) {
+          auto c = sender_cache.find(e.sender_id);
+          if (c == sender_cache.end()) {
+            std::shared_lock lock(m.catalog_mutex);
+            auto f = m.sender_names.find(e.sender_id);
+            c = sender_cache.emplace(e.sender_id, f == m.sender_names.end() ? std::string("?") : f->second).first;
+          }
+          r.sender = c->second;
         }
-        r.sender = c->second;
-      }
-      r.sha256 = e.sha256;
-      r.bytes = std::span<const uint8_t>(e.bytes, e.length);
-      if (!visitor(r)) {
-        stopped = true;
-        return false;
-      }
-      return true;
-    });
-    if (!st.ok()) return st;
-    if (stopped) break;
+        r.sha256 = e.sha256;
+        r.bytes = std::span<const uint8_t>(e.bytes, e.length);
+        if (!visitor(r)) {
+          stopped = true;
+          return false;
+        }
+        last = pos;
+        if (expired()) {
+          yielded = true;
+          return false;
+        }
+        return true;
+      };
+      auto st = m.scan_channel(snap->snapshot(), id, name, s, window, last, visit);
+      if (!st.ok()) return st;
+      if (stopped) return {};
+      if (!yielded) break;
+      renew();  // the scan's iterators are gone: nothing pins the old snapshot's files now
+    }
   }
   return {};
 }
@@ -1322,11 +1361,12 @@ Result<std::vector<ChannelAvailability>> RecordStore::availability(const Channel
     if (!*has) continue;
     SpanMerger merger(tolerance_ns);
     bool any = false;
-    auto st = m.scan_channel(snap.snapshot(), id, name, s, window, [&](const BlockEntry& e) {
-      merger.add(e.start_ns, e.end_ns, e.sample_rate);
-      any = true;
-      return true;
-    });
+    auto st = m.scan_channel(snap.snapshot(), id, name, s, window, std::nullopt,
+                             [&](const BlockEntry& e, const RecordPos&) {
+                               merger.add(e.start_ns, e.end_ns, e.sample_rate);
+                               any = true;
+                               return true;
+                             });
     if (!st.ok()) return st;
     if (any) out.push_back(merger.take(std::move(name)));
   }

@@ -19,7 +19,8 @@
 //
 // Thread-safety: a RecordStore is safe for concurrent use. write() calls are
 // serialized internally (one writer at a time); reads run concurrently with
-// each other and with writes, each against a consistent snapshot.
+// each other and with writes, each against a consistent snapshot (a long
+// read_records() against a few, see there).
 #pragma once
 
 #include <filesystem>
@@ -124,6 +125,15 @@ class RecordStore {
   // start keep their arrival order). Records are byte-identical to what was
   // written. The visitor returns false to stop early. Errors: IoError or
   // Corruption from the database; an empty result is not an error.
+  //
+  // The visitor may block (a slow client): a read holds its snapshot and
+  // iterator at most StoreOptions::max_read_snapshot_age, then lets them go
+  // between two records and goes on with a fresh snapshot right after the
+  // last record it delivered (per channel, in the order above). So a long
+  // read never delivers a record twice, and never skips one that existed at
+  // both snapshots; a record written in between may or may not appear (if it
+  // does, it is in its place in the order). The channel list is taken once,
+  // at the start: channels created during the read are not visited.
   Status read_records(const ChannelSelection& selection, TimeWindow window,
                       const std::function<bool(const StoredRecord&)>& visitor) const;
 

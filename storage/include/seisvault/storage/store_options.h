@@ -1,6 +1,7 @@
 // StoreOptions: how the record store opens its RocksDB database.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -84,6 +85,16 @@ struct StoreOptions {
   // whole network creates its channels once, so the default leaves room for
   // thousands at the first connection. 0: no limit. Default: 10,000.
   uint32_t max_new_channels_per_sender_per_hour = 10'000;
+
+  // How long one read (RecordStore::read_records) may hold its RocksDB
+  // snapshot and iterator. A reader's visitor may block for as long as its
+  // client takes to take the data (a slow gRPC stream); meanwhile a snapshot
+  // keeps overwritten data and an iterator keeps obsolete table files (whole
+  // compaction inputs) on disk. Past this age the read lets both go between
+  // two records and goes on from a fresh snapshot after the last record it
+  // delivered. Lower means less held, at the cost of a seek per renewal.
+  // 0: one snapshot for the whole read. Default: 10 s.
+  std::chrono::milliseconds max_read_snapshot_age{10'000};
 
   // Tests only: file writes and syncs that fail on demand
   // (fault_injection.h). Default: none.
