@@ -734,8 +734,10 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   auto& new_senders = m.new_senders;
   new_channels.clear();
   new_senders.clear();
-  m.batch_channels.clear();
-  m.batch_senders.clear();
+  // clear() zeroes every bucket, and a flood of new channels leaves many:
+  // only when there is something to clear.
+  if (!m.batch_channels.empty()) m.batch_channels.clear();
+  if (!m.batch_senders.empty()) m.batch_senders.clear();
   m.record_channel.resize(n);
   m.record_sender.resize(n);
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
