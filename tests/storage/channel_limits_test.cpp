@@ -148,8 +148,8 @@ TEST_CASE("all records of a refused channel in one write are refused, resends an
   CHECK(read(*store).size() == 3);
 }
 
-TEST_CASE("a sender that creates more new channels per hour than its budget gets the rest refused; other senders "
-          "and its existing channels go on",
+TEST_CASE("a sender that creates more new channels per hour than its budget gets the rest refused, while other "
+          "senders and its existing channels go on",
           "[store][limits]") {
   TempDir tmp;
   auto o = small_options();
