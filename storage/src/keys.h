@@ -38,7 +38,7 @@ inline uint64_t get_u64_be(const uint8_t* p) {
 inline uint64_t time_to_ordered(TimeNs t) { return static_cast<uint64_t>(t) ^ (uint64_t{1} << 63); }
 inline TimeNs ordered_to_time(uint64_t u) { return static_cast<TimeNs>(u ^ (uint64_t{1} << 63)); }
 
-// records CF: channel id | block start time | block sequence number.
+// records and long CFs: channel id | block start time | block sequence number.
 inline constexpr size_t kRecordKeySize = 4 + 8 + 8;
 inline constexpr size_t kChannelPrefixSize = 4;
 using RecordKey = std::array<uint8_t, kRecordKeySize>;
@@ -89,11 +89,14 @@ inline std::string sender_by_id(uint32_t id) {
 // summary CF: the summaries of kSummaryPageChannels consecutive channel ids
 // in one entry (a page), key "p" + page number (u32 BE). A write that touches
 // every channel then rewrites one entry per 64 channels instead of one per
-// channel. Schema version 1 kept one entry per channel, keyed by the bare
-// 4-byte channel id (migrated at open).
+// channel. A summary is 72 bytes since schema version 3 (max_long_extent_ns
+// added); schema 2 had pages of 64-byte summaries, schema 1 one 64-byte entry
+// per channel, keyed by the bare 4-byte channel id (both migrated at open).
 inline constexpr uint32_t kSummaryPageChannels = 64;
-inline constexpr size_t kSummarySize = 64;
+inline constexpr size_t kSummarySize = 72;
 inline constexpr size_t kSummaryPageSize = kSummaryPageChannels * kSummarySize;
+inline constexpr size_t kSummarySizeV2 = 64;  // schemas 1 and 2
+inline constexpr size_t kSummaryPageSizeV2 = kSummaryPageChannels * kSummarySizeV2;
 inline constexpr size_t kSummaryPageKeySize = 5;
 using SummaryPageKey = std::array<uint8_t, kSummaryPageKeySize>;
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +41,7 @@ namespace {
 constexpr const char* kRecordsCf = "records";
 constexpr const char* kCatalogCf = "catalog";
 constexpr const char* kSummaryCf = "summary";
+constexpr const char* kLongCf = "long";
 
 // How often the free space is looked at while the store takes writes.
 constexpr auto kSpaceCheckInterval = std::chrono::milliseconds(100);
@@ -82,7 +84,7 @@ TimeNs sat_sub(TimeNs a, TimeNs b) {
   return r;
 }
 
-// ChannelSummary <-> 64 bytes, little-endian. A summary with no records
+// ChannelSummary <-> 72 bytes, little-endian. A summary with no records
 // (all zeros) is an empty slot of a summary page.
 void encode_summary(const ChannelSummary& s, char* out) {
   const int64_t fields[] = {s.first_start_ns,
@@ -92,15 +94,19 @@ void encode_summary(const ChannelSummary& s, char* out) {
                             static_cast<int64_t>(s.byte_count),
                             std::bit_cast<int64_t>(s.sample_rate),
                             s.last_receive_ns,
-                            s.max_extent_ns};
+                            s.max_extent_ns,
+                            s.max_long_extent_ns};
   static_assert(sizeof fields == keys::kSummarySize);
   std::memcpy(out, fields, sizeof fields);
 }
 
+// Reads a summary of schema 3 (72 bytes) or of schemas 1 and 2 (64 bytes:
+// without max_long_extent_ns, which is then 0: those stores kept every
+// record in the records CF).
 bool decode_summary(std::string_view v, ChannelSummary& s) {
-  if (v.size() != keys::kSummarySize) return false;
-  int64_t f[8];
-  std::memcpy(f, v.data(), sizeof f);
+  if (v.size() != keys::kSummarySize && v.size() != keys::kSummarySizeV2) return false;
+  int64_t f[9] = {};
+  std::memcpy(f, v.data(), v.size());
   s.first_start_ns = f[0];
   s.last_end_ns = f[1];
   s.last_start_ns = f[2];
@@ -109,8 +115,42 @@ bool decode_summary(std::string_view v, ChannelSummary& s) {
   s.sample_rate = std::bit_cast<double>(f[5]);
   s.last_receive_ns = f[6];
   s.max_extent_ns = f[7];
+  s.max_long_extent_ns = f[8];
   return true;
 }
+
+// How far a record reaches past its start. A record whose end lies before
+// its start (the validator never hands one over) counts as reaching its
+// start, so that a block's extent always covers its records' starts too.
+TimeNs record_span(TimeNs start, TimeNs end) { return std::max<TimeNs>(0, sat_sub(end, start)); }
+TimeNs record_reach(TimeNs start, TimeNs end) { return std::max(start, end); }
+
+// Records that alone span more than kMaxBlockSpanNs live in the long CF.
+bool is_long_record(TimeNs start, TimeNs end) { return record_span(start, end) > kMaxBlockSpanNs; }
+
+// NET.STA of a source id (ids are escaped: a '.' only separates codes).
+std::string_view station_of(std::string_view source_id) {
+  const auto net = source_id.find('.');
+  if (net == std::string_view::npos) return source_id;
+  return source_id.substr(0, source_id.find('.', net + 1));
+}
+
+// A monotonic clock read without a system call and cheaper than
+// steady_clock (a few ms coarse): read once per record delivered by a read,
+// against limits of tens of ms and more.
+int64_t coarse_now_ns() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return int64_t{ts.tv_sec} * kNanosPerSecond + ts.tv_nsec;
+}
+
+// Hash lookups of std::string keys by std::string_view, without making a string.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 std::string encode_u32(uint32_t v) {
   std::string s(4, '\0');
@@ -174,6 +214,26 @@ rocksdb::ColumnFamilyOptions records_cf_options(const StoreOptions& o,
   return cf;
 }
 
+// The long CF holds records that alone span more than kMaxBlockSpanNs, one
+// per block: low-rate channels with large records, and bad clocks. Little
+// data, read like the records CF (prefix scans per channel), so the same
+// table layout with a small memtable.
+rocksdb::ColumnFamilyOptions long_cf_options(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.write_buffer_size = 16 << 20;
+  cf.compression = rocksdb::kNoCompression;
+  cf.bottommost_compression = rocksdb::kNoCompression;
+  cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(keys::kChannelPrefixSize));
+  cf.memtable_prefix_bloom_size_ratio = 0.02;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.block_size = 64 * 1024;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.whole_key_filtering = false;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return cf;
+}
+
 rocksdb::ColumnFamilyOptions small_cf_options(const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions cf;
   cf.write_buffer_size = 16 << 20;
@@ -193,7 +253,7 @@ rocksdb::ColumnFamilyOptions summary_cf_options(const std::shared_ptr<rocksdb::C
   return cf;
 }
 
-// A block read from the records CF, kept while its records wait in the merge heap.
+// A block read from the records or long CF, kept while its records wait in the merge heap.
 struct LoadedBlock {
   std::string value;
   BlockView view;
@@ -201,16 +261,37 @@ struct LoadedBlock {
   uint32_t pending = 0;
 };
 
-struct PendingRecord {
+// Where a record stands in a channel's read order: (start, block seq, index
+// in block). Blocks are immutable, so a position names one record for good.
+struct RecordPos {
   TimeNs start;
   uint64_t seq;
   uint32_t index;
+  auto operator<=>(const RecordPos&) const = default;
+};
+
+struct PendingRecord {
+  RecordPos pos;
   LoadedBlock* block;
-  bool operator>(const PendingRecord& o) const {
-    if (start != o.start) return start > o.start;
-    if (seq != o.seq) return seq > o.seq;
-    return index > o.index;
-  }
+  bool operator>(const PendingRecord& o) const { return pos > o.pos; }
+};
+
+// A new-channel token bucket of one sender (StoreOptions::max_new_channels_per_sender_per_hour).
+struct ChannelBucket {
+  double tokens = 0;
+  int64_t refilled_ns = 0;  // steady clock
+};
+
+// A channel first seen in the write in progress: its id, or 0 and why it was refused.
+struct BatchChannel {
+  uint32_t id = 0;
+  WriteOutcome refusal = WriteOutcome::kStored;
+};
+
+struct NewChannel {
+  std::string name;
+  uint32_t id;
+  std::string_view sender;  // into the write's records
 };
 
 }  // namespace
@@ -229,6 +310,7 @@ struct RecordStore::Impl {
   rocksdb::ColumnFamilyHandle* records = nullptr;
   rocksdb::ColumnFamilyHandle* catalog = nullptr;
   rocksdb::ColumnFamilyHandle* summary = nullptr;
+  rocksdb::ColumnFamilyHandle* long_records = nullptr;
 
   // The catalog in memory. Ids never change once assigned, so readers may
   // see more channels than their snapshot holds; those simply have no data.
@@ -236,10 +318,15 @@ struct RecordStore::Impl {
   std::map<std::string, uint32_t, std::less<>> channel_ids;  // sorted by source id
   std::unordered_map<uint32_t, std::string> sender_names;
 
-  // Writer state, guarded by write_mutex.
+  // Writer state, guarded by write_mutex. channel_ids and sender_names
+  // change only under it too, so the writer reads them without the catalog
+  // lock.
   std::mutex write_mutex;
-  std::unordered_map<std::string_view, uint32_t> sender_ids;  // views into sender_names
+  std::unordered_map<std::string_view, uint32_t> channel_index;  // views into channel_ids' keys
+  std::unordered_map<std::string_view, uint32_t> sender_ids;     // views into sender_names
   std::unordered_map<uint32_t, ChannelSummary> summaries;
+  StringMap<uint32_t> station_channels;         // NET.STA -> channels in the catalog
+  StringMap<ChannelBucket> new_channel_buckets;  // sender -> new-channel budget
   uint32_t next_channel_id = 1;
   uint32_t next_sender_id = 1;
   uint64_t next_seq = 1;
@@ -247,6 +334,10 @@ struct RecordStore::Impl {
   std::vector<uint32_t> record_channel;
   std::vector<uint32_t> record_sender;
   std::vector<uint32_t> order;
+  std::unordered_map<std::string_view, BatchChannel> batch_channels;  // views into the records
+  std::unordered_map<std::string_view, uint32_t> batch_senders;
+  std::vector<NewChannel> new_channels;
+  std::vector<std::pair<std::string, uint32_t>> new_senders;
   std::string block_buffer;
   std::string page_buffer;
   rocksdb::WriteBatch batch;
@@ -283,24 +374,35 @@ struct RecordStore::Impl {
   }
 
   Status load();
-  Status migrate_from_v1();
+  Status migrate_summaries(uint32_t from_version);
+  // Whether a record of the new channel `source_id` from `sender` may create
+  // it: kStored (counted), or the refusal.
+  WriteOutcome admit_channel(std::string_view source_id, std::string_view sender, int64_t now);
+  // Undoes admit_channel() for a channel whose write failed.
+  void unadmit_channel(std::string_view source_id, std::string_view sender);
   // Puts into `wb` every summary page holding a channel of `updated` (sorted
   // by channel id): `summaries` with `updated` laid over it.
   void put_summary_pages(rocksdb::WriteBatch& wb, std::span<const std::pair<uint32_t, ChannelSummary>> updated,
                          std::string& buffer) const;
   void encode_page(uint32_t page, std::span<const std::pair<uint32_t, ChannelSummary>> updated, std::string& out) const;
-  bool is_stored_duplicate(rocksdb::Iterator& it, uint32_t channel_id, const ChannelSummary& s,
-                           const NewRecord& r) const;
+  // Whether `r` is stored already; opens the iterators it needs on first use.
+  Result<bool> is_stored_duplicate(std::unique_ptr<rocksdb::Iterator>& main_it,
+                                   std::unique_ptr<rocksdb::Iterator>& long_it, uint32_t channel_id,
+                                   const ChannelSummary& s, const NewRecord& r) const;
   std::vector<std::pair<uint32_t, std::string>> selected_channels(const ChannelSelection& sel) const;
   Result<bool> read_summary(const rocksdb::Snapshot* snap, uint32_t channel_id, ChannelSummary& out) const;
+  // visit(const BlockEntry&, const RecordPos&) -> bool (false: stop).
+  // after: when set, only records past that position are visited.
   template <class Visit>
   Status scan_channel(const rocksdb::Snapshot* snap, uint32_t channel_id, std::string_view source_id,
-                      const ChannelSummary& s, TimeWindow w, Visit&& visit) const;
+                      const ChannelSummary& s, TimeWindow w, const std::optional<RecordPos>& after,
+                      Visit&& visit) const;
 };
 
 RecordStore::RecordStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RecordStore::~RecordStore() = default;
 const std::filesystem::path& RecordStore::dir() const { return impl_->dir; }
+const StoreOptions& RecordStore::options() const { return impl_->options; }
 
 Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::path& dir,
                                                        const StoreOptions& options) {
@@ -324,7 +426,9 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
   db_options.info_log = std::make_shared<StoreLog>(dir);
   db_options.listeners.push_back(impl->listener);
   db_options.create_if_missing = options.create_if_missing;
-  db_options.create_missing_column_families = options.create_if_missing;
+  // Always: a store of schema 2 or older has no long CF yet, and gets it
+  // (empty) whether or not new stores may be created.
+  db_options.create_missing_column_families = true;
   db_options.max_background_jobs = options.background_jobs;
   db_options.bytes_per_sync = 1 << 20;
   // Table files are written and read with O_DIRECT when the filesystem
@@ -357,6 +461,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
       {kRecordsCf, records_cf_options(options, cache)},
       {kCatalogCf, small_cf_options(cache)},
       {kSummaryCf, summary_cf_options(cache)},
+      {kLongCf, long_cf_options(cache)},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, dir.string(), cfs, &impl->handles, &raw);
@@ -368,6 +473,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
   impl->records = impl->handles[1];
   impl->catalog = impl->handles[2];
   impl->summary = impl->handles[3];
+  impl->long_records = impl->handles[4];
 
   // Schema version: written on creation, checked on every later open.
   std::string version;
@@ -384,8 +490,8 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
     if (!s.ok()) return from_rocks(s, "writing the schema version");
   } else if (!s.ok()) {
     return from_rocks(s, "reading the schema version");
-  } else if (version == "1") {
-    if (auto st = impl->migrate_from_v1(); !st.ok()) return st;
+  } else if (version == "1" || version == "2") {
+    if (auto st = impl->migrate_summaries(version == "1" ? 1 : 2); !st.ok()) return st;
   } else if (version != std::to_string(kSchemaVersion)) {
     return Status::incompatible(fmt::format("store in {} has schema version {}, this program reads version {}",
                                             dir.string(), version, kSchemaVersion));
@@ -418,7 +524,9 @@ Status RecordStore::Impl::load() {
       if (v.size() != 4) return Status::corruption(fmt::format("catalog entry '{}' has a bad id", k));
       const uint32_t id = keys::get_u32_be(reinterpret_cast<const uint8_t*>(v.data()));
       if (k[0] == 'c') {
-        channel_ids.emplace(std::string(k.substr(1)), id);
+        auto [entry, _] = channel_ids.emplace(std::string(k.substr(1)), id);
+        channel_index.emplace(entry->first, id);
+        ++station_channels[std::string(station_of(entry->first))];
         next_channel_id = std::max(next_channel_id, id + 1);
       } else {
         sender_names.emplace(id, std::string(k.substr(1)));
@@ -446,22 +554,40 @@ Status RecordStore::Impl::load() {
   return from_rocks(si->status(), "reading channel summaries");
 }
 
-// Schema 1 -> 2: per-channel summary entries become pages. One synced write:
-// a crash leaves either the old store or the new one.
-Status RecordStore::Impl::migrate_from_v1() {
+// Schema 1 or 2 -> 3: the summaries (schema 1: one 64-byte entry per
+// channel; schema 2: pages of 64-byte summaries) become pages of 72-byte
+// summaries, with max_long_extent_ns 0 (no long CF then: every record is in
+// the records CF, covered by its old max_extent_ns, however large). The
+// long CF itself was created, empty, when the store was opened. One synced
+// write: a crash leaves either the old store or the new one.
+Status RecordStore::Impl::migrate_summaries(uint32_t from_version) {
   std::map<uint32_t, ChannelSummary> old;
   rocksdb::WriteBatch wb;
   std::unique_ptr<rocksdb::Iterator> si(db->NewIterator({}, summary));
   for (si->SeekToFirst(); si->Valid(); si->Next()) {
     const auto k = view(si->key());
-    ChannelSummary cs;
-    if (k.size() != 4 || !decode_summary(view(si->value()), cs)) {
-      return Status::corruption("a schema-1 channel summary has a bad size");
+    const auto v = view(si->value());
+    if (from_version == 1) {
+      ChannelSummary cs;
+      if (k.size() != 4 || v.size() != keys::kSummarySizeV2 || !decode_summary(v, cs)) {
+        return Status::corruption("a schema-1 channel summary has a bad size");
+      }
+      old[keys::get_u32_be(reinterpret_cast<const uint8_t*>(k.data()))] = cs;
+      wb.Delete(summary, si->key());  // pages have other keys
+    } else {
+      if (k.size() != keys::kSummaryPageKeySize || k[0] != 'p' || v.size() != keys::kSummaryPageSizeV2) {
+        return Status::corruption("a schema-2 channel summary page has a bad size");
+      }
+      const uint32_t page = keys::get_u32_be(reinterpret_cast<const uint8_t*>(k.data()) + 1);
+      for (uint32_t slot = 0; slot < keys::kSummaryPageChannels; ++slot) {
+        ChannelSummary cs;
+        decode_summary(v.substr(slot * keys::kSummarySizeV2, keys::kSummarySizeV2), cs);
+        if (cs.record_count > 0) old[page * keys::kSummaryPageChannels + slot] = cs;
+      }
+      // Rewritten below under the same key.
     }
-    old[keys::get_u32_be(reinterpret_cast<const uint8_t*>(k.data()))] = cs;
-    wb.Delete(summary, si->key());
   }
-  if (!si->status().ok()) return from_rocks(si->status(), "reading schema-1 channel summaries");
+  if (!si->status().ok()) return from_rocks(si->status(), "reading the old channel summaries");
   si.reset();
   const std::vector<std::pair<uint32_t, ChannelSummary>> all(old.begin(), old.end());
   std::string buffer;
@@ -469,7 +595,44 @@ Status RecordStore::Impl::migrate_from_v1() {
   wb.Put(meta, slice(keys::kSchemaVersionKey), std::to_string(kSchemaVersion));
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return from_rocks(db->Write(wo, &wb), "migrating the store from schema version 1");
+  return from_rocks(db->Write(wo, &wb), fmt::format("migrating the store from schema version {}", from_version));
+}
+
+WriteOutcome RecordStore::Impl::admit_channel(std::string_view source_id, std::string_view sender, int64_t now) {
+  const auto station = station_of(source_id);
+  auto counted = station_channels.find(station);
+  if (options.max_channels_per_station > 0 && counted != station_channels.end() &&
+      counted->second >= options.max_channels_per_station) {
+    return WriteOutcome::kTooManyChannels;
+  }
+  const uint32_t per_hour = options.max_new_channels_per_sender_per_hour;
+  if (per_hour > 0 && !sender.empty()) {
+    auto b = new_channel_buckets.find(sender);
+    if (b == new_channel_buckets.end()) {
+      b = new_channel_buckets.emplace(std::string(sender), ChannelBucket{static_cast<double>(per_hour), now}).first;
+    }
+    // Refilled evenly: per_hour tokens per hour, never more than per_hour.
+    const double elapsed_h = static_cast<double>(now - b->second.refilled_ns) / (3600.0 * kNanosPerSecond);
+    b->second.tokens = std::min<double>(per_hour, b->second.tokens + elapsed_h * per_hour);
+    b->second.refilled_ns = now;
+    if (b->second.tokens < 1.0) return WriteOutcome::kTooManyNewChannels;
+    b->second.tokens -= 1.0;
+  }
+  if (counted == station_channels.end()) counted = station_channels.emplace(std::string(station), 0).first;
+  ++counted->second;
+  return WriteOutcome::kStored;
+}
+
+void RecordStore::Impl::unadmit_channel(std::string_view source_id, std::string_view sender) {
+  if (auto counted = station_channels.find(station_of(source_id)); counted != station_channels.end()) {
+    --counted->second;
+  }
+  const uint32_t per_hour = options.max_new_channels_per_sender_per_hour;
+  if (per_hour > 0 && !sender.empty()) {
+    if (auto b = new_channel_buckets.find(sender); b != new_channel_buckets.end()) {
+      b->second.tokens = std::min<double>(per_hour, b->second.tokens + 1.0);
+    }
+  }
 }
 
 void RecordStore::Impl::put_summary_pages(rocksdb::WriteBatch& wb,
@@ -502,14 +665,17 @@ void RecordStore::Impl::encode_page(uint32_t page, std::span<const std::pair<uin
   }
 }
 
-bool RecordStore::Impl::is_stored_duplicate(rocksdb::Iterator& it, uint32_t channel_id, const ChannelSummary& s,
-                                            const NewRecord& r) const {
-  const auto from = keys::record_key(channel_id, sat_sub(r.start_ns, s.max_extent_ns), 0);
-  it.Seek(slice(keys::as_view(from)));
+namespace {
+
+// Whether a block of `it`'s CF with a key in [(channel, from), (channel, to)]
+// holds the bytes of `r` (same start, length and SHA-256).
+bool blocks_hold(rocksdb::Iterator& it, uint32_t channel_id, TimeNs from, TimeNs to, const NewRecord& r) {
+  const auto key = keys::record_key(channel_id, from, 0);
+  it.Seek(slice(keys::as_view(key)));
   BlockView block;
   for (; it.Valid(); it.Next()) {
     keys::DecodedRecordKey k;
-    if (!keys::decode_record_key(view(it.key()), k) || k.channel_id != channel_id || k.start > r.start_ns) break;
+    if (!keys::decode_record_key(view(it.key()), k) || k.channel_id != channel_id || k.start > to) break;
     if (!block.parse(view(it.value())).ok()) continue;  // a corrupt block cannot hold a duplicate
     for (uint32_t i = 0; i < block.size(); ++i) {
       const auto e = block.entry(i);
@@ -518,6 +684,40 @@ bool RecordStore::Impl::is_stored_duplicate(rocksdb::Iterator& it, uint32_t chan
         return true;
       }
     }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<bool> RecordStore::Impl::is_stored_duplicate(std::unique_ptr<rocksdb::Iterator>& main_it,
+                                                    std::unique_ptr<rocksdb::Iterator>& long_it,
+                                                    uint32_t channel_id, const ChannelSummary& s,
+                                                    const NewRecord& r) const {
+  auto open = [&](std::unique_ptr<rocksdb::Iterator>& it, rocksdb::ColumnFamilyHandle* cf) -> rocksdb::Iterator& {
+    if (!it) {
+      rocksdb::ReadOptions ro;
+      ro.prefix_same_as_start = true;
+      it.reset(db->NewIterator(ro, cf));
+    }
+    return *it;
+  };
+  // The same bytes have the same span: a stored copy sits in a block whose
+  // extent reaches at least that far, so a channel whose extents are all
+  // shorter cannot hold it.
+  const TimeNs span = record_span(r.start_ns, r.end_ns);
+  if (is_long_record(r.start_ns, r.end_ns) && s.max_long_extent_ns >= span) {
+    // Alone in its block: the key's time is the record's start.
+    auto& it = open(long_it, long_records);
+    if (blocks_hold(it, channel_id, r.start_ns, r.start_ns, r)) return true;
+    if (!it.status().ok()) return from_rocks(it.status(), "looking for a stored duplicate");
+  }
+  // A normal record, or a long one written before schema 3 (into the
+  // records CF, where it made the channel's max_extent_ns at least its span).
+  if (s.max_extent_ns >= span) {
+    auto& it = open(main_it, records);
+    if (blocks_hold(it, channel_id, sat_sub(r.start_ns, s.max_extent_ns), r.start_ns, r)) return true;
+    if (!it.status().ok()) return from_rocks(it.status(), "looking for a stored duplicate");
   }
   return false;
 }
@@ -533,44 +733,60 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   m.batch.Clear();
   const size_t n = records.size();
 
-  // 1. Resolve channel and sender ids, adding new ones to the batch.
-  std::vector<std::pair<std::string, uint32_t>> new_channels;
-  std::vector<std::pair<std::string, uint32_t>> new_senders;
+  // 1. Resolve channel and sender ids, adding new ones to the batch: hash
+  // lookups, first among known names (no allocation), then among the names
+  // new in this write. A record of a channel the limits refuse gets channel
+  // 0 (never an id) and its outcome now.
+  auto& new_channels = m.new_channels;
+  auto& new_senders = m.new_senders;
+  new_channels.clear();
+  new_senders.clear();
+  // clear() zeroes every bucket, and a flood of new channels leaves many:
+  // only when there is something to clear.
+  if (!m.batch_channels.empty()) m.batch_channels.clear();
+  if (!m.batch_senders.empty()) m.batch_senders.clear();
   m.record_channel.resize(n);
   m.record_sender.resize(n);
-  {
-    std::shared_lock catalog_lock(m.catalog_mutex);
-    for (size_t i = 0; i < n; ++i) {
-      const auto& r = records[i];
-      if (auto it = m.channel_ids.find(r.source_id); it != m.channel_ids.end()) {
-        m.record_channel[i] = it->second;
-      } else {
-        auto nc = std::find_if(new_channels.begin(), new_channels.end(),
-                               [&](const auto& p) { return p.first == r.source_id; });
-        if (nc == new_channels.end()) {
-          new_channels.emplace_back(std::string(r.source_id), m.next_channel_id + new_channels.size());
-          nc = new_channels.end() - 1;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  for (size_t i = 0; i < n; ++i) {
+    const auto& r = records[i];
+    uint32_t ch = 0;
+    if (auto it = m.channel_index.find(r.source_id); it != m.channel_index.end()) {
+      ch = it->second;
+    } else {
+      auto [nc, fresh] = m.batch_channels.try_emplace(r.source_id);
+      if (fresh) {
+        nc->second.refusal = m.admit_channel(r.source_id, r.sender, now);
+        if (nc->second.refusal == WriteOutcome::kStored) {
+          nc->second.id = m.next_channel_id + static_cast<uint32_t>(new_channels.size());
+          new_channels.push_back({std::string(r.source_id), nc->second.id, r.sender});
         }
-        m.record_channel[i] = nc->second;
       }
-      if (r.sender.empty()) {
-        m.record_sender[i] = 0;
-      } else if (auto it = m.sender_ids.find(r.sender); it != m.sender_ids.end()) {
-        m.record_sender[i] = it->second;
-      } else {
-        auto ns = std::find_if(new_senders.begin(), new_senders.end(),
-                               [&](const auto& p) { return p.first == r.sender; });
-        if (ns == new_senders.end()) {
-          new_senders.emplace_back(std::string(r.sender), m.next_sender_id + new_senders.size());
-          ns = new_senders.end() - 1;
-        }
-        m.record_sender[i] = ns->second;
+      ch = nc->second.id;
+      if (ch == 0) {
+        outcomes[i] = nc->second.refusal;
+        ++st.refused;
       }
     }
+    m.record_channel[i] = ch;
+    if (ch == 0 || r.sender.empty()) {
+      m.record_sender[i] = 0;
+    } else if (auto it = m.sender_ids.find(r.sender); it != m.sender_ids.end()) {
+      m.record_sender[i] = it->second;
+    } else {
+      auto [ns, fresh] = m.batch_senders.try_emplace(r.sender);
+      if (fresh) {
+        ns->second = m.next_sender_id + static_cast<uint32_t>(new_senders.size());
+        new_senders.emplace_back(std::string(r.sender), ns->second);
+      }
+      m.record_sender[i] = ns->second;
+    }
   }
-  for (const auto& [name, id] : new_channels) {
-    m.batch.Put(m.catalog, slice(keys::channel_by_name(name)), slice(encode_u32(id)));
-    m.batch.Put(m.catalog, slice(keys::channel_by_id(id)), slice(name));
+  for (const auto& c : new_channels) {
+    m.batch.Put(m.catalog, slice(keys::channel_by_name(c.name)), slice(encode_u32(c.id)));
+    m.batch.Put(m.catalog, slice(keys::channel_by_id(c.id)), slice(c.name));
   }
   for (const auto& [name, id] : new_senders) {
     m.batch.Put(m.catalog, slice(keys::sender_by_name(name)), slice(encode_u32(id)));
@@ -586,8 +802,13 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
     return a < b;
   });
 
+  // The channel limits counted the new channels in: undone if nothing is stored.
+  auto unadmit = [&] {
+    for (const auto& c : new_channels) m.unadmit_channel(c.name, c.sender);
+  };
+
   // 3. Per channel: drop duplicates, pack the rest into blocks, update the summary.
-  std::unique_ptr<rocksdb::Iterator> dup_it;
+  std::unique_ptr<rocksdb::Iterator> dup_it, dup_long_it;
   std::vector<std::pair<uint32_t, ChannelSummary>> updated;
   uint64_t seq = m.next_seq;
   size_t g = 0;
@@ -595,6 +816,10 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
     const uint32_t ch = m.record_channel[m.order[g]];
     size_t g_end = g;
     while (g_end < n && m.record_channel[m.order[g_end]] == ch) ++g_end;
+    if (ch == 0) {  // refused by a channel limit: outcomes set above
+      g = g_end;
+      continue;
+    }
     const auto found = m.summaries.find(ch);
     const ChannelSummary before = found == m.summaries.end() ? ChannelSummary{} : found->second;
     ChannelSummary after = before;
@@ -615,13 +840,12 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       // A record starting after everything stored for the channel cannot be
       // a duplicate of it: the common real-time case needs no lookup.
       if (!dup && r.start_ns <= before.last_start_ns) {
-        if (!dup_it) {
-          rocksdb::ReadOptions ro;
-          ro.prefix_same_as_start = true;
-          dup_it.reset(m.db->NewIterator(ro, m.records));
+        auto stored = m.is_stored_duplicate(dup_it, dup_long_it, ch, before, r);
+        if (!stored.ok()) {
+          unadmit();
+          return stored.status();
         }
-        dup = m.is_stored_duplicate(*dup_it, ch, before, r);
-        if (!dup_it->status().ok()) return from_rocks(dup_it->status(), "looking for a stored duplicate");
+        dup = *stored;
       }
       outcomes[idx] = dup ? WriteOutcome::kDuplicate : WriteOutcome::kStored;
     }
@@ -636,27 +860,38 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       }
     }
 
-    // Pack the kept records [g, g+kept) into blocks.
+    // Pack the kept records [g, g+kept) into blocks, in (start, arrival)
+    // order, so that block sequence numbers keep equal starts in arrival
+    // order. A block ends at block_max_records, at block_max_bytes, where
+    // the next record would stretch it past kMaxBlockSpanNs, and before a
+    // long record, which goes alone into a block of the long CF.
     size_t b = g;
     const size_t kept_end = g + kept;
     while (b < kept_end) {
-      size_t e = b;
-      size_t bytes = 0;
-      while (e < kept_end && e - b < m.options.block_max_records &&
-             (e == b || bytes + records[m.order[e]].bytes.size() <= m.options.block_max_bytes)) {
-        bytes += records[m.order[e]].bytes.size();
+      const auto& head = records[m.order[b]];
+      const bool long_block = is_long_record(head.start_ns, head.end_ns);
+      const TimeNs block_start = head.start_ns;
+      TimeNs block_end = record_reach(head.start_ns, head.end_ns);
+      size_t e = b + 1;
+      size_t bytes = head.bytes.size();
+      while (!long_block && e < kept_end && e - b < m.options.block_max_records) {
+        const auto& r = records[m.order[e]];
+        const TimeNs reach = std::max(block_end, record_reach(r.start_ns, r.end_ns));
+        if (bytes + r.bytes.size() > m.options.block_max_bytes || is_long_record(r.start_ns, r.end_ns) ||
+            sat_sub(reach, block_start) > kMaxBlockSpanNs) {
+          break;
+        }
+        block_end = reach;
+        bytes += r.bytes.size();
         ++e;
       }
-      const TimeNs block_start = records[m.order[b]].start_ns;
       m.block_buffer.clear();
       BlockBuilder builder;
       builder.begin(m.block_buffer, static_cast<uint32_t>(e - b));
-      TimeNs block_end = kTimeMin;
       for (size_t k = b; k < e; ++k) {
         const uint32_t idx = m.order[k];
         const auto& r = records[idx];
         builder.add(r.start_ns, r.end_ns, r.receive_ns, r.sample_rate, m.record_sender[idx], r.sha256, r.bytes);
-        block_end = std::max(block_end, r.end_ns);
         after.first_start_ns = std::min(after.first_start_ns, r.start_ns);
         after.last_end_ns = std::max(after.last_end_ns, r.end_ns);
         if (r.start_ns >= after.last_start_ns) {
@@ -667,9 +902,14 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
         after.byte_count += r.bytes.size();
         after.last_receive_ns = std::max(after.last_receive_ns, r.receive_ns);
       }
-      after.max_extent_ns = std::max(after.max_extent_ns, sat_sub(block_end, block_start));
+      const TimeNs extent = sat_sub(block_end, block_start);
+      if (long_block) {
+        after.max_long_extent_ns = std::max(after.max_long_extent_ns, extent);
+      } else {
+        after.max_extent_ns = std::max(after.max_extent_ns, extent);
+      }
       const auto key = keys::record_key(ch, block_start, seq++);
-      m.batch.Put(m.records, slice(keys::as_view(key)), slice(m.block_buffer));
+      m.batch.Put(long_block ? m.long_records : m.records, slice(keys::as_view(key)), slice(m.block_buffer));
       ++st.blocks;
       st.stored += e - b;
       b = e;
@@ -693,8 +933,14 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   auto publish_names = [&](bool add) {
     if (new_channels.empty() && new_senders.empty()) return;
     std::unique_lock catalog_lock(m.catalog_mutex);
-    for (const auto& [name, id] : new_channels) {
-      if (add) m.channel_ids.emplace(name, id); else m.channel_ids.erase(name);
+    for (const auto& c : new_channels) {
+      if (add) {
+        auto [it, _] = m.channel_ids.emplace(c.name, c.id);
+        m.channel_index.emplace(it->first, c.id);
+      } else {
+        m.channel_index.erase(c.name);
+        m.channel_ids.erase(c.name);
+      }
     }
     for (const auto& [name, id] : new_senders) {
       if (add) {
@@ -712,6 +958,7 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   if (m.batch.Count() > 0) {
     if (auto s = m.db->Write(wo, &m.batch); !s.ok()) {
       publish_names(false);
+      unadmit();
       if (m.wal_guard->sync_failed.load()) {
         m.set_state(StoreState::kFailed,
                     fmt::format("an fsync of the write-ahead log failed ({}): what was written since the last good "
@@ -733,8 +980,8 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       return m.unavailable();
     }
   } else if (sync) {
-    // Only duplicates: their first copies may still wait for an fsync, and
-    // the caller is about to say they are durable.
+    // Only duplicates (or refusals): their first copies may still wait for
+    // an fsync, and the caller is about to say they are durable.
     if (auto s = sync_wal(); !s.ok()) return s;
   }
 
@@ -927,67 +1174,109 @@ Result<bool> RecordStore::Impl::read_summary(const rocksdb::Snapshot* snap, uint
   return out.record_count > 0;
 }
 
-// Calls visit(entry, seq) for every record of one channel overlapping the
-// window, in (start, seq, index) order: blocks come in key order (start of
-// their first record), so a record can be released once the next block
-// starts after it.
+// Calls visit(entry, pos) for every record of one channel overlapping the
+// window (and past `after`, when set), in (start, seq, index) order. Blocks
+// come from two scans in key order, merged: the records CF and, when the
+// channel has long records, the long CF. Blocks then come in (start, seq)
+// order, so a record can be released once the next block starts after it.
 template <class Visit>
 Status RecordStore::Impl::scan_channel(const rocksdb::Snapshot* snap, uint32_t channel_id,
                                        std::string_view source_id, const ChannelSummary& s, TimeWindow w,
-                                       Visit&& visit) const {
+                                       const std::optional<RecordPos>& after, Visit&& visit) const {
   if (s.record_count == 0 || s.last_end_ns < w.begin_ns || s.first_start_ns > w.end_ns) return {};
-  const auto from = keys::record_key(channel_id, sat_sub(w.begin_ns, s.max_extent_ns), 0);
+  // A wanted record ends at or after the window's begin and (when resuming)
+  // starts at or after the last one delivered; its block starts at most the
+  // extent before either.
+  const TimeNs from = after ? std::max(w.begin_ns, after->start) : w.begin_ns;
   const auto to = channel_id == UINT32_MAX ? keys::record_key(channel_id, kTimeMax, UINT64_MAX)
                                            : keys::record_key(channel_id + 1, kTimeMin, 0);
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap;
   rocksdb::Slice upper(reinterpret_cast<const char*>(to.data()), to.size());
-  ro.iterate_upper_bound = &upper;
-  ro.prefix_same_as_start = true;
-  ro.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, records));
+
+  // One scan of one column family: its iterator and the key it stands on.
+  struct Cursor {
+    std::unique_ptr<rocksdb::Iterator> it;
+    keys::DecodedRecordKey key{};
+    bool valid = false;
+  };
+  auto open = [&](Cursor& c, rocksdb::ColumnFamilyHandle* cf, TimeNs extent) {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap;
+    ro.iterate_upper_bound = &upper;
+    ro.prefix_same_as_start = true;
+    ro.readahead_size = 2 << 20;
+    c.it.reset(db->NewIterator(ro, cf));
+    const auto seek = keys::record_key(channel_id, sat_sub(from, extent), 0);
+    c.it->Seek(slice(keys::as_view(seek)));
+  };
+  // After a Seek or Next: decode the key; past the window's end, done.
+  auto settle = [&](Cursor& c) -> Status {
+    c.valid = false;
+    if (!c.it || !c.it->Valid()) return {};
+    if (!keys::decode_record_key(view(c.it->key()), c.key)) return Status::corruption("a record key has a bad size");
+    c.valid = c.key.start <= w.end_ns;
+    return {};
+  };
+  Cursor main, lng;
+  open(main, records, s.max_extent_ns);
+  if (auto st = settle(main); !st.ok()) return st;
+  if (s.max_long_extent_ns > 0) {  // most channels have no long records: no second scan
+    open(lng, long_records, s.max_long_extent_ns);
+    if (auto st = settle(lng); !st.ok()) return st;
+  }
 
   std::deque<LoadedBlock> blocks;
   std::priority_queue<PendingRecord, std::vector<PendingRecord>, std::greater<>> heap;
   bool stop = false;
   auto release_before = [&](TimeNs limit) {
-    while (!stop && !heap.empty() && heap.top().start < limit) {
+    while (!stop && !heap.empty() && heap.top().pos.start < limit) {
       const PendingRecord p = heap.top();
       heap.pop();
-      if (!visit(p.block->view.entry(p.index))) stop = true;
+      if (!visit(p.block->view.entry(p.pos.index), p.pos)) stop = true;
       --p.block->pending;
     }
     while (!blocks.empty() && blocks.front().pending == 0) blocks.pop_front();
   };
 
-  for (it->Seek(slice(keys::as_view(from))); it->Valid() && !stop; it->Next()) {
-    keys::DecodedRecordKey k;
-    if (!keys::decode_record_key(view(it->key()), k)) return Status::corruption("a record key has a bad size");
-    if (k.start > w.end_ns) break;
+  while (!stop) {
+    Cursor* c = nullptr;
+    if (main.valid && lng.valid) {
+      c = std::tie(main.key.start, main.key.seq) < std::tie(lng.key.start, lng.key.seq) ? &main : &lng;
+    } else if (main.valid) {
+      c = &main;
+    } else if (lng.valid) {
+      c = &lng;
+    } else {
+      break;
+    }
+    const auto k = c->key;
     release_before(k.start);
     if (stop) break;
     auto& b = blocks.emplace_back();
-    b.value.assign(it->value().data(), it->value().size());
+    b.value.assign(c->it->value().data(), c->it->value().size());
     b.seq = k.seq;
     if (auto st = b.view.parse(b.value); !st.ok()) {
       return Status::corruption(fmt::format("{} (channel {}, block {})", st.message(), source_id, k.seq));
     }
     for (uint32_t i = 0; i < b.view.size(); ++i) {
       const auto e = b.view.entry(i);
-      if (e.start_ns <= w.end_ns && e.end_ns >= w.begin_ns) {
-        heap.push({e.start_ns, k.seq, i, &b});
+      const RecordPos pos{e.start_ns, k.seq, i};
+      if (e.start_ns <= w.end_ns && e.end_ns >= w.begin_ns && (!after || pos > *after)) {
+        heap.push({pos, &b});
         ++b.pending;
       }
     }
     if (b.pending == 0) blocks.pop_back();
+    c->it->Next();
+    if (auto st = settle(*c); !st.ok()) return st;
   }
-  if (!it->status().ok()) return from_rocks(it->status(), "reading records");
+  if (!main.it->status().ok()) return from_rocks(main.it->status(), "reading records");
+  if (lng.it && !lng.it->status().ok()) return from_rocks(lng.it->status(), "reading long records");
   release_before(kTimeMax);
   if (!stop && !heap.empty()) {  // records starting at exactly kTimeMax
     while (!heap.empty() && !stop) {
       const PendingRecord p = heap.top();
       heap.pop();
-      if (!visit(p.block->view.entry(p.index))) stop = true;
+      if (!visit(p.block->view.entry(p.pos.index), p.pos)) stop = true;
     }
   }
   return {};
@@ -998,40 +1287,68 @@ Status RecordStore::read_records(const ChannelSelection& selection, TimeWindow w
   const Impl& m = *impl_;
   const auto channels = m.selected_channels(selection);
   if (channels.empty()) return {};
-  rocksdb::ManagedSnapshot snap(m.db.get());
+  // The snapshot (and with it each channel's iterators) is renewed once it
+  // is older than max_read_snapshot_age: between channels, or between two
+  // records of a channel, which is then scanned again from a fresh snapshot
+  // after the last record delivered (StoreOptions::max_read_snapshot_age).
+  const int64_t max_age_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(m.options.max_read_snapshot_age).count();
+  std::optional<rocksdb::ManagedSnapshot> snap;
+  int64_t taken_ns = 0;
+  auto renew = [&] {
+    snap.reset();
+    snap.emplace(m.db.get());
+    taken_ns = coarse_now_ns();
+  };
+  auto expired = [&] { return max_age_ns > 0 && coarse_now_ns() - taken_ns >= max_age_ns; };
+  renew();
+  std::unordered_map<uint32_t, std::string> sender_cache;
   for (const auto& [id, name] : channels) {
-    ChannelSummary s;
-    auto has = m.read_summary(snap.snapshot(), id, s);
-    if (!has.ok()) return has.status();
-    if (!*has) continue;
-    bool stopped = false;
-    std::unordered_map<uint32_t, std::string> sender_cache;
-    auto st = m.scan_channel(snap.snapshot(), id, name, s, window, [&](const BlockEntry& e) {
-      StoredRecord r;
-      r.channel_id = id;
-      r.source_id = name;
-      r.start_ns = e.start_ns;
-      r.end_ns = e.end_ns;
-      r.receive_ns = e.receive_ns;
-      if (e.sender_id != 0) {
-        auto c = sender_cache.find(e.sender_id);
-        if (c == sender_cache.end()) {
-          std::shared_lock lock(m.catalog_mutex);
-          auto f = m.sender_names.find(e.sender_id);
-          c = sender_cache.emplace(e.sender_id, f == m.sender_names.end() ? std::string("?") : f->second).first;
+    if (expired()) renew();
+    sender_cache.clear();
+    std::optional<RecordPos> last;  // the last record of this channel delivered
+    for (;;) {
+      ChannelSummary s;
+      auto has = m.read_summary(snap->snapshot(), id, s);
+      if (!has.ok()) return has.status();
+      if (!*has) break;
+      bool stopped = false;
+      bool yielded = false;
+      auto visit = [&](const BlockEntry& e, const RecordPos& pos) {
+        StoredRecord r;
+        r.channel_id = id;
+        r.source_id = name;
+        r.start_ns = e.start_ns;
+        r.end_ns = e.end_ns;
+        r.receive_ns = e.receive_ns;
+        if (e.sender_id != 0) {
+          auto c = sender_cache.find(e.sender_id);
+          if (c == sender_cache.end()) {
+            std::shared_lock lock(m.catalog_mutex);
+            auto f = m.sender_names.find(e.sender_id);
+            c = sender_cache.emplace(e.sender_id, f == m.sender_names.end() ? std::string("?") : f->second).first;
+          }
+          r.sender = c->second;
         }
-        r.sender = c->second;
-      }
-      r.sha256 = e.sha256;
-      r.bytes = std::span<const uint8_t>(e.bytes, e.length);
-      if (!visitor(r)) {
-        stopped = true;
-        return false;
-      }
-      return true;
-    });
-    if (!st.ok()) return st;
-    if (stopped) break;
+        r.sha256 = e.sha256;
+        r.bytes = std::span<const uint8_t>(e.bytes, e.length);
+        if (!visitor(r)) {
+          stopped = true;
+          return false;
+        }
+        last = pos;
+        if (expired()) {
+          yielded = true;
+          return false;
+        }
+        return true;
+      };
+      auto st = m.scan_channel(snap->snapshot(), id, name, s, window, last, visit);
+      if (!st.ok()) return st;
+      if (stopped) return {};
+      if (!yielded) break;
+      renew();  // the scan's iterators are gone: nothing pins the old snapshot's files now
+    }
   }
   return {};
 }
@@ -1065,11 +1382,12 @@ Result<std::vector<ChannelAvailability>> RecordStore::availability(const Channel
     if (!*has) continue;
     SpanMerger merger(tolerance_ns);
     bool any = false;
-    auto st = m.scan_channel(snap.snapshot(), id, name, s, window, [&](const BlockEntry& e) {
-      merger.add(e.start_ns, e.end_ns, e.sample_rate);
-      any = true;
-      return true;
-    });
+    auto st = m.scan_channel(snap.snapshot(), id, name, s, window, std::nullopt,
+                             [&](const BlockEntry& e, const RecordPos&) {
+                               merger.add(e.start_ns, e.end_ns, e.sample_rate);
+                               any = true;
+                               return true;
+                             });
     if (!st.ok()) return st;
     if (any) out.push_back(merger.take(std::move(name)));
   }

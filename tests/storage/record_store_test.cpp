@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -55,10 +56,9 @@ std::vector<ChannelAvailability> avail(const RecordStore& store, TimeWindow w = 
   return r.value();
 }
 
-// Opens the store's RocksDB directly (every column family listed) and sets or
-// deletes one key of the default column family.
 // The store's RocksDB opened directly, behind the RecordStore's back, with
-// its four column families (handles: default, records, catalog, summary).
+// its five column families (handles: default, records, catalog, summary,
+// long).
 struct RawStore {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -69,6 +69,7 @@ struct RawStore {
         {"records", rocksdb::ColumnFamilyOptions()},
         {"catalog", rocksdb::ColumnFamilyOptions()},
         {"summary", rocksdb::ColumnFamilyOptions()},
+        {"long", rocksdb::ColumnFamilyOptions()},
     };
     rocksdb::DB* raw = nullptr;
     auto s = rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), cfs, &handles, &raw);
@@ -81,6 +82,7 @@ struct RawStore {
   }
 };
 
+// Sets or deletes one key of the default column family.
 void poke_default_cf(const std::filesystem::path& dir, std::string_view key, std::optional<std::string> value) {
   RawStore raw(dir);
   rocksdb::WriteOptions wo;
@@ -1316,38 +1318,97 @@ TEST_CASE("opening a store whose schema version differs fails with Incompatible"
   }
 }
 
+// Schema-3 summary pages as (channel id -> 72-byte summary): 64 slots of
+// nine little-endian int64 (..., [7] max_extent_ns, [8] max_long_extent_ns).
+std::map<uint32_t, std::string> raw_summaries(RawStore& raw, size_t& pages) {
+  std::map<uint32_t, std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator({}, raw.handles[3]));
+  pages = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const auto k = it->key();
+    REQUIRE(k.size() == 5);
+    REQUIRE(it->value().size() == 64 * 72);
+    const uint32_t page = (uint32_t{static_cast<uint8_t>(k[1])} << 24) | (uint32_t{static_cast<uint8_t>(k[2])} << 16) |
+                          (uint32_t{static_cast<uint8_t>(k[3])} << 8) | static_cast<uint8_t>(k[4]);
+    for (uint32_t slot = 0; slot < 64; ++slot) {
+      std::string v(it->value().data() + slot * 72, 72);
+      if (v != std::string(72, '\0')) out[page * 64 + slot] = std::move(v);
+    }
+    ++pages;
+  }
+  REQUIRE(it->status().ok());
+  return out;
+}
+
+std::string page_key(uint32_t page) {
+  return {'p', static_cast<char>(page >> 24), static_cast<char>(page >> 16), static_cast<char>(page >> 8),
+          static_cast<char>(page)};
+}
+
+int64_t field(const std::string& summary, int i) {
+  int64_t v;
+  std::memcpy(&v, summary.data() + i * 8, 8);
+  return v;
+}
+
 // Rewrites a store's summaries the way schema version 1 kept them: one entry
-// per channel, keyed by the bare 4-byte channel id.
+// per channel, keyed by the bare 4-byte channel id, of 64 bytes (no
+// max_long_extent_ns); and drops the long column family, which schema 1 did
+// not have (the store must hold no long record).
 void downgrade_summaries_to_v1(const std::filesystem::path& dir) {
   RawStore raw(dir);
   auto& db = raw.db;
   const auto& handles = raw.handles;
   rocksdb::WriteBatch wb;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handles[3]));
   size_t pages = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const auto k = it->key();
-    REQUIRE(k.size() == 5);
-    REQUIRE(it->value().size() == 64 * 64);
-    const uint32_t page = (uint32_t{static_cast<uint8_t>(k[1])} << 24) | (uint32_t{static_cast<uint8_t>(k[2])} << 16) |
-                          (uint32_t{static_cast<uint8_t>(k[3])} << 8) | static_cast<uint8_t>(k[4]);
-    for (uint32_t slot = 0; slot < 64; ++slot) {
-      const std::string v(it->value().data() + slot * 64, 64);
-      if (v == std::string(64, '\0')) continue;
-      const uint32_t id = page * 64 + slot;
-      const char key[4] = {static_cast<char>(id >> 24), static_cast<char>(id >> 16), static_cast<char>(id >> 8),
-                           static_cast<char>(id)};
-      wb.Put(handles[3], rocksdb::Slice(key, 4), v);
-    }
-    wb.Delete(handles[3], k);
-    ++pages;
+  for (const auto& [id, v] : raw_summaries(raw, pages)) {
+    REQUIRE(field(v, 8) == 0);
+    const char key[4] = {static_cast<char>(id >> 24), static_cast<char>(id >> 16), static_cast<char>(id >> 8),
+                         static_cast<char>(id)};
+    wb.Put(handles[3], rocksdb::Slice(key, 4), v.substr(0, 64));
+    wb.Delete(handles[3], page_key(id / 64));  // the page (once is enough; more is harmless)
   }
   REQUIRE(pages >= 2);  // the test's channels span more than one page
-  it.reset();
   wb.Put(handles[0], "schema_version", "1");
   rocksdb::WriteOptions wo;
   wo.sync = true;
   REQUIRE(db->Write(wo, &wb).ok());
+  REQUIRE(db->DropColumnFamily(handles[4]).ok());
+}
+
+// Rewrites a store the way schema version 2 kept it: every long record in
+// the records CF (schema 2 had no long CF; the record's block extent is then
+// in max_extent_ns), summaries in pages of 64-byte slots, no long CF.
+void downgrade_to_v2(const std::filesystem::path& dir) {
+  RawStore raw(dir);
+  auto& db = raw.db;
+  const auto& handles = raw.handles;
+  rocksdb::WriteBatch wb;
+  size_t moved = 0;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handles[4]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    wb.Put(handles[1], it->key(), it->value());  // same key and block format
+    ++moved;
+  }
+  REQUIRE(it->status().ok());
+  it.reset();
+  REQUIRE(moved > 0);  // the test has long records
+  size_t pages = 0;
+  std::map<uint32_t, std::string> v2_pages;
+  for (const auto& [id, v] : raw_summaries(raw, pages)) {
+    std::string old = v.substr(0, 64);
+    const int64_t extent = std::max(field(v, 7), field(v, 8));
+    std::memcpy(old.data() + 7 * 8, &extent, 8);
+    auto& page = v2_pages[id / 64];
+    if (page.empty()) page.assign(64 * 64, '\0');
+    page.replace((id % 64) * 64, 64, old);
+  }
+  for (const auto& [page, v] : v2_pages) wb.Put(handles[3], page_key(page), v);
+  wb.Put(handles[0], "schema_version", "2");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  REQUIRE(db->Write(wo, &wb).ok());
+  REQUIRE(db->DropColumnFamily(handles[4]).ok());
 }
 
 TEST_CASE("a schema-1 store (one summary entry per channel) is migrated when opened", "[store][reopen][schema]") {
@@ -1391,19 +1452,104 @@ TEST_CASE("a schema-1 store (one summary entry per channel) is migrated when ope
     auto store = open_store(tmp.path(), small_options());
     check_same_summaries(*store);
     CHECK(read(*store).size() == records_before);
-    // The migrated store goes on as a version-2 store: a resend is a duplicate
+    // The migrated store goes on as a current store: a resend is a duplicate
     // (the summary's last start survived), new data is stored.
     CHECK(write_ok(*store, {all[5]}).outcomes[0] == WriteOutcome::kDuplicate);
     before[0].summary.record_count += 1;
     CHECK(write_ok(*store, {rec("XX.S000.00.HHZ", kT0 + 100 * kSecond, 100, 100.0, 999)}).outcomes[0] ==
           WriteOutcome::kStored);
   }
-  // Reopened once more, it is read as version 2 without migrating again.
+  // Reopened once more, it is read as the current version without migrating again.
   auto store = open_store(tmp.path(), small_options());
   const auto after = channels(*store);
   REQUIRE(after.size() == 130);
   CHECK(after[0].summary.record_count == before[0].summary.record_count);
   CHECK(read(*store).size() == records_before + 1);
+}
+
+TEST_CASE("a schema-2 store (64-byte summaries, long records in the records CF) is migrated when opened and "
+          "reads as before",
+          "[store][reopen][schema][long]") {
+  TempDir tmp;
+  std::vector<Rec> all;
+  std::vector<Rec> longs;
+  for (int c = 0; c < 70; ++c) {  // two summary pages
+    const auto id = fmt::format("XX.S{:03}.00.LHZ", c);
+    for (int k = 0; k < 5; ++k) all.push_back(rec(id, kT0 + k * 600 * kSecond, 100, 100.0, c * 10 + k + 1));
+    if (c % 10 == 0) {
+      longs.push_back(rec_span(id, kT0 + 100 * kSecond, kT0 + 100 * kSecond + 3 * 3600 * kSecond, c * 10 + 7));
+      longs.push_back(rec_span(id, kT0 + 2000 * kSecond, kT0 + 30 * 3600 * kSecond, c * 10 + 8));
+    }
+  }
+  const std::vector<TimeWindow> windows = {{},
+                                           {kT0 + 1000 * kSecond, kT0 + 1000 * kSecond},
+                                           {kT0 + 3 * 3600 * kSecond, kT0 + 3 * 3600 * kSecond + 600 * kSecond},
+                                           {kT0 + 20 * 3600 * kSecond, kT0 + 40 * 3600 * kSecond},
+                                           {kT0 - 3600 * kSecond, kT0},
+                                           {kT0 + 1200 * kSecond, kT0 + 2400 * kSecond}};
+  std::vector<ChannelInfo> before;
+  std::vector<std::vector<Sha256Digest>> reads_before;
+  {
+    auto store = open_store(tmp.path(), small_options());
+    write_ok(*store, all);
+    write_ok(*store, longs);
+    before = channels(*store);
+    for (const auto& w : windows) reads_before.push_back(hashes(read(*store, {}, w)));
+  }
+  REQUIRE(before.size() == 70);
+  CHECK(before[0].summary.max_long_extent_ns == 30 * 3600 * kSecond - 2000 * kSecond);
+  downgrade_to_v2(tmp.path());
+
+  auto check_reads = [&](const RecordStore& store) {
+    for (size_t i = 0; i < windows.size(); ++i) {
+      INFO("window " << i);
+      CHECK(hashes(read(store, {}, windows[i])) == reads_before[i]);
+    }
+  };
+  {
+    auto store = open_store(tmp.path(), small_options());
+    const auto after = channels(*store);
+    REQUIRE(after.size() == before.size());
+    for (size_t i = 0; i < after.size(); ++i) {
+      INFO(after[i].source_id);
+      CHECK(after[i].channel_id == before[i].channel_id);
+      CHECK(after[i].summary.record_count == before[i].summary.record_count);
+      CHECK(after[i].summary.byte_count == before[i].summary.byte_count);
+      CHECK(after[i].summary.first_start_ns == before[i].summary.first_start_ns);
+      CHECK(after[i].summary.last_end_ns == before[i].summary.last_end_ns);
+      CHECK(after[i].summary.last_start_ns == before[i].summary.last_start_ns);
+      CHECK(after[i].summary.last_receive_ns == before[i].summary.last_receive_ns);
+      CHECK(after[i].summary.sample_rate == before[i].summary.sample_rate);
+      // Schema 2 kept long records in the records CF: its extent covers them.
+      CHECK(after[i].summary.max_extent_ns ==
+            std::max(before[i].summary.max_extent_ns, before[i].summary.max_long_extent_ns));
+      CHECK(after[i].summary.max_long_extent_ns == 0);
+    }
+    check_reads(*store);
+    // The old long records, still in the records CF, are found as duplicates.
+    const auto again = write_ok(*store, {longs[0], longs[3], all[2]});
+    CHECK(count_of(again.outcomes, WriteOutcome::kDuplicate) == 3);
+    // A new long record goes to the long CF and reads back merged with the
+    // old ones, in start order.
+    const Rec fresh = rec_span("XX.S000.00.LHZ", kT0 + 50 * kSecond, kT0 + 50 * kSecond + 2 * 3600 * kSecond, 999);
+    CHECK(write_ok(*store, {fresh}).outcomes[0] == WriteOutcome::kStored);
+    const auto got = read(*store, sel("XX.S000"), {kT0 + 1000 * kSecond, kT0 + 2000 * kSecond});
+    REQUIRE(got.size() == 5);
+    check_same(got[0], fresh);
+    check_same(got[1], longs[0]);
+    check_same(got[2], all[2]);
+    check_same(got[3], all[3]);
+    check_same(got[4], longs[1]);
+    CHECK(write_ok(*store, {fresh}).outcomes[0] == WriteOutcome::kDuplicate);
+    const auto ch = channels(*store, sel("XX.S000"));
+    REQUIRE(ch.size() == 1);
+    CHECK(ch[0].summary.max_long_extent_ns == 2 * 3600 * kSecond);
+  }
+  // Reopened: no second migration, same data (the new record aside).
+  auto store = open_store(tmp.path(), small_options());
+  CHECK(read(*store).size() == all.size() + longs.size() + 1);
+  CHECK(read(*store, sel("XX.S001")).size() == 5);
+  CHECK(channels(*store, sel("XX.S000"))[0].summary.max_long_extent_ns == 2 * 3600 * kSecond);
 }
 
 TEST_CASE("opening a missing directory without create_if_missing fails with IoError", "[store][open]") {

@@ -18,8 +18,15 @@ struct ChannelSummary {
   double sample_rate = 0;            // of the most recently written record
   TimeNs last_receive_ns = kTimeMin; // when the latest record arrived (data latency at a glance)
   // The longest distance from a block's key time to the end of any record in
-  // it: how far before a window a time-range scan must start. Only grows.
+  // it (records CF): how far before a window a time-range scan must start.
+  // Only grows. At most kMaxBlockSpanNs (record_store.h) for everything
+  // written since schema 3; a store written before may keep a larger value
+  // (a block that once took a record with a wrong time), which stays correct.
   TimeNs max_extent_ns = 0;
+  // The same for the channel's long records (each longer than
+  // kMaxBlockSpanNs, stored alone in the long CF): the longest such record's
+  // span. 0 while the channel has none. Only grows.
+  TimeNs max_long_extent_ns = 0;
 };
 
 struct ChannelInfo {

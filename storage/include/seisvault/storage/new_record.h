@@ -29,6 +29,14 @@ struct NewRecord {
 enum class WriteOutcome : uint8_t {
   kStored,     // new bytes, now in the store
   kDuplicate,  // byte-identical record already stored (or earlier in the same batch): kept once
+  // Refused, not stored: the record is of a new channel, and its station
+  // (NET.STA) already has StoreOptions::max_channels_per_station channels.
+  // Records of the station's existing channels are still taken.
+  kTooManyChannels,
+  // Refused, not stored: the record is of a new channel, and its sender has
+  // created StoreOptions::max_new_channels_per_sender_per_hour channels
+  // within the last hour (token bucket). Resending later may succeed.
+  kTooManyNewChannels,
 };
 
 }  // namespace seisvault::storage

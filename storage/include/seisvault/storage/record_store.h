@@ -8,15 +8,19 @@
 // Layout (see docs/storage.md for the reasoning and the numbers):
 //   records  CF: key = channel id (u32 BE) | block start time (i64, order-preserving BE) | block seq (u64 BE)
 //                value = a block: the records of one channel that arrived in
-//                one write, sorted by start time, each with its metadata.
+//                one write, sorted by start time, each with its metadata. A
+//                block never spans more than kMaxBlockSpanNs.
+//   long     CF: the same keys and blocks, one record per block: records that
+//                alone span more than kMaxBlockSpanNs.
 //   catalog  CF: "c"+source id -> channel id, "i"+id -> source id,
 //                "s"+sender -> sender id, "j"+id -> sender.
-//   summary  CF: "p" + page (u32 BE) -> the ChannelSummary of 64 consecutive channel ids.
+//   summary  CF: "p" + page (u32 BE) -> the ChannelSummaries of 64 consecutive channel ids.
 //   default  CF: schema version, next block sequence number.
 //
 // Thread-safety: a RecordStore is safe for concurrent use. write() calls are
 // serialized internally (one writer at a time); reads run concurrently with
-// each other and with writes, each against a consistent snapshot.
+// each other and with writes, each against a consistent snapshot (a long
+// read_records() against a few, see there).
 #pragma once
 
 #include <filesystem>
@@ -38,9 +42,21 @@
 namespace seisvault::storage {
 
 // The schema this code writes and reads. A store of version 1 (one summary
-// entry per channel) is migrated when opened; opening a store of any other
-// version fails with Incompatible rather than misreading it.
-inline constexpr uint32_t kSchemaVersion = 2;
+// entry per channel) or 2 (pages of 64-byte summaries, no long CF) is
+// migrated when opened; opening a store of any other version fails with
+// Incompatible rather than misreading it.
+inline constexpr uint32_t kSchemaVersion = 3;
+
+// The longest time a block of the records CF spans, from its first record's
+// start to the latest end of any record in it: part of the schema (since
+// version 3), not an option. A record that would stretch its block further
+// starts a new block, so one record with a wrong time among good ones costs
+// one more block, not a scan of the channel's whole history on every later
+// read and duplicate check. A record that alone spans more (a 4096-byte
+// record of 1 Hz data, 0.1 Hz state of health, a hostile end time) is a long
+// record: alone in a block of the long CF, found through its own extent
+// (ChannelSummary::max_long_extent_ns).
+inline constexpr TimeNs kMaxBlockSpanNs = 3600 * kNanosPerSecond;
 
 // An inclusive time window [begin_ns, end_ns].
 struct TimeWindow {
@@ -52,6 +68,7 @@ struct WriteStats {
   size_t stored = 0;
   size_t duplicates = 0;
   size_t blocks = 0;  // RocksDB entries written for the stored records
+  size_t refused = 0; // records refused by a channel limit (kTooManyChannels, kTooManyNewChannels)
 };
 
 class RecordStore {
@@ -71,7 +88,13 @@ class RecordStore {
   // became of records[i]: kStored, or kDuplicate when the same bytes (same
   // channel, start time, length and SHA-256) are already stored or appear
   // earlier in `records`. Records with the same channel and start time but
-  // different bytes are all stored.
+  // different bytes are all stored. A record of a channel the store does not
+  // know yet creates it, unless the channel limits refuse it
+  // (kTooManyChannels, kTooManyNewChannels: not stored, and neither is any
+  // other record of that channel in `records`; see StoreOptions). New
+  // channels are admitted in the order of their first record in `records`.
+  // Finding a record's channel and sender is a hash lookup that allocates
+  // nothing for known ones.
   //
   // With sync=true the write returns after the WAL is on disk (fsync); with
   // sync=false it is in the OS page cache and sync_wal() makes it durable.
@@ -102,6 +125,15 @@ class RecordStore {
   // start keep their arrival order). Records are byte-identical to what was
   // written. The visitor returns false to stop early. Errors: IoError or
   // Corruption from the database; an empty result is not an error.
+  //
+  // The visitor may block (a slow client): a read holds its snapshot and
+  // iterator at most StoreOptions::max_read_snapshot_age, then lets them go
+  // between two records and goes on with a fresh snapshot right after the
+  // last record it delivered (per channel, in the order above). So a long
+  // read never delivers a record twice, and never skips one that existed at
+  // both snapshots; a record written in between may or may not appear (if it
+  // does, it is in its place in the order). The channel list is taken once,
+  // at the start: channels created during the read are not visited.
   Status read_records(const ChannelSelection& selection, TimeWindow window,
                       const std::function<bool(const StoredRecord&)>& visitor) const;
 
@@ -127,6 +159,11 @@ class RecordStore {
   StoreHealth try_resume();
 
   const std::filesystem::path& dir() const;
+
+  // The options the store was opened with (as normalized at open: e.g.
+  // block_max_records at least 1), for callers that name a limit in a
+  // message. Never changes.
+  const StoreOptions& options() const;
 
  private:
   struct Impl;

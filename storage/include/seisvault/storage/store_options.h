@@ -1,6 +1,7 @@
 // StoreOptions: how the record store opens its RocksDB database.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -65,6 +66,35 @@ struct StoreOptions {
   // disk: the store still pauses and resumes, through RocksDB's own
   // recovery). Default: 1 GiB.
   uint64_t min_free_bytes = 1ull << 30;
+
+  // At most this many channels per station (NET.STA, counted over every
+  // LOC.CHA of it, from the catalog at open and kept up to date). A record
+  // that would create one more is refused (WriteOutcome::kTooManyChannels);
+  // the station's existing channels are not affected. Real stations have
+  // tens of channels, state-of-health-heavy ones a few hundred; the limit
+  // stops a broken or hostile datalogger from filling the catalog with
+  // made-up codes. Lowering it below what a station has refuses only new
+  // channels. 0: no limit. Default: 1000.
+  uint32_t max_channels_per_station = 1000;
+
+  // At most this many new channels per hour per sender (the authenticated
+  // key of NewRecord::sender; records without a sender are not counted): a
+  // token bucket of that size, refilled evenly over an hour, kept in memory
+  // (full again after a restart). A record that would create a channel beyond
+  // it is refused (WriteOutcome::kTooManyNewChannels). One key that bridges a
+  // whole network creates its channels once, so the default leaves room for
+  // thousands at the first connection. 0: no limit. Default: 10,000.
+  uint32_t max_new_channels_per_sender_per_hour = 10'000;
+
+  // How long one read (RecordStore::read_records) may hold its RocksDB
+  // snapshot and iterator. A reader's visitor may block for as long as its
+  // client takes to take the data (a slow gRPC stream); meanwhile a snapshot
+  // keeps overwritten data and an iterator keeps obsolete table files (whole
+  // compaction inputs) on disk. Past this age the read lets both go between
+  // two records and goes on from a fresh snapshot after the last record it
+  // delivered. Lower means less held, at the cost of a seek per renewal.
+  // 0: one snapshot for the whole read. Default: 10 s.
+  std::chrono::milliseconds max_read_snapshot_age{10'000};
 
   // Tests only: file writes and syncs that fail on demand
   // (fault_injection.h). Default: none.
