@@ -95,6 +95,20 @@ void Committer::write_group(size_t count) {
       } else if (outcomes_[k] == storage::WriteOutcome::kDuplicate) {
         v.status = v1::DUPLICATE;
         stats.records_duplicate.fetch_add(1, std::memory_order_relaxed);
+      } else if (outcomes_[k] == storage::WriteOutcome::kTooManyChannels) {
+        const auto& r = records_[k];
+        v = {v1::REJECTED, RejectReason::kTooManyChannels,
+             fmt::format("{} would be a new channel, but its station already has {} channels, as many as this server "
+                         "allows (--max-channels-per-station)",
+                         r.source_id, p_.store.options().max_channels_per_station)};
+        p_.rejections.count(v.reason, v.message);
+      } else if (outcomes_[k] == storage::WriteOutcome::kTooManyNewChannels) {
+        const auto& r = records_[k];
+        v = {v1::REJECTED, RejectReason::kNewChannelBudget,
+             fmt::format("{} would be a new channel, but this key created {} new channels within the last hour, as "
+                         "many as this server allows (--max-new-channels-per-key-per-hour): resend later",
+                         r.source_id, p_.store.options().max_new_channels_per_sender_per_hour)};
+        p_.rejections.count(v.reason, v.message);
       } else {
         stats.records_stored.fetch_add(1, std::memory_order_relaxed);
         stats.bytes_stored.fetch_add(records_[k].bytes.size(), std::memory_order_relaxed);

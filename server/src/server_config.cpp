@@ -55,6 +55,14 @@ void ServerConfig::add_to(CLI::App& app) {
                  "batches one connection may have in the pipeline plus acks it has not read; beyond, BUSY")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->capture_default_str();
+  app.add_option("--max-channels-per-station", max_channels_per_station,
+                 "channels (LOC.CHA) one station (NET.STA) may have; records of further new channels are refused")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 24))
+      ->capture_default_str();
+  app.add_option("--max-new-channels-per-key-per-hour", max_new_channels_per_key_per_hour,
+                 "new channels one station key may create per hour; beyond, its records of new channels wait")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 30))
+      ->capture_default_str();
   app.add_flag("--insecure", insecure, "no CURVE authentication (loopback/ipc endpoints only)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   app.add_option("--memtable-mib", memtable_mib, "RocksDB memtable size for records (MiB)")->capture_default_str();
@@ -98,6 +106,8 @@ storage::StoreOptions ServerConfig::store_options() const {
   o.max_memtables = memtables;
   o.block_cache_mib = block_cache_mib;
   o.min_free_bytes = min_free_space;
+  o.max_channels_per_station = max_channels_per_station;
+  o.max_new_channels_per_sender_per_hour = max_new_channels_per_key_per_hour;
   return o;
 }
 
@@ -122,11 +132,13 @@ std::string ServerConfig::describe() const {
       "data-dir={} ingest={} api={} api-tls={} api-token={} api-allow-insecure={} max-window-days={} sync={} "
       "sync-interval-ms={} workers={} queue-batches={} max-batch-records={} max-batch-bytes={} future-margin-s={} "
       "insecure={} memtable-mib={} memtables={} block-cache-mib={} min-free-space={} max-connections={} "
-      "max-connections-per-key={} max-batches-per-connection={}",
+      "max-connections-per-key={} max-batches-per-connection={} max-channels-per-station={} "
+      "max-new-channels-per-key-per-hour={}",
       data_dir, ingest, api, api_tls_cert.empty() ? "off" : "on", api_token_file.empty() ? "off" : "required",
       api_allow_insecure, max_window_days, sync, sync_interval_ms, workers, queue_batches, max_batch_records,
       max_batch_bytes, future_margin_s, insecure, memtable_mib, memtables, block_cache_mib, min_free_space, max_connections,
-      max_connections_per_key, max_batches_per_connection);
+      max_connections_per_key, max_batches_per_connection, max_channels_per_station,
+      max_new_channels_per_key_per_hour);
 }
 
 }  // namespace seisvault::server

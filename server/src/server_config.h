@@ -64,6 +64,10 @@ struct ServerConfig {
   size_t max_connections = 1024;
   size_t max_connections_per_key = 8;
   size_t max_batches_per_connection = 32;
+  // Channels (LOC.CHA) one station (NET.STA) may have, and new channels one
+  // station key may create per hour (see StoreOptions).
+  uint32_t max_channels_per_station = 1000;
+  uint32_t max_new_channels_per_key_per_hour = 10000;
   // Free-space reserve of the store's filesystem, in bytes (flag and TOML
   // accept units: "1GiB", "512MiB"). Below it the store pauses: ingest stops
   // taking records (stations keep them) and resumes by itself once space is

@@ -47,6 +47,7 @@ TEST_CASE("every RejectCode of the protocol is in the C++ list", "[reject]") {
 TEST_CASE("only reasons about the server's state are transient; unknown numbers are kept", "[reject]") {
   CHECK(reject_reason_is_transient(static_cast<uint32_t>(RejectReason::kInternal)));
   CHECK(reject_reason_is_transient(static_cast<uint32_t>(RejectReason::kBatchTooLarge)));
+  CHECK(reject_reason_is_transient(static_cast<uint32_t>(RejectReason::kNewChannelBudget)));
   for (auto r : {RejectReason::kNotMiniSeed, RejectReason::kHashMismatch, RejectReason::kNotAuthorized,
                  RejectReason::kFutureTime, RejectReason::kSteimIntegrity, RejectReason::kTooManyChannels}) {
     CHECK_FALSE(reject_reason_is_transient(static_cast<uint32_t>(r)));

@@ -16,11 +16,13 @@
 #include <fstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
 #include "seisvault/common/station_access_list.h"
 #include "seisvault/proto/waveform.grpc.pb.h"
 #include "support/process.h"
+#include "support/record_factory.h"
 #include "support/server_data.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -365,5 +367,91 @@ TEST_CASE("the data directory is made readable by the server's user only", "[ser
   struct stat st {};
   REQUIRE(::stat(dir.c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0700);
+  REQUIRE(server.stop() == 0);
+}
+
+TEST_CASE("a flood of new channel codes from one station stops at --max-channels-per-station; its existing channels "
+          "and other stations go on",
+          "[server][ingest][hostile]") {
+  TempDir tmp;
+  const auto flood = new_station_keys(), other = new_station_keys();
+  prepare(tmp.path(), {{flood, "XX.FLD"}, {other, "XX.OTH"}});
+  ServerProcess server(tmp.path(), "tcp://127.0.0.1:*", {"--max-channels-per-station", "50"});
+  TestStation station(server.endpoint(), server.public_key(), flood);
+
+  // 200 channel codes of XX.FLD, one record each.
+  std::vector<std::vector<uint8_t>> records;
+  for (int c = 0; c < 200; ++c) {
+    RecordSpec spec;
+    spec.station = "FLD";
+    spec.channel = fmt::format("{}{:02}", static_cast<char>('A' + c / 100), c % 100);
+    records.push_back(pack_records(spec, random_walk(100, static_cast<uint32_t>(c + 1))).front());
+  }
+  auto ack = station.call(TestStation::make_batch(1, records));
+  REQUIRE(ack);
+  REQUIRE(ack->results_size() == 200);
+  CHECK(count_status(*ack, v1::STORED) == 50);
+  CHECK(count_status(*ack, v1::REJECTED) == 150);
+  for (const auto& r : ack->results()) {
+    if (r.status() != v1::REJECTED) continue;
+    CHECK(r.reason() == v1::TOO_MANY_CHANNELS);
+    CHECK_THAT(r.message(), Catch::Contains("--max-channels-per-station"));
+  }
+  // The station's existing channels still take data, and so do other stations.
+  RecordSpec more;
+  more.station = "FLD";
+  more.channel = "A00";
+  more.start_ns += 3600 * kNanosPerSecond;
+  ack = station.call(TestStation::make_batch(2, {pack_records(more, random_walk(100, 999)).front()}));
+  REQUIRE(ack);
+  CHECK(ack->results(0).status() == v1::STORED);
+  TestStation station2(server.endpoint(), server.public_key(), other);
+  const auto other_records = station_records("OTH", 20000);
+  CHECK(push_all(station2, other_records, 100) == other_records.size());
+  REQUIRE(server.stop() == 0);
+}
+
+TEST_CASE("a record with a clock years off among good ones is stored and read back in place; the channel's windows "
+          "still read right",
+          "[server][ingest][hostile]") {
+  TempDir tmp;
+  const auto keys = new_station_keys();
+  prepare(tmp.path(), {{keys, "XX.CLK"}});
+  ServerProcess server(tmp.path());
+  TestStation station(server.endpoint(), server.public_key(), keys);
+  const TimeNs start = *parse_iso8601("2024-03-01T00:00:00Z");
+  auto records = station_records("CLK", 20000, 5, start);
+  // One record from a datalogger whose clock said 2019, in the middle of the batch.
+  const auto stray = station_records("CLK", 800, 6, *parse_iso8601("2019-07-01T00:00:00Z")).front();
+  records.insert(records.begin() + static_cast<std::ptrdiff_t>(records.size() / 2), stray);
+  auto ack = station.call(TestStation::make_batch(1, records));
+  REQUIRE(ack);
+  CHECK(count_status(*ack, v1::STORED) == records.size());
+
+  auto api = wv::Waveforms::NewStub(grpc::CreateChannel(server.api(), grpc::InsecureChannelCredentials()));
+  auto read = [&](TimeNs from, TimeNs to) {
+    wv::GetRecordsRequest req;
+    req.mutable_selection()->add_patterns("XX.CLK");
+    req.mutable_window()->set_start_ns(from);
+    req.mutable_window()->set_end_ns(to);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auto reader = api->GetRecords(&ctx, req);
+    std::vector<std::string> out;
+    wv::RecordBatch batch;
+    while (reader->Read(&batch)) {
+      for (const auto& r : batch.records()) out.push_back(r.mseed());
+    }
+    REQUIRE(reader->Finish().ok());
+    return out;
+  };
+  // The stray record alone in its year, the good ones in theirs.
+  const auto old = read(*parse_iso8601("2019-06-30T00:00:00Z"), *parse_iso8601("2019-07-02T00:00:00Z"));
+  REQUIRE(old.size() == 1);
+  CHECK(old[0] == std::string(stray.begin(), stray.end()));
+  const auto window = read(start + 60 * kNanosPerSecond, start + 61 * kNanosPerSecond);
+  CHECK(window.size() >= 1);
+  CHECK(window.size() <= 2);
+  CHECK(read(start, start + 3600 * kNanosPerSecond).size() == records.size() - 1);
   REQUIRE(server.stop() == 0);
 }

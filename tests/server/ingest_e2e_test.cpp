@@ -14,7 +14,10 @@
 #include <set>
 #include <thread>
 
+#include <grpcpp/grpcpp.h>
+
 #include "seisvault/common/sha256.h"
+#include "seisvault/proto/waveform.grpc.pb.h"
 #include "seisvault/common/station_access_list.h"
 #include "seisvault/storage/record_store.h"
 #include "support/corpus.h"
@@ -424,7 +427,18 @@ TEST_CASE("many SIGKILLs of the server at random moments during one push: every 
     }
     REQUIRE(push.running());
   }
-  // Done: the push flushes what it read, then exits.
+  // The last chunk is written: once the server holds every record (the push
+  // follows the file every 200 ms), the push is stopped; it flushes what it
+  // read, then exits. (A push stopped earlier would leave records unread.)
+  auto api = waveform::v1::Waveforms::NewStub(grpc::CreateChannel(server->api(), grpc::InsecureChannelCredentials()));
+  eventually(
+      [&] {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        waveform::v1::Stats stats;
+        return api->GetStats(&ctx, {}, &stats).ok() && stats.records_stored() >= records.size();
+      },
+      std::chrono::seconds(60));
   push.signal(SIGINT);
   const auto code = push.wait(std::chrono::seconds(120));
   INFO(read_text(push_log));

@@ -40,7 +40,9 @@ namespace seisvault {
   X(kBatchTooLarge, 15, "batch_too_large", true, "the batch holds more records or bytes than the server accepts")     \
   X(kInternal, 16, "internal", true, "the server failed (e.g. the store); the record was not stored")                 \
   X(kTooManyChannels, 17, "too_many_channels", false,                                                                 \
-    "the record would add a channel to a station that already has as many as the server allows")
+    "the record would add a channel to a station that already has as many as the server allows")                      \
+  X(kNewChannelBudget, 18, "new_channel_budget", true,                                                                \
+    "the sender created as many new channels in the last hour as the server allows; resend later")
 
 enum class RejectReason : uint8_t {
 #define SEISVAULT_REJECT_ENUM(e, n, name, transient, meaning) e = n,
@@ -49,7 +51,7 @@ enum class RejectReason : uint8_t {
 };
 
 // One more than the largest number: arrays indexed by reason have this size.
-inline constexpr int kRejectReasonCount = 18;
+inline constexpr int kRejectReasonCount = 19;
 
 // "not_miniseed", "steim_integrity", ... ("none" for kNone, "unknown" for a
 // number that is not a reason).
