@@ -397,6 +397,25 @@ TEST_CASE("a flood of new channel codes from one station stops at --max-channels
     CHECK(r.reason() == v1::TOO_MANY_CHANNELS);
     CHECK_THAT(r.message(), Catch::Contains("--max-channels-per-station"));
   }
+  // A longer flood (5,000 more codes) is refused as cheaply: the server's
+  // memory does not grow with it.
+  double peak = 0;
+  for (int b = 0; b < 25; ++b) {
+    std::vector<std::vector<uint8_t>> part;
+    for (int c = 0; c < 200; ++c) {
+      RecordSpec spec;
+      spec.station = "FLD";
+      spec.location = fmt::format("{:02}", b);
+      spec.channel = fmt::format("{}{:02}", static_cast<char>('A' + c / 100), c % 100);
+      part.push_back(pack_records(spec, random_walk(100, static_cast<uint32_t>(1000 + b * 200 + c))).front());
+    }
+    ack = station.call(TestStation::make_batch(10 + b, part));
+    REQUIRE(ack);
+    CHECK(count_status(*ack, v1::REJECTED) == part.size());
+    peak = std::max(peak, rss_mib(server.process().pid()));
+  }
+  INFO("server peak RSS during the flood: " << peak << " MiB");
+  CHECK(peak < 300);
   // The station's existing channels still take data, and so do other stations.
   RecordSpec more;
   more.station = "FLD";
