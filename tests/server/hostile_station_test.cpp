@@ -405,7 +405,7 @@ TEST_CASE("a flood of new channel codes from one station stops at --max-channels
     for (int c = 0; c < 200; ++c) {
       RecordSpec spec;
       spec.station = "FLD";
-      spec.location = fmt::format("{:02}", b);
+      spec.location = fmt::format("{:02}", b + 10);  // new codes: the first batch used 00
       spec.channel = fmt::format("{}{:02}", static_cast<char>('A' + c / 100), c % 100);
       part.push_back(pack_records(spec, random_walk(100, static_cast<uint32_t>(1000 + b * 200 + c))).front());
     }
