@@ -764,7 +764,11 @@ Status RecordStore::read_records(const ChannelSelection& selection, TimeWindow w
   const auto channels = m.selected_channels(selection);
   if (channels.empty()) return {};
   rocksdb::ManagedSnapshot snap(m.db.get());
-  for (const auto& [id, name] : channels) {
+  // Not a structured binding: the lambda below captures id and name, which
+  // Debian's clang 14 does not allow for bindings (C++20's P1091, clang 16).
+  for (const auto& channel : channels) {
+    const uint32_t id = channel.first;
+    const std::string& name = channel.second;
     ChannelSummary s;
     auto has = m.read_summary(snap.snapshot(), id, s);
     if (!has.ok()) return has.status();
