@@ -13,11 +13,11 @@
 # Configures and builds ./build-fuzz (clang, -fsanitize=fuzzer + address +
 # undefined), builds the seed corpora from ../shared/testdata/miniseed
 # (or $SEISVAULT_TESTDATA) with fuzz_make_seeds plus the hand-written seeds
-# of fuzz/seeds/, then runs each target. Under build-fuzz/fuzz/<target>/:
-# corpus/ (kept between runs: a later run continues where this one ended),
-# seeds/, artifacts/ (the inputs of findings) and log. Prints executions,
-# executions per second and findings per target; exits 1 if any target
-# found something.
+# of fuzz/seeds/ (build-fuzz/fuzz/generated-seeds/, made afresh each run),
+# then runs each target. Under build-fuzz/fuzz/<target>/: corpus/ (kept
+# between runs: a later run continues where this one ended), artifacts/ (the
+# inputs of findings) and log. Prints executions, executions per second and
+# findings per target; exits 1 if any target found something.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
