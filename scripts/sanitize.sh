@@ -69,8 +69,9 @@ cmake --build "$build_dir" --parallel "$(nproc)"
 logs=$(pwd)/$build_dir/sanitizer-logs
 rm -rf "$logs"
 mkdir -p "$logs"
-export ASAN_OPTIONS="detect_leaks=1:log_path=$logs/asan:detect_stack_use_after_return=1"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
+# ASan and UBSan share one report file per process (the last log_path wins).
+export ASAN_OPTIONS="detect_leaks=1:log_path=$logs/report:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/report"
 export TSAN_OPTIONS="log_path=$logs/tsan:ignore_noninstrumented_modules=1:second_deadlock_stack=1:history_size=4"
 
 if [[ "$mode" == tsan ]]; then
