@@ -128,9 +128,15 @@ Result<TimeNs> parse_iso8601(std::string_view text) {
   }
   c.eat('Z');
   if (!c.done()) return bad_time(text, "unexpected trailing characters (only UTC 'Z' is accepted)");
-  // Outside the int64 nanosecond range (years before 1678 or after 2261).
-  if (days < -106750 || days > 106750) return bad_time(text, "year outside 1678-2261");
-  return ((days * 86400 + hour * 3600 + minute * 60 + second) * kNanosPerSecond) + nanos;
+  // Days 1677-09-23 to 2262-04-10, well inside the int64 nanosecond range.
+  // Checked on the whole time, not the date alone: a leap second (23:59:60)
+  // on the last day is the next day, which format_iso8601 writes as a date
+  // this function must accept again.
+  constexpr int64_t kDaysLimit = 106750;
+  if (days < -kDaysLimit || days > kDaysLimit) return bad_time(text, "outside 1677-09-23 to 2262-04-10");
+  const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second;
+  if (seconds >= (kDaysLimit + 1) * 86400) return bad_time(text, "outside 1677-09-23 to 2262-04-10");
+  return seconds * kNanosPerSecond + nanos;
 }
 
 }  // namespace seisvault

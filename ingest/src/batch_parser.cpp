@@ -1,47 +1,124 @@
 #include "batch_parser.h"
 
 #include <algorithm>
-#include <climits>
-
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/wire_format_lite.h>
 
 namespace seisvault::ingest {
 
 namespace {
 
-using google::protobuf::io::CodedInputStream;
-using WFL = google::protobuf::internal::WireFormatLite;
-
 // Field numbers of proto/ingest.proto.
-constexpr int kBatchProtocolVersion = 1;
-constexpr int kBatchId = 2;
-constexpr int kBatchRecords = 3;
-constexpr int kRecordMseed = 1;
-constexpr int kRecordSha256 = 2;
+constexpr uint32_t kBatchProtocolVersion = 1;
+constexpr uint32_t kBatchId = 2;
+constexpr uint32_t kBatchRecords = 3;
+constexpr uint32_t kRecordMseed = 1;
+constexpr uint32_t kRecordSha256 = 2;
 
-// A length-delimited field's contents as a view into `base`.
-bool read_view(CodedInputStream& in, const uint8_t* base, std::span<const uint8_t>& out) {
-  uint32_t length = 0;
-  if (!in.ReadVarint32(&length)) return false;
-  const int at = in.CurrentPosition();
-  if (!in.Skip(static_cast<int>(length))) return false;
-  out = {base + at, length};
-  return true;
-}
+enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kStartGroup = 3, kEndGroup = 4, kFixed32 = 5 };
 
-bool parse_record(std::span<const uint8_t> bytes, RecordView& out) {
-  CodedInputStream in(bytes.data(), static_cast<int>(bytes.size()));
-  while (in.CurrentPosition() < static_cast<int>(bytes.size())) {
-    // 0: a malformed tag (a field number 0, or a varint cut short).
-    const uint32_t tag = in.ReadTag();
-    if (tag == 0) return false;
-    const int field = WFL::GetTagFieldNumber(tag);
-    if (field == 0) return false;
-    const auto type = WFL::GetTagWireType(tag);
-    if ((field == kRecordMseed || field == kRecordSha256) && type == WFL::WIRETYPE_LENGTH_DELIMITED) {
-      if (!read_view(in, bytes.data(), field == kRecordMseed ? out.mseed : out.sha256)) return false;
-    } else if (!WFL::SkipField(&in, tag)) {
+// protobuf's recursion limit: each nested message or group uses one level.
+constexpr int kRecursionLimit = 100;
+
+// The protobuf wire format over [p, end), read as protobuf's parser reads it.
+class WireReader {
+ public:
+  WireReader(const uint8_t* p, const uint8_t* end) : p_(p), end_(end) {}
+  bool at_end() const { return p_ == end_; }
+  const uint8_t* position() const { return p_; }
+
+  // A value varint: up to 10 bytes, the low 64 bits kept.
+  bool varint(uint64_t& out) {
+    out = 0;
+    for (int i = 0; i < 10; ++i) {
+      if (p_ == end_) return false;
+      const uint8_t byte = *p_++;
+      out |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
+      if (byte < 0x80) return true;
+    }
+    return false;
+  }
+
+  // A tag: up to 5 bytes (wrapping into 32 bits), never 0, never field 0.
+  bool tag(uint32_t& out) {
+    out = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (p_ == end_) return false;
+      const uint8_t byte = *p_++;
+      out += static_cast<uint32_t>(byte & 0x7f) << (7 * i);
+      if (byte < 0x80) return (out >> 3) != 0;
+    }
+    return false;
+  }
+
+  // A length: up to 5 bytes, below 2 GiB, and within what is left.
+  bool length(uint32_t& out) {
+    out = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (p_ == end_) return false;
+      const uint8_t byte = *p_++;
+      if (i == 4 && byte >= 8) return false;
+      out |= static_cast<uint32_t>(byte & 0x7f) << (7 * i);
+      if (byte < 0x80) return out <= static_cast<size_t>(end_ - p_);
+    }
+    return false;
+  }
+
+  // A length-delimited field's contents as a view.
+  bool bytes(std::span<const uint8_t>& out) {
+    uint32_t n = 0;
+    if (!length(n)) return false;
+    out = {p_, n};
+    p_ += n;
+    return true;
+  }
+
+  bool skip(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    p_ += n;
+    return true;
+  }
+
+  // Skips the value of an unknown field whose tag was just read. `depth`
+  // is what is left of the recursion limit.
+  bool skip_field(uint32_t tag, int depth) {
+    switch (tag & 7) {
+      case kVarint: {
+        uint64_t ignored;
+        return varint(ignored);
+      }
+      case kFixed64: return skip(8);
+      case kFixed32: return skip(4);
+      case kLengthDelimited: {
+        std::span<const uint8_t> ignored;
+        return bytes(ignored);
+      }
+      case kStartGroup: {
+        if (--depth < 0) return false;
+        const uint32_t field = tag >> 3;
+        for (;;) {
+          uint32_t inner = 0;
+          if (!this->tag(inner)) return false;
+          if ((inner & 7) == kEndGroup) return (inner >> 3) == field;
+          if (!skip_field(inner, depth)) return false;
+        }
+      }
+      default: return false;  // an end group out of place, or wire type 6/7
+    }
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+bool parse_record(std::span<const uint8_t> bytes, RecordView& out, int depth) {
+  WireReader in(bytes.data(), bytes.data() + bytes.size());
+  while (!in.at_end()) {
+    uint32_t tag = 0;
+    if (!in.tag(tag)) return false;
+    const uint32_t field = tag >> 3;
+    if ((field == kRecordMseed || field == kRecordSha256) && (tag & 7) == kLengthDelimited) {
+      if (!in.bytes(field == kRecordMseed ? out.mseed : out.sha256)) return false;
+    } else if (!in.skip_field(tag, depth)) {
       return false;
     }
   }
@@ -54,24 +131,24 @@ bool parse_ingest_batch(std::span<const uint8_t> frame, ParsedBatch& out) {
   out.protocol_version = 0;
   out.batch_id = 0;
   out.records.clear();
-  if (frame.size() > static_cast<size_t>(INT_MAX)) return false;
-  CodedInputStream in(frame.data(), static_cast<int>(frame.size()));
-  in.SetTotalBytesLimit(INT_MAX);
-  while (in.CurrentPosition() < static_cast<int>(frame.size())) {
-    const uint32_t tag = in.ReadTag();
-    if (tag == 0) return false;
-    const int field = WFL::GetTagFieldNumber(tag);
-    if (field == 0) return false;
-    const auto type = WFL::GetTagWireType(tag);
-    if (field == kBatchProtocolVersion && type == WFL::WIRETYPE_VARINT) {
-      if (!in.ReadVarint32(&out.protocol_version)) return false;
-    } else if (field == kBatchId && type == WFL::WIRETYPE_VARINT) {
-      if (!in.ReadVarint64(&out.batch_id)) return false;
-    } else if (field == kBatchRecords && type == WFL::WIRETYPE_LENGTH_DELIMITED) {
+  WireReader in(frame.data(), frame.data() + frame.size());
+  while (!in.at_end()) {
+    uint32_t tag = 0;
+    if (!in.tag(tag)) return false;
+    const uint32_t field = tag >> 3;
+    const uint32_t type = tag & 7;
+    if (field == kBatchProtocolVersion && type == kVarint) {
+      uint64_t v = 0;
+      if (!in.varint(v)) return false;
+      out.protocol_version = static_cast<uint32_t>(v);
+    } else if (field == kBatchId && type == kVarint) {
+      if (!in.varint(out.batch_id)) return false;
+    } else if (field == kBatchRecords && type == kLengthDelimited) {
       std::span<const uint8_t> bytes;
-      if (!read_view(in, frame.data(), bytes)) return false;
-      if (!parse_record(bytes, out.records.emplace_back())) return false;
-    } else if (!WFL::SkipField(&in, tag)) {
+      if (!in.bytes(bytes)) return false;
+      // A record is a nested message: it uses one level of the limit.
+      if (!parse_record(bytes, out.records.emplace_back(), kRecursionLimit - 1)) return false;
+    } else if (!in.skip_field(tag, kRecursionLimit)) {
       return false;
     }
   }
@@ -79,17 +156,14 @@ bool parse_ingest_batch(std::span<const uint8_t> frame, ParsedBatch& out) {
 }
 
 uint64_t peek_batch_id(std::span<const uint8_t> frame) {
-  const int size = static_cast<int>(std::min<size_t>(frame.size(), 64));
-  CodedInputStream in(frame.data(), size);
-  while (in.CurrentPosition() < size) {
-    const uint32_t tag = in.ReadTag();
-    if (tag == 0) return 0;
-    const int field = WFL::GetTagFieldNumber(tag);
-    const auto type = WFL::GetTagWireType(tag);
-    if (type != WFL::WIRETYPE_VARINT) return 0;  // a record or something else: not before it
+  const size_t size = std::min<size_t>(frame.size(), 64);
+  WireReader in(frame.data(), frame.data() + size);
+  while (!in.at_end()) {
+    uint32_t tag = 0;
+    if (!in.tag(tag) || (tag & 7) != kVarint) return 0;  // a record or something else: not before it
     uint64_t value = 0;
-    if (!in.ReadVarint64(&value)) return 0;
-    if (field == kBatchId) return value;
+    if (!in.varint(value)) return 0;
+    if ((tag >> 3) == kBatchId) return value;
   }
   return 0;
 }

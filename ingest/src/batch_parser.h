@@ -5,12 +5,17 @@
 // string of its own (two heap allocations and a copy per record, freed again
 // once the batch is acknowledged); at hundreds of thousands of records per
 // second that was most of the receiver's and a good part of the syncer's CPU.
-// This reads the same wire format with protobuf's CodedInputStream and
-// returns views into the frame, which must outlive them.
+// This reads the same wire format and returns views into the frame, which
+// must outlive them.
 //
-// Semantics are protobuf's: for a scalar or bytes field the last occurrence
-// wins, every occurrence of `records` adds a record, unknown fields are
-// skipped, and anything that is not well-formed wire format is an error.
+// Semantics are protobuf's (3.21, Debian 12), held to its generated parser by
+// tests/ingest/batch_parser_test.cpp and fuzz/fuzz_batch_parser.cpp: for a
+// scalar or bytes field the last occurrence wins, every occurrence of
+// `records` adds a record, unknown fields are skipped, and anything that is
+// not well-formed wire format is an error -- including what protobuf refuses
+// although it is decodable: a tag or a length of more than 5 bytes, a length
+// of 2 GiB or more, groups nested deeper than protobuf's recursion limit
+// (100, one level of which a record uses).
 #pragma once
 
 #include <cstdint>

@@ -1303,7 +1303,11 @@ Status RecordStore::read_records(const ChannelSelection& selection, TimeWindow w
   auto expired = [&] { return max_age_ns > 0 && coarse_now_ns() - taken_ns >= max_age_ns; };
   renew();
   std::unordered_map<uint32_t, std::string> sender_cache;
-  for (const auto& [id, name] : channels) {
+  // Not a structured binding: the lambda below captures id and name, which
+  // Debian's clang 14 does not allow for bindings (C++20's P1091, clang 16).
+  for (const auto& channel : channels) {
+    const uint32_t id = channel.first;
+    const std::string& name = channel.second;
     if (expired()) renew();
     sender_cache.clear();
     std::optional<RecordPos> last;  // the last record of this channel delivered

@@ -107,5 +107,28 @@ TEST_CASE("parse_ingest_batch refuses what protobuf refuses: every truncation an
   }
 }
 
+// Found by fuzz_batch_parser: CodedInputStream reads a tag or a length of up
+// to 10 bytes (and WireFormatLite::SkipField skips unknown fields with it,
+// with a recursion budget that restarts inside each record), where
+// protobuf's parser refuses a tag or length longer than 5 bytes.
+TEST_CASE("parse_ingest_batch refuses over-long tags and lengths and too deep groups, as protobuf does") {
+  const std::string long_length("\x80\x80\x80\x80\x80\x00", 6);  // 0 in six bytes
+  check_agrees_with_protobuf(std::string("\x85\xf8\xdd\xfe\xf4\x10\x03\x28\x78\x7a", 10));  // a 6-byte tag
+  check_agrees_with_protobuf("\x22" + long_length);              // an unknown field's length
+  check_agrees_with_protobuf("\x1a" + long_length);              // the records field's length
+  check_agrees_with_protobuf("\x1a\x07\x0a" + long_length);      // a record's mseed length
+  check_agrees_with_protobuf("\x1a\x07\x22" + long_length);      // an unknown field's length in a record
+  for (const size_t depth : {99, 100, 101}) {
+    INFO("groups nested " << depth << " deep, in the batch and in a record");
+    const std::string groups = std::string(depth, '\x2b') + std::string(depth, '\x2c');  // field 5
+    check_agrees_with_protobuf(groups);
+    std::string record_field = "\x1a";  // records, then the length as a varint
+    size_t n = groups.size();
+    for (; n >= 0x80; n >>= 7) record_field += static_cast<char>(0x80 | (n & 0x7f));
+    record_field += static_cast<char>(n);
+    check_agrees_with_protobuf(record_field + groups);
+  }
+}
+
 }  // namespace
 }  // namespace seisvault::ingest

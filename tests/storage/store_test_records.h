@@ -81,7 +81,9 @@ inline Rec rec(std::string source_id, TimeNs start, int64_t samples = 100, doubl
   r.end_ns = (samples > 1 && rate > 0) ? start + (samples - 1) * sample_period_ns(rate) : start;
   r.bytes = synthetic_bytes(r.source_id, start, salt, length);
   rehash(r);
-  r.receive_ns = start + 30 * kSecond + salt;
+  // Received 30 s after its start; at the very end of the time range, at its
+  // start (start + 30 s would overflow: UBSan stops the test there).
+  r.receive_ns = start < kTimeMax - 60 * kSecond ? start + 30 * kSecond + salt : start;
   r.sender = "key-XX";
   return r;
 }

@@ -23,6 +23,8 @@ class TestStation {
   // A batch of the given records with correct SHA-256s.
   static ingest::v1::IngestBatch make_batch(uint64_t batch_id, const std::vector<std::vector<uint8_t>>& records);
 
+  // Sends; when no connection takes the message within 10 s (e.g. the
+  // server refused this key), drops it.
   void send(const ingest::v1::IngestBatch& batch);
   void send_raw(const std::vector<std::string>& frames);
   // The next ack, or nullopt after `timeout`.
