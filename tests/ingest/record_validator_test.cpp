@@ -335,11 +335,14 @@ TEST_CASE("the source id comes from the raw header: a NUL inside a code is escap
   REQUIRE(key.ok());
   auto list = StationAccessList::parse(key->public_key + "  XX.AN\n");
   REQUIRE(list.ok());
-  const auto id = with_station("AN\0MO").record.source_id();
+  // source_id() is a view into the validated record: keep the result alive.
+  const auto nul_inside = with_station("AN\0MO");
+  const auto id = nul_inside.record.source_id();
   const auto station = id.substr(3, id.find('.', 3) - 3);
   CHECK(station == "AN\\x00MO");
   CHECK_FALSE(list->may_write(key->public_key, "XX", station));
-  CHECK(list->may_write(key->public_key, "XX", with_station("AN\0\0\0").record.source_id().substr(3, 2)));
+  const auto padded = with_station("AN\0\0\0");
+  CHECK(list->may_write(key->public_key, "XX", padded.record.source_id().substr(3, 2)));
 }
 
 TEST_CASE("a record whose blockette chain is broken is rejected without the libmseed lock", "[validator]") {
