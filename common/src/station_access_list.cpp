@@ -141,21 +141,39 @@ StationAccessList StationAccessList::parse_lenient(std::string_view text, std::v
   return list;
 }
 
-Result<StationAccessList> StationAccessList::load(const std::filesystem::path& path) {
+namespace {
+
+// The file's text; a missing file is an empty one.
+Result<std::string> read_list_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) {
-    if (!std::filesystem::exists(path)) return StationAccessList{};
+    if (!std::filesystem::exists(path)) return std::string();
     return Status::io_error(fmt::format("cannot read {}", path.string()));
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  auto list = parse(ss.str());
+  return ss.str();
+}
+
+}  // namespace
+
+Result<StationAccessList> StationAccessList::load(const std::filesystem::path& path) {
+  auto text = read_list_file(path);
+  if (!text.ok()) return text.status();
+  auto list = parse(*text);
   if (!list.ok()) return Status::invalid_argument(fmt::format("{}: {}", path.string(), list.status().message()));
   return list;
 }
 
+Result<StationAccessList> StationAccessList::load_lenient(const std::filesystem::path& path,
+                                                          std::vector<std::string>& problems) {
+  auto text = read_list_file(path);
+  if (!text.ok()) return text.status();
+  return parse_lenient(*text, problems);
+}
+
 const StationAccessEntry* StationAccessList::find(std::string_view public_key) const {
-  const auto it = index_.find(std::string(public_key));
+  const auto it = index_.find(public_key);
   return it == index_.end() ? nullptr : &entries_[it->second];
 }
 
@@ -185,7 +203,7 @@ void StationAccessList::upsert(StationAccessEntry entry) {
 }
 
 bool StationAccessList::remove(std::string_view public_key) {
-  const auto it = index_.find(std::string(public_key));
+  const auto it = index_.find(public_key);
   if (it == index_.end()) return false;
   entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(it->second));
   index_.clear();

@@ -1,10 +1,5 @@
 #include "seisvault/ingest/access_control.h"
 
-#include <fstream>
-#include <sstream>
-
-#include <fmt/format.h>
-
 namespace seisvault::ingest {
 
 void AccessControl::put_in_force(StationAccessList list, std::vector<std::string> problems) {
@@ -25,17 +20,10 @@ Status AccessControl::reload() {
 }
 
 Status AccessControl::reload_lenient() {
-  std::string text;
-  if (std::filesystem::exists(path_)) {
-    std::ifstream in(path_);
-    if (!in) return Status::io_error(fmt::format("cannot read {}", path_.string()));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-  }
   std::vector<std::string> problems;
-  auto list = StationAccessList::parse_lenient(text, problems);
-  put_in_force(std::move(list), std::move(problems));
+  auto list = StationAccessList::load_lenient(path_, problems);
+  if (!list.ok()) return list.status();
+  put_in_force(std::move(list.value()), std::move(problems));
   return {};
 }
 

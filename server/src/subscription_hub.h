@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "durable_queue.h"
+#include "seisvault/common/string_map.h"
 #include "seisvault/ingest/durable_records.h"
 #include "seisvault/storage/channel_selection.h"
 #include "subscription.h"
@@ -100,11 +101,7 @@ class SubscriptionHub {
   std::atomic<uint64_t> selection_matches_{0};
 
   // Hub thread only.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> channels_;
+  StringMap<uint32_t> channels_;
   uint64_t channels_epoch_ = 0;
 
   std::thread thread_;  // last: starts once everything above exists

@@ -31,6 +31,7 @@
 
 #include "block_format.h"
 #include "keys.h"
+#include "seisvault/common/string_map.h"
 #include "store_file_system.h"
 #include "store_log.h"
 
@@ -143,14 +144,6 @@ int64_t coarse_now_ns() {
   ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return int64_t{ts.tv_sec} * kNanosPerSecond + ts.tv_nsec;
 }
-
-// Hash lookups of std::string keys by std::string_view, without making a string.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-template <class V>
-using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 std::string encode_u32(uint32_t v) {
   std::string s(4, '\0');

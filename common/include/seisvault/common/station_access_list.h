@@ -18,10 +18,10 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "seisvault/common/status.h"
+#include "seisvault/common/string_map.h"
 
 namespace seisvault {
 
@@ -43,6 +43,10 @@ class StationAccessList {
   static StationAccessList parse_lenient(std::string_view text, std::vector<std::string>& problems);
   // Reads and parses a file; a missing file is an empty list.
   static Result<StationAccessList> load(const std::filesystem::path& path);
+  // Reads a file and parses it with parse_lenient(); a missing file is an
+  // empty list. IoError only when the file cannot be read at all.
+  static Result<StationAccessList> load_lenient(const std::filesystem::path& path,
+                                                std::vector<std::string>& problems);
 
   // The entry of `public_key`, or nullptr.
   const StationAccessEntry* find(std::string_view public_key) const;
@@ -66,7 +70,7 @@ class StationAccessList {
 
  private:
   std::vector<StationAccessEntry> entries_;
-  std::unordered_map<std::string, size_t> index_;  // public key -> position in entries_
+  StringMap<size_t> index_;  // public key -> position in entries_
 };
 
 // SEED wildcard match of one code: '?' one character, '*' any run.
