@@ -69,26 +69,21 @@ Status Receiver::bind() {
   return {};
 }
 
-void Receiver::reply_now(const zmq::message_t& routing_id, const v1::IngestAck& ack) {
+Receiver::Delivery Receiver::deliver(std::string_view routing_id, zmq::message_t& body) {
   zmq::message_t id(routing_id.data(), routing_id.size());
-  zmq::message_t body(ack.ByteSizeLong());
-  ack.SerializeToArray(body.data(), static_cast<int>(body.size()));
-  if (zmq_msg_send(id.handle(), router_.handle(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return;
-  zmq_msg_send(body.handle(), router_.handle(), ZMQ_DONTWAIT);
-}
-
-bool Receiver::send_ack(StationConnection& c, zmq::message_t& body) {
-  zmq::message_t id(c.routing_id.data(), c.routing_id.size());
   if (zmq_msg_send(id.handle(), router_.handle(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-    if (zmq_errno() == EAGAIN) {
-      c.unsent_acks.push_back(std::move(body));
-      ++unsent_acks_;
-      return true;
-    }
-    return false;  // EHOSTUNREACH: the connection is gone
+    // ROUTER_MANDATORY: EAGAIN when the station's socket is full,
+    // EHOSTUNREACH when the connection is gone.
+    return zmq_errno() == EAGAIN ? Delivery::kFull : Delivery::kGone;
   }
   zmq_msg_send(body.handle(), router_.handle(), ZMQ_DONTWAIT);
-  return true;
+  return Delivery::kSent;
+}
+
+void Receiver::reply_now(const zmq::message_t& routing_id, const v1::IngestAck& ack) {
+  zmq::message_t body(ack.ByteSizeLong());
+  ack.SerializeToArray(body.data(), static_cast<int>(body.size()));
+  deliver(routing_id.to_string_view(), body);
 }
 
 void Receiver::forward_ack(zmq::message_t& routing_id, zmq::message_t& body) {
@@ -98,42 +93,33 @@ void Receiver::forward_ack(zmq::message_t& routing_id, zmq::message_t& body) {
   StationConnection* c = connections_.find(routing_id.to_string_view());
   if (!c) {
     // A connection this table never registered (it is gone, or inproc).
-    zmq_msg_send(routing_id.handle(), router_.handle(), ZMQ_SNDMORE | ZMQ_DONTWAIT);
-    zmq_msg_send(body.handle(), router_.handle(), ZMQ_DONTWAIT);
+    deliver(routing_id.to_string_view(), body);
     return;
   }
   if (c->in_pipeline > 0) --c->in_pipeline;
-  if (!c->unsent_acks.empty()) {  // keep the order
-    c->unsent_acks.push_back(std::move(body));
-    ++unsent_acks_;
-    return;
-  }
-  if (!send_ack(*c, body)) {
-    unsent_acks_ -= c->unsent_acks.size();
-    connections_.remove(routing_id.to_string_view());
-  }
+  // Behind acks still waiting, to keep the order.
+  const Delivery d = c->unsent_acks.empty() ? deliver(c->routing_id, body) : Delivery::kFull;
+  if (d == Delivery::kFull) connections_.keep_unsent(*c, std::move(body));
+  if (d == Delivery::kGone) connections_.remove(routing_id.to_string_view());
 }
 
 void Receiver::send_unsent_acks() {
-  if (unsent_acks_ == 0) return;
-  std::vector<std::string> gone;
-  connections_.for_each_with_unsent_acks([&](StationConnection& c) {
-    while (!c.unsent_acks.empty()) {
-      zmq::message_t id(c.routing_id.data(), c.routing_id.size());
-      if (zmq_msg_send(id.handle(), router_.handle(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        if (zmq_errno() != EAGAIN) gone.push_back(c.routing_id);
-        return;
+  if (connections_.unsent_acks() > 0) {
+    std::vector<std::string> gone;
+    connections_.for_each_with_unsent_acks([&](StationConnection& c) {
+      while (!c.unsent_acks.empty()) {
+        const Delivery d = deliver(c.routing_id, c.unsent_acks.front());
+        if (d == Delivery::kFull) return;
+        if (d == Delivery::kGone) {
+          gone.push_back(c.routing_id);
+          return;
+        }
+        connections_.sent_unsent(c);
       }
-      zmq_msg_send(c.unsent_acks.front().handle(), router_.handle(), ZMQ_DONTWAIT);
-      c.unsent_acks.pop_front();
-      --unsent_acks_;
-    }
-  });
-  for (const auto& id : gone) {
-    if (auto* c = connections_.find(id)) unsent_acks_ -= c->unsent_acks.size();
-    connections_.remove(id);
+    });
+    for (const auto& id : gone) connections_.remove(id);
   }
-  p_.stats.acks_unsent.store(unsent_acks_, std::memory_order_relaxed);
+  p_.stats.acks_unsent.store(connections_.unsent_acks(), std::memory_order_relaxed);
 }
 
 void Receiver::close_connection(int fd) {
@@ -288,12 +274,10 @@ void Receiver::handle_monitor_events() {
           close_connection(value);
         }
         break;
-      case ZMQ_EVENT_DISCONNECTED: {
-        if (auto* c = connections_.find_by_fd(value)) unsent_acks_ -= c->unsent_acks.size();
+      case ZMQ_EVENT_DISCONNECTED:
         connections_.disconnected(value);
         connection_log_.log("station connection closed ({} open)", connections_.open());
         break;
-      }
       case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
         connection_log_.log("station connected ({} open)", connections_.open());
         break;
@@ -323,7 +307,7 @@ void Receiver::run() {
                                {router_.handle(), 0, static_cast<short>(can_read ? ZMQ_POLLIN : 0), 0}};
     try {
       // Unsent acks are retried every few milliseconds while there are any.
-      zmq::poll(items, 3, std::chrono::milliseconds(unsent_acks_ > 0 ? 5 : 100));
+      zmq::poll(items, 3, std::chrono::milliseconds(connections_.unsent_acks() > 0 ? 5 : 100));
       // Acks first: they free room in the pipeline.
       for (int k = 0; k < 1024 && (items[0].revents & ZMQ_POLLIN); ++k) {
         frames.clear();

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <zmq.hpp>
@@ -53,8 +54,10 @@ class Receiver {
   void forward_ack(zmq::message_t& routing_id, zmq::message_t& body);
   void send_unsent_acks();
   void close_revoked_connections();
-  // Sends now or keeps it for later; false when the peer is gone.
-  bool send_ack(StationConnection& c, zmq::message_t& body);
+  enum class Delivery { kSent, kFull, kGone };
+  // Sends `body` to the connection `routing_id` without waiting: kFull when
+  // its socket cannot take more now, kGone when ZeroMQ no longer knows it.
+  Delivery deliver(std::string_view routing_id, zmq::message_t& body);
   // Best effort: an answer that needs no pipeline (dropped when the
   // station's socket is full or gone).
   void reply_now(const zmq::message_t& routing_id, const v1::IngestAck& ack);
@@ -68,7 +71,6 @@ class Receiver {
   uint64_t next_sequence_ = 0;
   StationConnections connections_;
   uint64_t access_generation_ = 0;
-  size_t unsent_acks_ = 0;  // over all connections
   LogLimiter connection_log_{"station connection events", spdlog::level::info};
   LogLimiter refusal_log_{"connections closed by a limit", spdlog::level::warn};
   LogLimiter busy_log_{"batches answered BUSY", spdlog::level::warn};

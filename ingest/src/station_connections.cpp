@@ -18,13 +18,8 @@ void StationConnections::disconnected(int fd) {
 }
 
 StationConnection* StationConnections::find(std::string_view routing_id) {
-  const auto it = by_routing_id_.find(std::string(routing_id));
+  const auto it = by_routing_id_.find(routing_id);
   return it == by_routing_id_.end() ? nullptr : &it->second;
-}
-
-StationConnection* StationConnections::find_by_fd(int fd) {
-  const auto r = routing_id_by_fd_.find(fd);
-  return r == routing_id_by_fd_.end() ? nullptr : find(r->second);
 }
 
 StationConnection* StationConnections::add(std::string_view routing_id, int fd, std::string_view key) {
@@ -52,13 +47,14 @@ StationConnection* StationConnections::add(std::string_view routing_id, int fd, 
 }
 
 void StationConnections::remove(std::string_view routing_id) {
-  const auto it = by_routing_id_.find(std::string(routing_id));
+  const auto it = by_routing_id_.find(routing_id);
   if (it == by_routing_id_.end()) return;
   if (it->second.fd >= 0) routing_id_by_fd_.erase(it->second.fd);
   forget(it);
 }
 
-void StationConnections::forget(std::unordered_map<std::string, StationConnection>::iterator it) {
+void StationConnections::forget(StringMap<StationConnection>::iterator it) {
+  unsent_acks_ -= it->second.unsent_acks.size();
   if (auto k = per_key_.find(it->second.key); k != per_key_.end()) {
     if (--k->second == 0) per_key_.erase(k);
   }
@@ -79,8 +75,18 @@ void StationConnections::for_each_with_unsent_acks(const std::function<void(Stat
   }
 }
 
+void StationConnections::keep_unsent(StationConnection& c, zmq::message_t ack) {
+  c.unsent_acks.push_back(std::move(ack));
+  ++unsent_acks_;
+}
+
+void StationConnections::sent_unsent(StationConnection& c) {
+  c.unsent_acks.pop_front();
+  --unsent_acks_;
+}
+
 size_t StationConnections::connections_of(std::string_view key) const {
-  const auto it = per_key_.find(std::string(key));
+  const auto it = per_key_.find(key);
   return it == per_key_.end() ? 0 : it->second;
 }
 

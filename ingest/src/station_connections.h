@@ -13,6 +13,8 @@
 // - max_per_key connections per station key: add() says when to close one;
 // - a connection's load (batches in the pipeline plus acknowledgements it
 //   has not read yet) is what the receiver bounds per connection.
+// The acks waiting for all connections are counted here, as they are kept,
+// sent and dropped with their connection (keep_unsent(), sent_unsent()).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +28,8 @@
 
 #include <zmq.hpp>
 
+#include "seisvault/common/string_map.h"
+
 namespace seisvault::ingest {
 
 struct StationConnection {
@@ -33,7 +37,8 @@ struct StationConnection {
   std::string key;      // the station's Z85 public key ("insecure" without CURVE)
   int fd = -1;          // -1 when ZeroMQ cannot tell (inproc)
   uint32_t in_pipeline = 0;                  // batches read and not yet acknowledged by the syncer
-  std::deque<zmq::message_t> unsent_acks;    // acks its socket could not take yet (it does not read them)
+  std::deque<zmq::message_t> unsent_acks;    // acks its socket could not take yet (it does not read them);
+                                             // changed through StationConnections only
   size_t load() const { return in_pipeline + unsent_acks.size(); }
 };
 
@@ -51,8 +56,6 @@ class StationConnections {
 
   // The connection `routing_id`, or nullptr before its first message.
   StationConnection* find(std::string_view routing_id);
-  // The registered connection on `fd`, or nullptr.
-  StationConnection* find_by_fd(int fd);
   // Registers the connection of a first message. nullptr when `key` has
   // max_per_key connections already: the caller closes this one.
   StationConnection* add(std::string_view routing_id, int fd, std::string_view key);
@@ -63,21 +66,28 @@ class StationConnections {
   std::vector<int> revoked(const std::function<bool(std::string_view key)>& listed) const;
   // Every connection with acks waiting to be sent.
   void for_each_with_unsent_acks(const std::function<void(StationConnection&)>& f);
+  // Keeps an ack `c`'s socket could not take, behind those already waiting.
+  void keep_unsent(StationConnection& c, zmq::message_t ack);
+  // The first of `c`'s waiting acks was sent.
+  void sent_unsent(StationConnection& c);
+  // Acks waiting over all connections.
+  size_t unsent_acks() const { return unsent_acks_; }
 
   size_t open() const { return open_; }
   size_t known() const { return by_routing_id_.size(); }
   size_t connections_of(std::string_view key) const;
 
  private:
-  void forget(std::unordered_map<std::string, StationConnection>::iterator it);
+  void forget(StringMap<StationConnection>::iterator it);
 
   size_t max_connections_;
   size_t max_per_key_;
   size_t open_ = 0;
+  size_t unsent_acks_ = 0;
   std::unordered_set<int> accepted_fds_;
-  std::unordered_map<std::string, StationConnection> by_routing_id_;
+  StringMap<StationConnection> by_routing_id_;
   std::unordered_map<int, std::string> routing_id_by_fd_;
-  std::unordered_map<std::string, size_t> per_key_;
+  StringMap<size_t> per_key_;
 };
 
 }  // namespace seisvault::ingest

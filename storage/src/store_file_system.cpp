@@ -1,6 +1,7 @@
 #include "store_file_system.h"
 
 #include <string>
+#include <utility>
 
 namespace seisvault::storage {
 
@@ -90,10 +91,7 @@ class StoreWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
 
   // This file is closed: if an append failed on it, it no longer counts.
   void release() {
-    if (failed_ && !released_) {
-      released_ = true;
-      guard_->failed_wals.fetch_sub(1);
-    }
+    if (std::exchange(failed_, false)) guard_->failed_wals.fetch_sub(1);
   }
 
   rocksdb::IOStatus injected_no_space() {
@@ -104,8 +102,7 @@ class StoreWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
   FileKind kind_;
   std::shared_ptr<WalGuard> guard_;
   std::shared_ptr<FaultInjection> faults_;
-  bool failed_ = false;    // an append failed on this file
-  bool released_ = false;  // ...and it was closed since
+  bool failed_ = false;  // an append failed on this file, which is still open
 };
 
 class StoreFileSystem : public rocksdb::FileSystemWrapper {
