@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "fuzz_check.h"
+#include "pattern_instance.h"
 #include "seisvault/storage/channel_selection.h"
 
 namespace {
@@ -43,16 +44,6 @@ std::string pattern_text(const SourcePattern& p) {
                      field_text(p.channel));
 }
 
-// A code the pattern must match.
-std::string instance(std::string_view pattern) {
-  std::string out;
-  for (char c : pattern) {
-    if (c == '*') continue;
-    out += c == '?' ? 'X' : c;
-  }
-  return out;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -77,8 +68,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (char c : code) FUZZ_CHECK(allowed(c), fmt::format("'{}': code '{}' holds 0x{:02X}", text, code, c));
       }
     }
-    const std::string id = fmt::format("{}.{}.{}.{}", instance(p.network.front()), instance(p.station.front()),
-                                       instance(p.location.front()), instance(p.channel.front()));
+    const std::string id =
+        fmt::format("{}.{}.{}.{}", pattern_instance(p.network.front()), pattern_instance(p.station.front()),
+                    pattern_instance(p.location.front()), pattern_instance(p.channel.front()));
     FUZZ_CHECK(sel.matches(id), fmt::format("'{}' does not select '{}'", text, id));
     if (!rewritten.empty()) rewritten += ' ';
     rewritten += pattern_text(p);

@@ -19,23 +19,11 @@
 #include <fmt/format.h>
 
 #include "fuzz_check.h"
+#include "pattern_instance.h"
 #include "seisvault/common/curve_keys.h"
 #include "seisvault/common/station_access_list.h"
 
-namespace {
-
 using seisvault::StationAccessList;
-
-std::string instance(std::string_view pattern) {
-  std::string out;
-  for (char c : pattern) {
-    if (c == '*') continue;
-    out += c == '?' ? 'X' : c;
-  }
-  return out;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -55,8 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const auto dot = p.find('.');
       FUZZ_CHECK(dot != std::string::npos && dot > 0 && dot + 1 < p.size() && p.find('.', dot + 1) == std::string::npos,
                  fmt::format("key {}: '{}' is not NET.STA", e.public_key, p));
-      const std::string net = instance(p.substr(0, dot));
-      const std::string sta = instance(p.substr(dot + 1));
+      const std::string net = pattern_instance(p.substr(0, dot));
+      const std::string sta = pattern_instance(p.substr(dot + 1));
       FUZZ_CHECK(list.may_write(e.public_key, net, sta),
                  fmt::format("key {} with pattern '{}' may not write {}.{}", e.public_key, p, net, sta));
     }

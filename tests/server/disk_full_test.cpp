@@ -13,9 +13,6 @@
 #include <iostream>
 #include <thread>
 
-#include <grpcpp/grpcpp.h>
-
-#include "seisvault/proto/waveform.grpc.pb.h"
 #include "support/process.h"
 #include "support/record_factory.h"
 #include "support/server_data.h"
@@ -24,7 +21,6 @@
 
 using namespace seisvault;
 using namespace seisvault::test;
-namespace wv = seisvault::waveform::v1;
 
 namespace {
 
@@ -62,15 +58,6 @@ void fill_until(const std::filesystem::path& file, uint64_t leave) {
   }
 }
 
-wv::Stats get_stats(const ServerProcess& server) {
-  auto api = wv::Waveforms::NewStub(grpc::CreateChannel(server.api(), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  wv::Stats stats;
-  REQUIRE(api->GetStats(&ctx, {}, &stats).ok());
-  return stats;
-}
-
 // Runs one disk-full scenario: `server_flags` decide whether the server's
 // own reserve or the full disk itself stops the writes.
 void push_through_a_full_disk(const std::vector<std::string>& server_flags, const std::string& expected_cause) {
@@ -101,14 +88,14 @@ void push_through_a_full_disk(const std::vector<std::string>& server_flags, cons
   // The store pauses instead of aborting, and says why.
   REQUIRE(eventually([&] { return server.log().find("store paused") != std::string::npos; }, std::chrono::seconds(90)));
   CHECK_THAT(server.log(), Catch::Contains(expected_cause));
-  const auto paused = get_stats(server);
+  const auto paused = server_stats(server);
   CHECK(paused.store_state() == "paused");
   CHECK(paused.store_message().size() > 20);
   // It stays up and paused, and the station keeps its data.
   std::this_thread::sleep_for(std::chrono::seconds(3));
   REQUIRE(server.process().running());
   REQUIRE(push.running());
-  CHECK(get_stats(server).store_state() == "paused");
+  CHECK(server_stats(server).store_state() == "paused");
 
   // Space comes back: no restart, the push completes.
   std::filesystem::remove(ballast);
@@ -118,7 +105,7 @@ void push_through_a_full_disk(const std::vector<std::string>& server_flags, cons
   REQUIRE(code.has_value());
   CHECK(*code == 0);
   CHECK(server.process().running());
-  CHECK(get_stats(server).store_state() == "ok");
+  CHECK(server_stats(server).store_state() == "ok");
   CHECK_THAT(server.log(), Catch::Contains("store resumed"));
   REQUIRE(server.stop() == 0);
 

@@ -82,15 +82,6 @@ double rss_mib(pid_t pid) {
   return 0;
 }
 
-wv::Stats get_stats(const ServerProcess& server) {
-  auto api = wv::Waveforms::NewStub(grpc::CreateChannel(server.api(), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  wv::Stats stats;
-  REQUIRE(api->GetStats(&ctx, {}, &stats).ok());
-  return stats;
-}
-
 }  // namespace
 
 TEST_CASE("records with hostile blockette chains, pushed to a running server, are rejected and never stored",
@@ -243,7 +234,7 @@ TEST_CASE("a station that never reads its acks is held to its share while anothe
   // Let the deaf station go on a little longer against a server that no
   // longer takes its batches.
   eventually([&] { return deaf_sent.load() >= 300; }, std::chrono::seconds(5));
-  const auto stats = get_stats(server);
+  const auto stats = server_stats(server);
   stop = true;
   deaf_station.join();
   sampling = false;
@@ -343,7 +334,7 @@ TEST_CASE("a SIGHUP reload with a broken line puts the rest in force and shuts t
   REQUIRE(eventually([&] { return server.log().find("SIGHUP: reloaded") != std::string::npos; },
                      std::chrono::seconds(10)));
   CHECK_THAT(server.log(), Catch::Contains("line 1") && Catch::Contains("left out"));
-  const auto stats = get_stats(server);
+  const auto stats = server_stats(server);
   REQUIRE(stats.access_list_problems_size() == 1);
   CHECK_THAT(stats.access_list_problems(0), Catch::Contains("X!.B"));
 

@@ -202,13 +202,8 @@ TEST_CASE("reads with long and short records in several channels agree with a br
   auto store = open_store(tmp.path(), small_options(4, 3000));
   std::mt19937 rng(20261130);
   const std::vector<std::string> source_ids = {"XX.L1.00.LHZ", "XX.L2..VMZ", "YY.L1.00.LHZ"};
-  struct Stored {
-    Rec r;
-    size_t arrival;
-  };
-  std::vector<Stored> model;
-  std::vector<Rec> sent;
-  size_t arrival = 0;
+  StoreModel model;
+  const auto& sent = model.stored();  // for resends
   uint32_t salt = 0;
   auto uniform = [&](TimeNs a, TimeNs b) { return std::uniform_int_distribution<TimeNs>(a, b)(rng); };
 
@@ -237,48 +232,24 @@ TEST_CASE("reads with long and short records in several channels agree with a br
                            std::uniform_int_distribution<size_t>(64, 700)(rng)));
       }
     }
-    const auto w = write_ok(*store, recs);
-    for (size_t i = 0; i < recs.size(); ++i) {
-      const auto& r = recs[i];
-      bool dup = false;
-      for (const auto& m : model) {
-        dup |= m.r.source_id == r.source_id && m.r.start_ns == r.start_ns && m.r.bytes == r.bytes;
-      }
-      INFO("batch " << batch << " record " << i);
-      CHECK(w.outcomes[i] == (dup ? WriteOutcome::kDuplicate : WriteOutcome::kStored));
-      if (!dup) {
-        model.push_back({r, arrival});
-        sent.push_back(r);
-      }
-      ++arrival;
-    }
+    model.check_write(recs, write_ok(*store, recs), batch);
   }
-  std::sort(model.begin(), model.end(), [](const Stored& a, const Stored& b) {
-    return std::tie(a.r.source_id, a.r.start_ns, a.arrival) < std::tie(b.r.source_id, b.r.start_ns, b.arrival);
-  });
-  auto expect = [&](TimeWindow w) {
-    std::vector<Sha256Digest> out;
-    for (const auto& m : model) {
-      if (m.r.start_ns <= w.end_ns && m.r.end_ns >= w.begin_ns) out.push_back(m.r.sha);
-    }
-    return out;
-  };
   auto check_all = [&](const RecordStore& s) {
-    CHECK(hashes(read(s)) == expect({}));
+    CHECK(hashes(read(s)) == model.expect({}));
     for (int i = 0; i < 80; ++i) {
       const TimeNs a = kT0 + uniform(-86'400, 4 * 86'400) * kSecond;
       const TimeNs b = a + uniform(0, 6 * 3600) * kSecond;
       INFO("window " << format_iso8601(a) << " .. " << format_iso8601(b));
-      CHECK(hashes(read(s, {}, {a, b})) == expect({a, b}));
+      CHECK(hashes(read(s, {}, {a, b})) == model.expect({a, b}));
     }
     for (const auto& id : source_ids) {
       const auto sm = summary_of(s, id);
       INFO(id);
       CHECK(sm.max_extent_ns <= kMaxBlockSpanNs);
       TimeNs longest = 0;
-      for (const auto& m : model) {
-        if (m.r.source_id == id && m.r.end_ns - m.r.start_ns > kMaxBlockSpanNs) {
-          longest = std::max(longest, m.r.end_ns - m.r.start_ns);
+      for (const auto& r : model.stored()) {
+        if (r.source_id == id && r.end_ns - r.start_ns > kMaxBlockSpanNs) {
+          longest = std::max(longest, r.end_ns - r.start_ns);
         }
       }
       CHECK(sm.max_long_extent_ns == longest);

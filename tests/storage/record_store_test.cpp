@@ -632,13 +632,8 @@ TEST_CASE("window reads agree with a brute-force filter over everything written"
   std::mt19937 rng(20240601);
   const std::vector<std::string> source_ids = {"XX.M1.00.HHZ", "XX.M2..HHZ", "YY.M1.00.LHZ"};
 
-  struct Stored {
-    Rec r;
-    size_t arrival;
-  };
-  std::vector<Stored> model;
-  std::vector<Rec> sent;  // everything ever sent, for resending
-  size_t arrival = 0;
+  StoreModel model;
+  const auto& sent = model.stored();  // for resends
   uint32_t salt = 0;
 
   for (int batch = 0; batch < 40; ++batch) {
@@ -667,52 +662,27 @@ TEST_CASE("window reads agree with a brute-force filter over everything written"
       }
       recs.push_back(std::move(r));
     }
-    auto w = write_ok(*store, recs);
-    for (size_t i = 0; i < recs.size(); ++i) {
-      const auto& r = recs[i];
-      bool dup = false;
-      for (const auto& m : model) {
-        if (m.r.source_id == r.source_id && m.r.start_ns == r.start_ns && m.r.bytes == r.bytes) dup = true;
-      }
-      INFO("batch " << batch << " record " << i);
-      CHECK(w.outcomes[i] == (dup ? WriteOutcome::kDuplicate : WriteOutcome::kStored));
-      if (!dup) {
-        model.push_back({r, arrival});
-        sent.push_back(r);
-      }
-      ++arrival;
-    }
+    model.check_write(recs, write_ok(*store, recs), batch);
   }
 
-  std::sort(model.begin(), model.end(), [](const Stored& a, const Stored& b) {
-    return std::tie(a.r.source_id, a.r.start_ns, a.arrival) < std::tie(b.r.source_id, b.r.start_ns, b.arrival);
-  });
-  auto expect = [&](TimeWindow w) {
-    std::vector<Sha256Digest> out;
-    for (const auto& m : model) {
-      if (m.r.start_ns <= w.end_ns && m.r.end_ns >= w.begin_ns) out.push_back(m.r.sha);
-    }
-    return out;
-  };
-
   auto check_all = [&](const RecordStore& s) {
-    CHECK(hashes(read(s)) == expect({}));
+    CHECK(hashes(read(s)) == model.expect({}));
     for (int i = 0; i < 60; ++i) {
       TimeNs a = kT0 + std::uniform_int_distribution<TimeNs>(-100, 4200)(rng) * kSecond;
       TimeNs b = a + std::uniform_int_distribution<TimeNs>(0, 300)(rng) * kSecond;
       INFO("window " << format_iso8601(a) << " .. " << format_iso8601(b));
-      CHECK(hashes(read(s, {}, {a, b})) == expect({a, b}));
+      CHECK(hashes(read(s, {}, {a, b})) == model.expect({a, b}));
     }
     // The summaries agree with the model.
     for (const auto& info : channels(s)) {
       uint64_t count = 0, bytes = 0;
       TimeNs first = kTimeMax, last = kTimeMin;
-      for (const auto& m : model) {
-        if (m.r.source_id != info.source_id) continue;
+      for (const auto& r : model.stored()) {
+        if (r.source_id != info.source_id) continue;
         ++count;
-        bytes += m.r.bytes.size();
-        first = std::min(first, m.r.start_ns);
-        last = std::max(last, m.r.end_ns);
+        bytes += r.bytes.size();
+        first = std::min(first, r.start_ns);
+        last = std::max(last, r.end_ns);
       }
       INFO(info.source_id);
       CHECK(info.summary.record_count == count);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "seisvault/common/sha256.h"
@@ -230,5 +231,47 @@ inline ChannelSelection sel(std::string_view text) {
   REQUIRE(s.ok());
   return s.value();
 }
+
+// A brute-force model of what a store holds: every record written to it,
+// in arrival order, unless the same record (source id, start and bytes) was
+// stored before.
+class StoreModel {
+ public:
+  // Checks each outcome of `w`, the write of `recs`, against the model (a
+  // duplicate exactly when the model holds the record already) and takes
+  // the stored records in. `batch` names the write in failure messages.
+  void check_write(const std::vector<Rec>& recs, const WriteResult& w, int batch) {
+    for (size_t i = 0; i < recs.size(); ++i) {
+      const auto& r = recs[i];
+      const bool dup = std::any_of(stored_.begin(), stored_.end(), [&](const Rec& m) {
+        return m.source_id == r.source_id && m.start_ns == r.start_ns && m.bytes == r.bytes;
+      });
+      INFO("batch " << batch << " record " << i);
+      CHECK(w.outcomes[i] == (dup ? WriteOutcome::kDuplicate : WriteOutcome::kStored));
+      if (!dup) stored_.push_back(r);
+    }
+  }
+
+  // The records stored, in arrival order.
+  const std::vector<Rec>& stored() const { return stored_; }
+
+  // The hashes of the stored records overlapping `w`, in the order a read
+  // gives them: by source id, then start, then arrival.
+  std::vector<Sha256Digest> expect(TimeWindow w) const {
+    std::vector<const Rec*> hits;
+    for (const auto& r : stored_) {
+      if (r.start_ns <= w.end_ns && r.end_ns >= w.begin_ns) hits.push_back(&r);
+    }
+    std::stable_sort(hits.begin(), hits.end(), [](const Rec* a, const Rec* b) {
+      return std::tie(a->source_id, a->start_ns) < std::tie(b->source_id, b->start_ns);
+    });
+    std::vector<Sha256Digest> out;
+    for (const Rec* r : hits) out.push_back(r->sha);
+    return out;
+  }
+
+ private:
+  std::vector<Rec> stored_;
+};
 
 }  // namespace seisvault::storage_test

@@ -2,7 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+
+#include <grpcpp/grpcpp.h>
+
 #include "seisvault/common/station_access_list.h"
+#include "seisvault/proto/waveform.grpc.pb.h"
 #include "seisvault/storage/record_store.h"
 #include "support/record_factory.h"
 
@@ -23,6 +28,15 @@ std::vector<std::vector<uint8_t>> station_records(const std::string& station, si
   spec.station = station;
   spec.start_ns = start;
   return pack_records(spec, random_walk(samples, seed));
+}
+
+waveform::v1::Stats server_stats(const ServerProcess& server) {
+  auto api = waveform::v1::Waveforms::NewStub(grpc::CreateChannel(server.api(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  waveform::v1::Stats stats;
+  REQUIRE(api->GetStats(&ctx, {}, &stats).ok());
+  return stats;
 }
 
 std::multiset<std::vector<uint8_t>> stored_records(const std::filesystem::path& data_dir) {

@@ -1,6 +1,7 @@
 // What end-to-end tests do to a server's data directory around a real
-// seisvaultd: authorize station keys, make records for a station, and read
-// back everything the store holds (with the server stopped).
+// seisvaultd: authorize station keys, make records for a station, ask the
+// running server for its statistics, and read back everything the store
+// holds (with the server stopped).
 #pragma once
 
 #include <filesystem>
@@ -10,6 +11,8 @@
 
 #include "seisvault/common/curve_keys.h"
 #include "seisvault/common/time.h"
+#include "seisvault/proto/waveform.pb.h"
+#include "support/server_process.h"
 
 namespace seisvault::test {
 
@@ -22,6 +25,9 @@ void authorize_key(const std::filesystem::path& data_dir, const CurveKeyPair& ke
 // samples of a random walk (seeded), from `start`.
 std::vector<std::vector<uint8_t>> station_records(const std::string& station, size_t samples, uint32_t seed = 1,
                                                   TimeNs start = 1'709'251'200'000'000'000);  // 2024-03-01
+
+// The running server's GetStats answer (through its API, within 10 s).
+waveform::v1::Stats server_stats(const ServerProcess& server);
 
 // Every record stored under DATA_DIR/store (the server must be stopped).
 std::multiset<std::vector<uint8_t>> stored_records(const std::filesystem::path& data_dir);
