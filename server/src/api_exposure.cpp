@@ -50,13 +50,14 @@ bool is_loopback_api_address(std::string_view address) {
   return !host.empty() && is_loopback_host(host);
 }
 
-Status check_api_exposure(std::string_view address, bool tls, bool token, bool allow_insecure) {
+Status check_api_exposure(std::string_view address, bool tls, bool token, bool allow_insecure,
+                          std::string_view face) {
   if (tls || token || allow_insecure || is_loopback_api_address(address)) return {};
   return Status::invalid_argument(fmt::format(
-      "refusing to serve the query API on {} without TLS or a token: anyone who can reach that address could read "
-      "every stored waveform. Give --api-tls-cert and --api-tls-key, or --api-token-file, or listen on loopback "
+      "refusing to serve the {} on {} without TLS or a token: anyone who can reach that address could read "
+      "every stored waveform. Give --{}-tls-cert and --{}-tls-key, or --api-token-file, or listen on loopback "
       "(127.0.0.1), or pass --api-allow-insecure if that network is trusted",
-      address));
+      face == "http" ? "HTTP face (FDSN web services)" : "query API", address, face, face));
 }
 
 }  // namespace seisvault::server

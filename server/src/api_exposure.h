@@ -21,6 +21,10 @@ bool is_loopback_api_address(std::string_view address);
 // OK when the address is loopback, or TLS or a token is configured, or
 // `allow_insecure`; otherwise InvalidArgument saying why, what to do, and
 // naming --api-allow-insecure.
-Status check_api_exposure(std::string_view address, bool tls, bool token, bool allow_insecure);
+// `face`: "api" (gRPC, the default) or "http" (the FDSN web services), for
+// the flags the message names. The same rule and the same
+// --api-allow-insecure hold for both: one decision about the network.
+Status check_api_exposure(std::string_view address, bool tls, bool token, bool allow_insecure,
+                          std::string_view face = "api");
 
 }  // namespace seisvault::server

@@ -39,20 +39,20 @@ ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ApiServer::~ApiServer() { stop(); }
 const std::string& ApiServer::address() const { return impl_->address; }
 
-Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiOptions& options, const storage::RecordStore& store,
+Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiOptions& options, const QueryService& query,
                                                     const ingest::IngestStats* stats, SubscriptionHub& hub,
                                                     const ingest::AccessControl* access) {
   const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
-  if (auto s = check_api_exposure(options.address, tls, !options.token.empty(), options.allow_insecure); !s.ok()) {
+  if (auto s = check_api_exposure(options.address, tls, query.token_required(), options.allow_insecure); !s.ok()) {
     return s;
   }
-  if (!tls && options.token.empty() && !is_loopback_api_address(options.address)) {
+  if (!tls && !query.token_required() && !is_loopback_api_address(options.address)) {
     spdlog::warn("the query API on {} has neither TLS nor a token (--api-allow-insecure): anyone who can reach it "
                  "can read every waveform",
                  options.address);
   }
   auto impl = std::make_unique<Impl>();
-  impl->service = std::make_unique<WaveformService>(options, store, stats, hub, access);
+  impl->service = std::make_unique<WaveformService>(options, query, stats, hub, access);
 
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (tls) {
@@ -90,7 +90,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiOptions& options, c
     }
   });
   spdlog::info("query API listening on {} ({}{})", impl->address, creds ? (options.tls_cert_file.empty() ? "plain" : "TLS") : "",
-               options.token.empty() ? ", no token" : ", bearer token required");
+               query.token_required() ? ", bearer token required" : ", no token");
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
 }
 

@@ -24,6 +24,8 @@
 #include "seisvault/storage/record_store.h"
 #include "api_server.h"
 #include "server_config.h"
+#include "http_server.h"
+#include "query_service.h"
 #include "subscription_hub.h"
 
 namespace {
@@ -127,11 +129,12 @@ int run(const server::ServerConfig& cfg) {
   }
   spdlog::info("{} station key(s) authorized in {}", access.current()->entries().size(), access_path.string());
 
-  auto api_options = cfg.api_options();
-  if (!api_options.ok()) {
-    spdlog::critical("{}", api_options.status().message());
+  auto query_options = cfg.query_options();
+  if (!query_options.ok()) {
+    spdlog::critical("{}", query_options.status().message());
     return 1;
   }
+  const server::QueryService query(*query_options, **store);
   server::SubscriptionHub hub;
   options.on_durable = [&hub](std::shared_ptr<const ingest::DurableRecords> records) {
     hub.publish(std::move(records));
@@ -141,14 +144,27 @@ int run(const server::ServerConfig& cfg) {
     spdlog::critical("{}", ingest.status().message());
     return 1;
   }
-  auto api = server::ApiServer::start(*api_options, **store, &(*ingest)->stats(), hub, &access);
+  auto api = server::ApiServer::start(cfg.api_options(), query, &(*ingest)->stats(), hub, &access);
   if (!api.ok()) {
     spdlog::critical("{}", api.status().message());
     return 1;
   }
-  // For scripts and tests that asked for free ports. api.endpoint first:
-  // ingest.endpoint appearing means the server is fully up.
+  server::HttpHooks hooks;
+  const storage::RecordStore* store_ptr = store->get();
+  hooks.ready = [store_ptr] {
+    const auto h = store_ptr->health();
+    if (h.state == storage::StoreState::kOk) return Status();
+    return Status::unavailable(fmt::format("store {}: {}", storage::store_state_name(h.state), h.message));
+  };
+  auto http = server::HttpServer::start(cfg.http_options(), query, std::move(hooks));
+  if (!http.ok()) {
+    spdlog::critical("{}", http.status().message());
+    return 1;
+  }
+  // For scripts and tests that asked for free ports. api.endpoint and
+  // http.endpoint first: ingest.endpoint appearing means the server is fully up.
   write_endpoint(dir / "api.endpoint", (*api)->address());
+  write_endpoint(dir / "http.endpoint", (*http)->address());
   write_endpoint(dir / "ingest.endpoint", (*ingest)->endpoint());
 
   for (;;) {
@@ -174,12 +190,15 @@ int run(const server::ServerConfig& cfg) {
     break;
   }
   (*ingest)->stop();
+  (*http)->stop();
   (*api)->stop();
+  http->reset();
   api->reset();
   ingest->reset();
   store->reset();
   std::filesystem::remove(dir / "ingest.endpoint", ec);
   std::filesystem::remove(dir / "api.endpoint", ec);
+  std::filesystem::remove(dir / "http.endpoint", ec);
   spdlog::info("seisvaultd stopped");
   return 0;
 }

@@ -20,8 +20,24 @@ void ServerConfig::add_to(CLI::App& app) {
   app.add_option("--api-token-file", api_token_file, "file holding the bearer token queries must carry");
   app.add_flag("--api-allow-insecure", api_allow_insecure,
                "serve the query API off loopback without TLS or a token (a trusted network only)");
+  app.add_option("--http", http,
+                 "HTTP address: FDSN web services, /metrics, /healthz, /readyz; port 0 picks a free one")
+      ->capture_default_str();
+  app.add_option("--http-tls-cert", http_tls_cert, "PEM certificate for HTTPS");
+  app.add_option("--http-tls-key", http_tls_key, "PEM private key for HTTPS");
+  app.add_option("--http-threads", http_threads, "HTTP requests served at once")
+      ->check(CLI::Range(size_t{1}, size_t{1024}))
+      ->capture_default_str();
+  app.add_option("--max-request-records", max_request_records,
+                 "records one dataselect request may return; more is answered 413 (0: no limit)")
+      ->capture_default_str();
+  app.add_option("--max-request-bytes", max_request_bytes,
+                 "bytes one dataselect request may return (e.g. 4GiB); more is answered 413 (0: no limit)")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("4GiB");
   app.add_option("--max-window-days", max_window_days,
-                 "longest records/samples/verify/availability window and Subscribe backlog (0: no limit)")
+                 "longest records/samples/verify/availability window, Subscribe backlog and FDSN request window "
+                 "(0: no limit)")
       ->check(CLI::Range(0.0, 100000.0))
       ->capture_default_str();
   app.add_option("--sync", sync, "WAL fsync policy: group (every --sync-interval-ms) or every-batch")
@@ -79,8 +95,18 @@ Status ServerConfig::validate() const {
   if (data_dir.empty()) return Status::invalid_argument("--data-dir must not be empty");
   if (memtable_mib < 1 || memtables < 2) return Status::invalid_argument("--memtable-mib >= 1 and --memtables >= 2");
   // Before anything starts: refusing after the store opened would be late.
-  return check_api_exposure(api, !api_tls_cert.empty() || !api_tls_key.empty(), !api_token_file.empty(),
-                            api_allow_insecure);
+  if (auto s = check_api_exposure(api, !api_tls_cert.empty() || !api_tls_key.empty(), !api_token_file.empty(),
+                                  api_allow_insecure);
+      !s.ok()) {
+    return s;
+  }
+  if (api_tls_cert.empty() != api_tls_key.empty()) {
+    return Status::invalid_argument("TLS for the query API needs both --api-tls-cert and --api-tls-key");
+  }
+  if (http_tls_cert.empty() != http_tls_key.empty()) {
+    return Status::invalid_argument("HTTPS needs both --http-tls-cert and --http-tls-key");
+  }
+  return check_api_exposure(http, !http_tls_cert.empty(), !api_token_file.empty(), api_allow_insecure, "http");
 }
 
 ingest::IngestOptions ServerConfig::ingest_options() const {
@@ -111,13 +137,30 @@ storage::StoreOptions ServerConfig::store_options() const {
   return o;
 }
 
-Result<ApiOptions> ServerConfig::api_options() const {
+ApiOptions ServerConfig::api_options() const {
   ApiOptions o;
   o.address = api;
   o.tls_cert_file = api_tls_cert;
   o.tls_key_file = api_tls_key;
   o.allow_insecure = api_allow_insecure;
+  return o;
+}
+
+HttpOptions ServerConfig::http_options() const {
+  HttpOptions o;
+  o.address = http;
+  o.tls_cert_file = http_tls_cert;
+  o.tls_key_file = http_tls_key;
+  o.allow_insecure = api_allow_insecure;
+  o.threads = http_threads;
+  return o;
+}
+
+Result<QueryOptions> ServerConfig::query_options() const {
+  QueryOptions o;
   o.max_window_s = static_cast<int64_t>(max_window_days * 86400);
+  o.max_request_records = max_request_records;
+  o.max_request_bytes = max_request_bytes;
   if (!api_token_file.empty()) {
     std::ifstream in(api_token_file);
     std::getline(in, o.token);
@@ -129,13 +172,15 @@ Result<ApiOptions> ServerConfig::api_options() const {
 
 std::string ServerConfig::describe() const {
   return fmt::format(
-      "data-dir={} ingest={} api={} api-tls={} api-token={} api-allow-insecure={} max-window-days={} sync={} "
+      "data-dir={} ingest={} api={} api-tls={} api-token={} api-allow-insecure={} http={} http-tls={} "
+      "http-threads={} max-request-records={} max-request-bytes={} max-window-days={} sync={} "
       "sync-interval-ms={} workers={} queue-batches={} max-batch-records={} max-batch-bytes={} future-margin-s={} "
       "insecure={} memtable-mib={} memtables={} block-cache-mib={} min-free-space={} max-connections={} "
       "max-connections-per-key={} max-batches-per-connection={} max-channels-per-station={} "
       "max-new-channels-per-key-per-hour={}",
       data_dir, ingest, api, api_tls_cert.empty() ? "off" : "on", api_token_file.empty() ? "off" : "required",
-      api_allow_insecure, max_window_days, sync, sync_interval_ms, workers, queue_batches, max_batch_records,
+      api_allow_insecure, http, http_tls_cert.empty() ? "off" : "on", http_threads, max_request_records,
+      max_request_bytes, max_window_days, sync, sync_interval_ms, workers, queue_batches, max_batch_records,
       max_batch_bytes, future_margin_s, insecure, memtable_mib, memtables, block_cache_mib, min_free_space, max_connections,
       max_connections_per_key, max_batches_per_connection, max_channels_per_station,
       max_new_channels_per_key_per_hour);

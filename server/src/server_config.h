@@ -13,6 +13,7 @@
 
 #include "seisvault/ingest/ingest_options.h"
 #include "api_server.h"
+#include "http_server.h"
 #include "seisvault/storage/store_options.h"
 
 namespace seisvault::server {
@@ -37,8 +38,22 @@ struct ServerConfig {
   bool api_allow_insecure = false;
   // Longest window, in days, of GetRecords, GetSamples, Verify and
   // GetAvailability, and of Subscribe's backlog (since_ns to the end of the
-  // data); open bounds count from the selected data's extent. 0: no limit.
+  // data), and of the FDSN services' requests; open bounds count from the
+  // selected data's extent. 0: no limit.
   double max_window_days = 366;
+  // The HTTP face: FDSN web services, /metrics, /healthz, /readyz. Port 0
+  // picks a free one (written to DATA_DIR/http.endpoint). Same exposure
+  // rule and token (--api-token-file) as the query API.
+  std::string http = "127.0.0.1:16602";
+  // HTTPS: PEM certificate and key files (both or neither).
+  std::string http_tls_cert;
+  std::string http_tls_key;
+  // HTTP requests served at once (worker threads).
+  size_t http_threads = 8;
+  // Records and bytes one dataselect request may return; more is refused
+  // with 413 before anything is sent. 0: no limit.
+  uint64_t max_request_records = 10'000'000;
+  uint64_t max_request_bytes = uint64_t{4} << 30;
   // "group": fsync the WAL at most every sync_interval_ms (sooner when idle),
   // acks wait for it; "every-batch": fsync after every store write.
   std::string sync = "group";
@@ -80,8 +95,11 @@ struct ServerConfig {
   Status validate() const;
   ingest::IngestOptions ingest_options() const;
   storage::StoreOptions store_options() const;
-  // Reads the token file. InvalidArgument when it cannot be read or is empty.
-  Result<ApiOptions> api_options() const;
+  ApiOptions api_options() const;
+  HttpOptions http_options() const;
+  // The request checks both faces share; reads the token file.
+  // InvalidArgument when it cannot be read or is empty.
+  Result<QueryOptions> query_options() const;
   // One line per setting, for the start-up log.
   std::string describe() const;
 };

@@ -24,51 +24,22 @@ grpc::Status from_status(const Status& s) {
   if (s.ok()) return grpc::Status::OK;
   switch (s.code()) {
     case StatusCode::kInvalidArgument: return invalid(s.message());
+    case StatusCode::kUnauthenticated: return {grpc::StatusCode::UNAUTHENTICATED, s.message()};
+    case StatusCode::kResourceExhausted: return {grpc::StatusCode::RESOURCE_EXHAUSTED, s.message()};
     case StatusCode::kCancelled: return {grpc::StatusCode::CANCELLED, s.message()};
     case StatusCode::kCorruption: return {grpc::StatusCode::DATA_LOSS, s.message()};
     default: return {grpc::StatusCode::INTERNAL, s.message()};
   }
 }
 
-// Checks the selection's size against the limits before any parsing.
-Result<ChannelSelection> parse_selection(const v1::Selection& sel, const ApiOptions& limits) {
-  if (sel.patterns().empty()) return ChannelSelection();
-  const size_t count = static_cast<size_t>(sel.patterns_size());
-  if (count > limits.max_selection_patterns) {
-    return Status::invalid_argument(fmt::format("the selection has {} patterns, more than this server's limit of {}: "
-                                                "use wildcards or comma lists, or split the request",
-                                                count, limits.max_selection_patterns));
-  }
-  size_t bytes = 0;
-  for (const auto& p : sel.patterns()) bytes += p.size();
-  if (bytes > limits.max_selection_bytes) {
-    return Status::invalid_argument(fmt::format("the selection's patterns take {} bytes, more than this server's "
-                                                "limit of {} bytes: use wildcards, or split the request",
-                                                bytes, limits.max_selection_bytes));
-  }
-  std::string text;
-  text.reserve(bytes + count);
-  for (const auto& p : sel.patterns()) {
-    if (p.find_first_of(" ;\t\n") != std::string::npos) {
-      return Status::invalid_argument(fmt::format("selection pattern '{}' contains a separator; give one "
-                                                  "NET.STA.LOC.CHA pattern per entry",
-                                                  p));
-    }
-    text += p;
-    text += ' ';
-  }
-  return ChannelSelection::parse(text);
+Result<ChannelSelection> parse_selection(const QueryService& q, const v1::Selection& sel) {
+  const std::vector<std::string> patterns(sel.patterns().begin(), sel.patterns().end());
+  return q.selection(patterns);
 }
 
 Result<TimeWindow> parse_window(const v1::TimeWindow& w) {
-  TimeWindow out;
-  if (w.has_start_ns()) out.begin_ns = w.start_ns();
-  if (w.has_end_ns()) out.end_ns = w.end_ns();
-  if (out.end_ns < out.begin_ns) {
-    return Status::invalid_argument(fmt::format("the window ends ({}) before it starts ({}): swap start and end",
-                                                format_iso8601(out.end_ns), format_iso8601(out.begin_ns)));
-  }
-  return out;
+  return QueryService::window(w.has_start_ns() ? std::optional<TimeNs>(w.start_ns()) : std::nullopt,
+                              w.has_end_ns() ? std::optional<TimeNs>(w.end_ns()) : std::nullopt);
 }
 
 void fill_record(v1::Record& out, const storage::StoredRecord& r) {
@@ -82,71 +53,37 @@ void fill_record(v1::Record& out, const storage::StoredRecord& r) {
 
 }  // namespace
 
-WaveformService::WaveformService(const ApiOptions& options, const storage::RecordStore& store,
+WaveformService::WaveformService(const ApiOptions& options, const QueryService& query,
                                  const ingest::IngestStats* stats, SubscriptionHub& hub,
                                  const ingest::AccessControl* access)
-    : options_(options), token_(options.token), store_(store), stats_(stats), access_(access), hub_(hub) {}
+    : options_(options), query_(query), stats_(stats), access_(access), hub_(hub) {}
 
 grpc::Status WaveformService::authorize(grpc::ServerContext* context) const {
-  if (!token_.required()) return grpc::Status::OK;
   const auto& md = context->client_metadata();
   const auto it = md.find("authorization");
-  if (it == md.end()) {
-    return {grpc::StatusCode::UNAUTHENTICATED,
-            "this server requires a token: send 'authorization: Bearer TOKEN' (seisvault query --token)"};
-  }
-  if (!token_.accepts(std::string_view(it->second.data(), it->second.size()))) {
-    return {grpc::StatusCode::UNAUTHENTICATED, "the token is not valid for this server"};
-  }
-  return grpc::Status::OK;
-}
-
-// The window's length once open bounds are replaced by the selected data's
-// extent, checked against the configured limit.
-// `what`/`fix` name the window in the message ("the window", "narrow start/end").
-static grpc::Status check_window_limit(const storage::RecordStore& store, const ChannelSelection& sel,
-                                       TimeWindow w, int64_t max_window_s, std::string_view what = "the window",
-                                       std::string_view fix = "narrow start/end") {
-  if (max_window_s <= 0) return grpc::Status::OK;
-  if (w.begin_ns == kTimeMin || w.end_ns == kTimeMax) {
-    auto channels = store.list_channels(sel);
-    if (!channels.ok()) return from_status(channels.status());
-    TimeNs first = kTimeMax, last = kTimeMin;
-    for (const auto& c : *channels) {
-      first = std::min(first, c.summary.first_start_ns);
-      last = std::max(last, c.summary.last_end_ns);
-    }
-    if (channels->empty()) return grpc::Status::OK;
-    w.begin_ns = std::max(w.begin_ns, first);
-    w.end_ns = std::min(w.end_ns, last);
-  }
-  if (w.end_ns <= w.begin_ns) return grpc::Status::OK;
-  const double span_s = (static_cast<double>(w.end_ns) - static_cast<double>(w.begin_ns)) / 1e9;
-  if (span_s > static_cast<double>(max_window_s)) {
-    return invalid(fmt::format("{} spans {:.1f} days, more than this server's limit of {:.1f} days: {}", what,
-                               span_s / 86400, static_cast<double>(max_window_s) / 86400, fix));
-  }
-  return grpc::Status::OK;
+  std::optional<std::string_view> header;
+  if (it != md.end()) header = std::string_view(it->second.data(), it->second.size());
+  return from_status(query_.authorize(header));
 }
 
 grpc::Status WaveformService::prepare(grpc::ServerContext* context, const v1::Selection& selection,
                                       const v1::TimeWindow& w, ChannelSelection& sel, TimeWindow& window) const {
   if (auto a = authorize(context); !a.ok()) return a;
-  auto parsed = parse_selection(selection, options_);
+  auto parsed = parse_selection(query_, selection);
   if (!parsed.ok()) return invalid(parsed.status().message());
   auto win = parse_window(w);
   if (!win.ok()) return invalid(win.status().message());
   sel = std::move(parsed.value());
   window = *win;
-  return check_window_limit(store_, sel, window, options_.max_window_s);
+  return from_status(query_.check_window(sel, window));
 }
 
 grpc::Status WaveformService::ListChannels(grpc::ServerContext* context, const v1::ListChannelsRequest* request,
                                            v1::ListChannelsResponse* response) {
   if (auto a = authorize(context); !a.ok()) return a;
-  auto sel = parse_selection(request->selection(), options_);
+  auto sel = parse_selection(query_, request->selection());
   if (!sel.ok()) return invalid(sel.status().message());
-  auto channels = store_.list_channels(*sel);
+  auto channels = query_.list_channels(*sel);
   if (!channels.ok()) return from_status(channels.status());
   response->mutable_channels()->Reserve(static_cast<int>(channels->size()));
   for (const auto& c : *channels) {
@@ -171,7 +108,7 @@ grpc::Status WaveformService::GetRecords(grpc::ServerContext* context, const v1:
   v1::RecordBatch batch;
   size_t bytes = 0;
   bool gone = false;
-  auto st = store_.read_records(sel, window, [&](const storage::StoredRecord& r) {
+  auto st = query_.read_records({sel, window}, [&](const storage::StoredRecord& r) {
     fill_record(*batch.add_records(), r);
     bytes += r.bytes.size() + 64;
     if (bytes >= kRecordBatchBytes) {
@@ -199,7 +136,7 @@ grpc::Status WaveformService::GetSamples(grpc::ServerContext* context, const v1:
   SegmentBuilder builder(window, kMaxSegmentSamples,
                          [&](v1::Segment& s) { return !context->IsCancelled() && writer->Write(s); });
   Status problem;
-  auto st = store_.read_records(sel, window, [&](const storage::StoredRecord& r) {
+  auto st = query_.read_records({sel, window}, [&](const storage::StoredRecord& r) {
     problem = builder.add(r.source_id, r.bytes);
     return problem.ok();
   });
@@ -220,7 +157,7 @@ grpc::Status WaveformService::GetAvailability(grpc::ServerContext* context,
     if (request->tolerance_ns() < 0) return invalid("tolerance_ns must not be negative");
     tolerance = request->tolerance_ns();
   }
-  auto avail = store_.availability(sel, window, tolerance);
+  auto avail = query_.availability({sel, window}, tolerance);
   if (!avail.ok()) return from_status(avail.status());
   for (const auto& a : *avail) {
     auto* c = response->add_channels();
@@ -244,15 +181,14 @@ grpc::Status WaveformService::GetAvailability(grpc::ServerContext* context,
 grpc::Status WaveformService::Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
                                         grpc::ServerWriter<v1::SubscribeEvent>* writer) {
   if (auto a = authorize(context); !a.ok()) return a;
-  auto sel = parse_selection(request->selection(), options_);
+  auto sel = parse_selection(query_, request->selection());
   if (!sel.ok()) return invalid(sel.status().message());
   if (request->has_since_ns()) {
     // The backlog is a window with an open end: held to the same limit.
     const auto what = fmt::format("the backlog from since_ns ({})", format_iso8601(request->since_ns()));
-    if (auto st = check_window_limit(store_, *sel, TimeWindow{request->since_ns(), kTimeMax}, options_.max_window_s,
-                                     what, "give a later since_ns");
+    if (auto st = query_.check_window(*sel, TimeWindow{request->since_ns(), kTimeMax}, what, "give a later since_ns");
         !st.ok()) {
-      return st;
+      return from_status(st);
     }
   }
   // Register first, so nothing committed from now on is missed; records that
@@ -269,7 +205,7 @@ grpc::Status WaveformService::Subscribe(grpc::ServerContext* context, const v1::
   v1::SubscribeEvent event;
   if (request->has_since_ns()) {
     bool gone = false;
-    auto st = store_.read_records(*sel, TimeWindow{request->since_ns(), kTimeMax}, [&](const storage::StoredRecord& r) {
+    auto st = query_.read_records({*sel, TimeWindow{request->since_ns(), kTimeMax}}, [&](const storage::StoredRecord& r) {
       if (r.start_ns < request->since_ns()) return true;  // overlaps the start: not "from since"
       if (r.receive_ns >= registered - 60 * kNanosPerSecond) {
         recent_backlog.emplace(reinterpret_cast<const char*>(r.sha256), 32);
@@ -332,7 +268,7 @@ void WaveformService::sample_rates() {
 grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::GetStatsRequest*,
                                        v1::Stats* response) {
   if (auto a = authorize(context); !a.ok()) return a;
-  auto channels = store_.list_channels(ChannelSelection());
+  auto channels = query_.list_channels(ChannelSelection());
   if (!channels.ok()) return from_status(channels.status());
   uint64_t records = 0, bytes = 0;
   for (const auto& c : *channels) {
@@ -348,7 +284,7 @@ grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::G
   if (access_) {
     for (const auto& p : access_->problems()) response->add_access_list_problems(p);
   }
-  const auto health = store_.health();
+  const auto health = query_.store().health();
   response->set_store_state(std::string(storage::store_state_name(health.state)));
   response->set_store_message(health.message);
   response->set_store_state_since_ns(health.since_ns);
@@ -395,7 +331,7 @@ grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::Ver
   uint64_t checked = 0, problems = 0;
   bool gone = false;
   v1::VerifyReport report;
-  auto st = store_.read_records(sel, window, [&](const storage::StoredRecord& r) {
+  auto st = query_.read_records({sel, window}, [&](const storage::StoredRecord& r) {
     ++checked;
     std::string problem;
     const auto digest = sha256(r.bytes);

@@ -1,4 +1,6 @@
-// WaveformService: the handlers of proto/waveform.proto over the record store.
+// WaveformService: the handlers of proto/waveform.proto, reading through the
+// QueryService (which holds the request checks and read paths shared with
+// the HTTP face) and the live feed of the SubscriptionHub.
 #pragma once
 
 #include <atomic>
@@ -9,7 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "api_server.h"
-#include "bearer_token.h"
+#include "query_service.h"
 #include "seisvault/proto/waveform.grpc.pb.h"
 
 namespace seisvault::server {
@@ -17,7 +19,8 @@ namespace seisvault::server {
 class WaveformService final : public waveform::v1::Waveforms::Service {
  public:
   // `stats` and `access` may be null (no ingest running).
-  WaveformService(const ApiOptions& options, const storage::RecordStore& store, const ingest::IngestStats* stats,
+  // `query`, `hub`, `stats` and `access` must outlive the service.
+  WaveformService(const ApiOptions& options, const QueryService& query, const ingest::IngestStats* stats,
                   SubscriptionHub& hub, const ingest::AccessControl* access = nullptr);
 
   grpc::Status ListChannels(grpc::ServerContext*, const waveform::v1::ListChannelsRequest*,
@@ -49,8 +52,7 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
                        storage::TimeWindow& out) const;
 
   ApiOptions options_;
-  BearerToken token_;
-  const storage::RecordStore& store_;
+  const QueryService& query_;
   const ingest::IngestStats* stats_;
   const ingest::AccessControl* access_;
   SubscriptionHub& hub_;

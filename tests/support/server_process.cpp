@@ -18,10 +18,12 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::string ingest,
   std::filesystem::create_directories(dir_);
   std::filesystem::remove(dir_ / "ingest.endpoint");
   std::filesystem::remove(dir_ / "api.endpoint");
+  std::filesystem::remove(dir_ / "http.endpoint");
   std::vector<std::string> argv = {built_program("server/seisvaultd").string(), "--data-dir", dir_.string(),
                                    "--ingest", ingest, "--log-level", "debug"};
   // Small defaults for tests, unless the test gives its own.
-  for (const auto& [flag, value] : {std::pair<const char*, const char*>{"--api", "127.0.0.1:0"},  // free port: tests run in parallel
+  for (const auto& [flag, value] : {std::pair<const char*, const char*>{"--api", "127.0.0.1:0"},  // free ports: tests run in parallel
+                                    {"--http", "127.0.0.1:0"},
                                     {"--memtable-mib", "16"},
                                     {"--block-cache-mib", "16"},
                                     {"--min-free-space", "64MiB"}}) {
@@ -39,6 +41,8 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::string ingest,
   while (!endpoint_.empty() && endpoint_.back() == '\n') endpoint_.pop_back();
   api_ = read_text(dir_ / "api.endpoint");
   while (!api_.empty() && api_.back() == '\n') api_.pop_back();
+  http_ = read_text(dir_ / "http.endpoint");
+  while (!http_.empty() && http_.back() == '\n') http_.pop_back();
 }
 
 std::string ServerProcess::public_key() const {

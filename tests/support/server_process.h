@@ -21,6 +21,8 @@ class ServerProcess {
   const std::string& endpoint() const { return endpoint_; }
   // The query API's host:port.
   const std::string& api() const { return api_; }
+  // The HTTP face's "host:port" (DATA_DIR/http.endpoint).
+  const std::string& http() const { return http_; }
   std::string public_key() const;  // from DIR/server.pub
   const std::filesystem::path& data_dir() const { return dir_; }
   std::filesystem::path log_path() const { return dir_ / "seisvaultd.log"; }
@@ -35,6 +37,7 @@ class ServerProcess {
   std::filesystem::path dir_;
   std::string endpoint_;
   std::string api_;
+  std::string http_;
   std::unique_ptr<ChildProcess> process_;
 };
 

@@ -24,6 +24,8 @@ enum class StatusCode {
   kDeadlineExceeded, // gave up waiting (a timeout elapsed before the work was done)
   kCancelled,        // the caller asked to stop waiting
   kUnavailable,      // cannot be done now (e.g. the store is paused): retry later
+  kUnauthenticated,  // the caller's credentials are missing or wrong (e.g. a query without the bearer token)
+  kResourceExhausted,// the request asks for more than a configured limit allows (e.g. too much data at once)
 };
 
 // The stable lower-case name of a code ("invalid_argument", ...).
@@ -45,6 +47,8 @@ class Status {
   static Status deadline_exceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
   static Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+  static Status unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+  static Status resource_exhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

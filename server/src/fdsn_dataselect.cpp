@@ -1,0 +1,161 @@
+#include "fdsn_dataselect.h"
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "fdsn_wadl.h"
+
+namespace seisvault::server {
+
+namespace {
+
+constexpr FdsnParameter kParameters[] = {
+    {"starttime", "start"}, {"endtime", "end"},         {"network", "net"},   {"station", "sta"},
+    {"location", "loc"},    {"channel", "cha"},         {"quality", ""},      {"minimumlength", ""},
+    {"longestonly", ""},    {"format", ""},             {"nodata", ""},
+};
+
+constexpr WadlParameter kWadlParameters[] = {
+    {"starttime", "xs:dateTime", "", "", "Start of the time window (UTC), e.g. 2010-02-27T06:30:00.000000"},
+    {"start", "xs:dateTime", "", "", "Alias of starttime"},
+    {"endtime", "xs:dateTime", "", "", "End of the time window (UTC)"},
+    {"end", "xs:dateTime", "", "", "Alias of endtime"},
+    {"network", "xs:string", "*", "", "Network codes: comma list, wildcards ? and *"},
+    {"net", "xs:string", "*", "", "Alias of network"},
+    {"station", "xs:string", "*", "", "Station codes: comma list, wildcards ? and *"},
+    {"sta", "xs:string", "*", "", "Alias of station"},
+    {"location", "xs:string", "*", "", "Location codes: comma list, wildcards ? and *, -- for blank"},
+    {"loc", "xs:string", "*", "", "Alias of location"},
+    {"channel", "xs:string", "*", "", "Channel codes: comma list, wildcards ? and *"},
+    {"cha", "xs:string", "*", "", "Alias of channel"},
+    {"quality", "xs:string", "B", "D R Q M B", "Data quality indicator of the records; B: any"},
+    {"minimumlength", "xs:double", "0.0", "", "Only continuous spans at least this many seconds long"},
+    {"longestonly", "xs:boolean", "false", "", "Only the longest continuous span of each channel"},
+    {"format", "xs:string", "miniseed", "miniseed", "Response format"},
+    {"nodata", "xs:int", "204", "204 404", "HTTP status when no data matches"},
+};
+
+constexpr size_t kChunkBytes = 256 * 1024;  // records are gathered into writes of about this size
+
+Result<RecordFilter> read_filter(const FdsnRequest& r) {
+  RecordFilter f;
+  if (auto q = r.text("quality")) {
+    if (*q == "D" || *q == "R" || *q == "Q" || *q == "M") {
+      f.quality = (*q)[0];
+    } else if (*q != "B") {
+      return Status::invalid_argument(fmt::format("quality '{}' is not one of D, R, Q, M, B", q->substr(0, 20)));
+    }
+  }
+  auto min_len = r.number("minimumlength");
+  if (!min_len.ok()) return min_len.status();
+  if (*min_len) {
+    if (**min_len < 0 || **min_len > 1e9) {
+      return Status::invalid_argument("minimumlength must be a number of seconds from 0 to 1e9");
+    }
+    f.minimum_length_ns = static_cast<TimeNs>(**min_len * 1e9);
+  }
+  auto longest = r.boolean("longestonly");
+  if (!longest.ok()) return longest.status();
+  f.longest_only = longest->value_or(false);
+  if (auto fmt_ = r.text("format"); fmt_ && *fmt_ != "miniseed" && *fmt_ != "mseed") {
+    return Status::invalid_argument(fmt::format("format '{}' is not supported: this service returns miniseed",
+                                                fmt_->substr(0, 20)));
+  }
+  return f;
+}
+
+Result<std::vector<RecordQuery>> read_lines(const QueryService& q, const FdsnRequest& r) {
+  std::vector<RecordQuery> lines;
+  if (r.is_post()) {
+    for (const auto& l : r.lines()) {
+      auto sel = q.selection(l.network, l.station, l.location, l.channel);
+      if (!sel.ok()) return sel.status();
+      auto w = QueryService::window(l.start, l.end);
+      if (!w.ok()) return w.status();
+      lines.push_back({std::move(*sel), *w});
+    }
+    return lines;
+  }
+  const auto code = [&](std::string_view name) { return r.text(name).value_or("*"); };
+  auto sel = q.selection(code("network"), code("station"), code("location"), code("channel"));
+  if (!sel.ok()) return sel.status();
+  auto start = r.time("starttime");
+  if (!start.ok()) return start.status();
+  auto end = r.time("endtime");
+  if (!end.ok()) return end.status();
+  auto w = QueryService::window(*start, *end);
+  if (!w.ok()) return w.status();
+  lines.push_back({std::move(*sel), *w});
+  return lines;
+}
+
+}  // namespace
+
+DataselectService::DataselectService(const QueryService& query, bool tls, size_t max_post_lines)
+    : query_(query), tls_(tls), max_post_lines_(max_post_lines) {}
+
+void DataselectService::query(const httplib::Request& req, httplib::Response& res) const {
+  const auto fail = [&](const Status& s) { send_fdsn_error(kDataselectService, req, tls_, res, s); };
+  auto request = read_fdsn_request(req, kParameters, max_post_lines_);
+  if (!request.ok()) return fail(request.status());
+  auto nodata = nodata_status(*request);
+  if (!nodata.ok()) return fail(nodata.status());
+  auto filter = read_filter(*request);
+  if (!filter.ok()) return fail(filter.status());
+  auto lines = read_lines(query_, *request);
+  if (!lines.ok()) return fail(lines.status());
+  auto plan = query_.plan(*lines, *filter);
+  if (!plan.ok()) return fail(plan.status());
+  if (plan->empty()) {
+    return send_no_data(kDataselectService, req, tls_, res, *nodata, "No data matches the selection.");
+  }
+  // Decide the status before the first byte: no record is "no data", too
+  // many is 413. Data only grows, so what was found here is there when
+  // streamed.
+  auto size = query_.measure(*plan, *filter);
+  if (!size.ok()) return fail(size.status());
+  if (size->records == 0) {
+    return send_no_data(kDataselectService, req, tls_, res, *nodata, "No data matches the selection.");
+  }
+  auto shared_plan = std::make_shared<ReadPlan>(std::move(*plan));
+  const RecordFilter f = *filter;
+  const QueryService* q = &query_;
+  res.status = 200;
+  res.set_chunked_content_provider("application/vnd.fdsn.mseed", [q, shared_plan, f](size_t, httplib::DataSink& sink) {
+    std::string buffer;
+    buffer.reserve(kChunkBytes + 8192);
+    bool gone = false;
+    auto st = q->read_plan(*shared_plan, f, [&](const storage::StoredRecord& r) {
+      buffer.append(reinterpret_cast<const char*>(r.bytes.data()), r.bytes.size());
+      if (buffer.size() >= kChunkBytes) {
+        if (!sink.write(buffer.data(), buffer.size())) {
+          gone = true;
+          return false;
+        }
+        buffer.clear();
+      }
+      return true;
+    });
+    // A failure after the status went out can only end the stream early:
+    // returning false drops the connection, so the client sees a truncated
+    // chunked body, never a complete-looking one.
+    if (gone || !st.ok()) return false;
+    if (!buffer.empty() && !sink.write(buffer.data(), buffer.size())) return false;
+    sink.done();
+    return true;
+  });
+}
+
+void DataselectService::version(const httplib::Request&, httplib::Response& res) const {
+  res.set_content(std::string(kDataselectService.version), "text/plain");
+}
+
+void DataselectService::wadl(const httplib::Request& req, httplib::Response& res) const {
+  static constexpr std::string_view kResources[] = {"query"};
+  res.set_content(fdsn_wadl("dataselect", service_base_url(req, tls_, kDataselectService), kWadlParameters,
+                            "application/vnd.fdsn.mseed", kResources),
+                  "application/xml");
+}
+
+}  // namespace seisvault::server

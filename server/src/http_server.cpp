@@ -1,0 +1,206 @@
+#include "http_server.h"
+
+#include <charconv>
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include "api_exposure.h"
+#include "fdsn_dataselect.h"
+
+namespace seisvault::server {
+
+namespace {
+
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+
+Result<HostPort> split_address(std::string_view address) {
+  HostPort out;
+  std::string_view port;
+  if (!address.empty() && address.front() == '[') {
+    const auto close = address.find(']');
+    if (close == std::string_view::npos || close + 1 >= address.size() || address[close + 1] != ':') {
+      return Status::invalid_argument(fmt::format("HTTP address '{}' is not [IPv6]:PORT", address));
+    }
+    out.host = std::string(address.substr(1, close - 1));
+    port = address.substr(close + 2);
+  } else {
+    const auto colon = address.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return Status::invalid_argument(fmt::format("HTTP address '{}' is not HOST:PORT", address));
+    }
+    out.host = std::string(address.substr(0, colon));
+    port = address.substr(colon + 1);
+  }
+  const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
+  if (ec != std::errc() || p != port.data() + port.size() || out.port < 0 || out.port > 65535) {
+    return Status::invalid_argument(fmt::format("HTTP address '{}': port '{}' is not 0-65535", address, port));
+  }
+  return out;
+}
+
+// The route a path belongs to, for metrics: a fixed, small set of labels.
+std::string_view route_of(const std::string& path) {
+  static constexpr std::string_view kRoutes[] = {
+      "/fdsnws/dataselect/1/query",   "/fdsnws/dataselect/1/version",   "/fdsnws/dataselect/1/application.wadl",
+      "/fdsnws/station/1/query",      "/fdsnws/station/1/version",      "/fdsnws/station/1/application.wadl",
+      "/fdsnws/availability/1/query", "/fdsnws/availability/1/extent",  "/fdsnws/availability/1/version",
+      "/fdsnws/availability/1/application.wadl", "/metrics", "/healthz", "/readyz"};
+  for (const auto r : kRoutes) {
+    if (path == r) return r.substr(r.rfind("/fdsnws/", 0) == 0 ? 8 : 1);
+  }
+  return "other";
+}
+
+thread_local std::chrono::steady_clock::time_point request_started;
+
+}  // namespace
+
+struct HttpServer::Impl {
+  std::unique_ptr<httplib::Server> server;
+  std::unique_ptr<DataselectService> dataselect;
+  HttpHooks hooks;
+  std::string address;
+  std::thread thread;
+  bool stopped = false;
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { stop(); }
+const std::string& HttpServer::address() const { return impl_->address; }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpOptions& options, const QueryService& query,
+                                                      HttpHooks hooks) {
+  const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  if (tls && (options.tls_cert_file.empty() || options.tls_key_file.empty())) {
+    return Status::invalid_argument("HTTPS needs both --http-tls-cert and --http-tls-key");
+  }
+  auto hp = split_address(options.address);
+  if (!hp.ok()) return hp.status();
+  if (auto s = check_api_exposure(options.address, tls, query.token_required(), options.allow_insecure, "http");
+      !s.ok()) {
+    return s;
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->hooks = std::move(hooks);
+  if (tls) {
+    auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(), options.tls_key_file.c_str());
+    if (!ssl->is_valid()) {
+      return Status::invalid_argument(fmt::format("cannot use the TLS certificate {} and key {} for HTTPS",
+                                                  options.tls_cert_file, options.tls_key_file));
+    }
+    impl->server = std::move(ssl);
+  } else {
+    impl->server = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& svr = *impl->server;
+  const size_t threads = std::max<size_t>(1, options.threads);
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };  // the library owns it
+  svr.set_payload_max_length(options.max_body_bytes);
+  svr.set_read_timeout(options.io_timeout_s, 0);
+  svr.set_write_timeout(options.io_timeout_s, 0);
+  svr.set_tcp_nodelay(true);
+
+  Impl* m = impl.get();
+  const QueryService* q = &query;
+  // Token first, for everything but the probes.
+  svr.set_pre_routing_handler([q, tls](const httplib::Request& req, httplib::Response& res) {
+    request_started = std::chrono::steady_clock::now();
+    if (req.path == "/healthz" || req.path == "/readyz") return httplib::Server::HandlerResponse::Unhandled;
+    std::optional<std::string_view> header;
+    std::string value;
+    if (req.has_header("Authorization")) {
+      value = req.get_header_value("Authorization");
+      header = value;
+    }
+    if (auto s = q->authorize(header); !s.ok()) {
+      send_fdsn_error(kDataselectService, req, tls, res, s);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  svr.set_logger([m](const httplib::Request& req, const httplib::Response& res) {
+    if (!m->hooks.observe) return;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - request_started).count();
+    m->hooks.observe(route_of(req.path), res.status, seconds);
+  });
+  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.has_header("Content-Type")) return;
+    if (res.status == 404) {
+      res.set_content(fmt::format("Error 404: Not Found\n\nNo such resource: {}\n", req.path.substr(0, 200)),
+                      "text/plain");
+    } else if (res.status == 413) {
+      res.set_content("Error 413: Payload Too Large\n\nThe request body is larger than this server accepts.\n",
+                      "text/plain");
+    }
+  });
+  svr.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("HTTP {} {}: {}", req.method, req.path, what);
+    res.status = 500;
+    res.set_content(fmt::format("Error 500: Internal Server Error\n\n{}\n", what), "text/plain");
+  });
+
+  impl->dataselect = std::make_unique<DataselectService>(query, tls, options.max_post_lines);
+  const DataselectService* ds = impl->dataselect.get();
+  svr.Get("/fdsnws/dataselect/1/query", [ds](const auto& req, auto& res) { ds->query(req, res); });
+  svr.Post("/fdsnws/dataselect/1/query", [ds](const httplib::Request& req, httplib::Response& res) { ds->query(req, res); });
+  svr.Get("/fdsnws/dataselect/1/version", [ds](const auto& req, auto& res) { ds->version(req, res); });
+  svr.Get("/fdsnws/dataselect/1/application.wadl", [ds](const auto& req, auto& res) { ds->wadl(req, res); });
+
+  svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+  svr.Get("/readyz", [m](const httplib::Request&, httplib::Response& res) {
+    const Status s = m->hooks.ready ? m->hooks.ready() : Status();
+    if (s.ok()) {
+      res.set_content("ready\n", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content(fmt::format("not ready: {}\n", s.message()), "text/plain");
+    }
+  });
+  svr.Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
+    if (!m->hooks.metrics) {
+      res.status = 404;
+      return;
+    }
+    res.set_content(m->hooks.metrics(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  int port = hp->port;
+  if (port == 0) {
+    port = svr.bind_to_any_port(hp->host);
+    if (port < 0) port = 0;
+  } else if (!svr.bind_to_port(hp->host, port)) {
+    port = 0;
+  }
+  if (port == 0) return Status::io_error(fmt::format("cannot serve HTTP on {}", options.address));
+  impl->address = (hp->host.find(':') != std::string::npos ? "[" + hp->host + "]" : hp->host) + ":" +
+                  std::to_string(port);
+  impl->thread = std::thread([m] { m->server->listen_after_bind(); });
+  spdlog::info("HTTP (FDSN web services, /metrics) listening on {} ({}{})", impl->address, tls ? "HTTPS" : "plain",
+               query.token_required() ? ", bearer token required" : ", no token");
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::stop() {
+  Impl& m = *impl_;
+  if (m.stopped) return;
+  m.stopped = true;
+  m.server->stop();
+  if (m.thread.joinable()) m.thread.join();
+}
+
+}  // namespace seisvault::server

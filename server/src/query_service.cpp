@@ -1,0 +1,277 @@
+#include "query_service.h"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace seisvault::server {
+
+using storage::ChannelSelection;
+using storage::TimeWindow;
+
+namespace {
+
+// The exact selection of one catalogued channel ("NET.STA.LOC.CHA", any
+// code possibly blank), built without parsing so that blank codes need no
+// "--" and nothing in a code is read as a wildcard list.
+ChannelSelection exact_channel(std::string_view source_id) {
+  storage::SourcePattern p;
+  std::vector<std::string>* fields[] = {&p.network, &p.station, &p.location, &p.channel};
+  size_t b = 0;
+  for (int i = 0; i < 4; ++i) {
+    const size_t e = i < 3 ? source_id.find('.', b) : std::string_view::npos;
+    *fields[i] = {std::string(source_id.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b))};
+    if (e == std::string_view::npos) break;
+    b = e + 1;
+  }
+  return ChannelSelection({std::move(p)});
+}
+
+// Sorts windows and joins those that overlap or touch.
+std::vector<TimeWindow> merge_windows(std::vector<TimeWindow> w) {
+  std::sort(w.begin(), w.end(), [](const TimeWindow& a, const TimeWindow& b) { return a.begin_ns < b.begin_ns; });
+  std::vector<TimeWindow> out;
+  for (const auto& x : w) {
+    if (!out.empty() && (x.begin_ns <= out.back().end_ns || out.back().end_ns == kTimeMax ||
+                         x.begin_ns - out.back().end_ns <= 1)) {
+      out.back().end_ns = std::max(out.back().end_ns, x.end_ns);
+    } else {
+      out.push_back(x);
+    }
+  }
+  return out;
+}
+
+bool overlaps(const TimeWindow& w, TimeNs first, TimeNs last) { return first <= w.end_ns && last >= w.begin_ns; }
+
+bool keeps(const RecordFilter& f, const storage::StoredRecord& r) {
+  return !f.quality || record_quality(r.bytes) == *f.quality;
+}
+
+}  // namespace
+
+char record_quality(std::span<const uint8_t> record) {
+  return record.size() > 6 ? static_cast<char>(record[6]) : 0;
+}
+
+QueryService::QueryService(QueryOptions options, const storage::RecordStore& store)
+    : options_(std::move(options)), token_(options_.token), store_(store) {}
+
+Status QueryService::authorize(std::optional<std::string_view> authorization) const {
+  if (!token_.required()) return {};
+  if (!authorization) {
+    return Status::unauthenticated(
+        "this server requires a token: send 'Authorization: Bearer TOKEN' (seisvault query --token)");
+  }
+  if (!token_.accepts(*authorization)) return Status::unauthenticated("the token is not valid for this server");
+  return {};
+}
+
+Result<ChannelSelection> QueryService::selection(std::span<const std::string> patterns) const {
+  if (patterns.empty()) return ChannelSelection();
+  if (patterns.size() > options_.max_selection_patterns) {
+    return Status::invalid_argument(fmt::format("the selection has {} patterns, more than this server's limit of {}: "
+                                                "use wildcards or comma lists, or split the request",
+                                                patterns.size(), options_.max_selection_patterns));
+  }
+  size_t bytes = 0;
+  for (const auto& p : patterns) bytes += p.size();
+  if (bytes > options_.max_selection_bytes) {
+    return Status::invalid_argument(fmt::format("the selection's patterns take {} bytes, more than this server's "
+                                                "limit of {} bytes: use wildcards, or split the request",
+                                                bytes, options_.max_selection_bytes));
+  }
+  std::string text;
+  text.reserve(bytes + patterns.size());
+  for (const auto& p : patterns) {
+    if (p.find_first_of(" ;\t\n") != std::string::npos) {
+      return Status::invalid_argument(fmt::format(
+          "selection pattern '{}' contains a separator; give one NET.STA.LOC.CHA pattern per entry", p));
+    }
+    text += p;
+    text += ' ';
+  }
+  return ChannelSelection::parse(text);
+}
+
+Result<ChannelSelection> QueryService::selection(std::string_view network, std::string_view station,
+                                                 std::string_view location, std::string_view channel) const {
+  static constexpr std::string_view kNames[] = {"network", "station", "location", "channel"};
+  const std::string_view codes[] = {network, station, location, channel};
+  std::string text;
+  for (int i = 0; i < 4; ++i) {
+    if (codes[i].find_first_of(". ;\t\n") != std::string_view::npos) {
+      return Status::invalid_argument(fmt::format(
+          "{} '{}' contains a character that is not allowed in a code list (letters, digits, ? * , and --)",
+          kNames[i], codes[i]));
+    }
+    if (i > 0) text += '.';
+    text += codes[i];
+  }
+  if (text.size() > options_.max_selection_bytes) {
+    return Status::invalid_argument(fmt::format("the selection takes {} bytes, more than this server's limit of {}",
+                                                text.size(), options_.max_selection_bytes));
+  }
+  return ChannelSelection::parse(text);
+}
+
+Result<TimeWindow> QueryService::window(std::optional<TimeNs> start, std::optional<TimeNs> end) {
+  TimeWindow out;
+  if (start) out.begin_ns = *start;
+  if (end) out.end_ns = *end;
+  if (out.end_ns < out.begin_ns) {
+    return Status::invalid_argument(fmt::format("the window ends ({}) before it starts ({}): swap start and end",
+                                                format_iso8601(out.end_ns), format_iso8601(out.begin_ns)));
+  }
+  return out;
+}
+
+Status QueryService::check_window(const ChannelSelection& sel, TimeWindow w, std::string_view what,
+                                  std::string_view fix) const {
+  if (options_.max_window_s <= 0) return {};
+  if (w.begin_ns == kTimeMin || w.end_ns == kTimeMax) {
+    auto channels = store_.list_channels(sel);
+    if (!channels.ok()) return channels.status();
+    if (channels->empty()) return {};
+    TimeNs first = kTimeMax, last = kTimeMin;
+    for (const auto& c : *channels) {
+      first = std::min(first, c.summary.first_start_ns);
+      last = std::max(last, c.summary.last_end_ns);
+    }
+    w.begin_ns = std::max(w.begin_ns, first);
+    w.end_ns = std::min(w.end_ns, last);
+  }
+  if (w.end_ns <= w.begin_ns) return {};
+  const double span_s = (static_cast<double>(w.end_ns) - static_cast<double>(w.begin_ns)) / 1e9;
+  if (span_s > static_cast<double>(options_.max_window_s)) {
+    return Status::invalid_argument(fmt::format("{} spans {:.1f} days, more than this server's limit of {:.1f} days: {}",
+                                                what, span_s / 86400,
+                                                static_cast<double>(options_.max_window_s) / 86400, fix));
+  }
+  return {};
+}
+
+Status QueryService::read_records(const RecordQuery& q,
+                                  const std::function<bool(const storage::StoredRecord&)>& visitor) const {
+  return store_.read_records(q.selection, q.window, visitor);
+}
+
+Result<std::vector<storage::ChannelInfo>> QueryService::list_channels(const ChannelSelection& selection) const {
+  return store_.list_channels(selection);
+}
+
+Result<std::vector<storage::ChannelAvailability>> QueryService::availability(const RecordQuery& q,
+                                                                            std::optional<TimeNs> tolerance_ns) const {
+  return store_.availability(q.selection, q.window, tolerance_ns);
+}
+
+Result<ReadPlan> QueryService::plan(std::span<const RecordQuery> lines, const RecordFilter& filter) const {
+  std::map<std::string, std::vector<TimeWindow>> windows;  // by source id: the plan's order
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto& line = lines[i];
+    const auto what = lines.size() == 1 ? std::string("the window") : fmt::format("the window of line {}", i + 1);
+    if (auto st = check_window(line.selection, line.window, what); !st.ok()) return st;
+    auto channels = store_.list_channels(line.selection);
+    if (!channels.ok()) return channels.status();
+    for (const auto& c : *channels) {
+      if (c.summary.record_count == 0 || !overlaps(line.window, c.summary.first_start_ns, c.summary.last_end_ns)) {
+        continue;
+      }
+      windows[c.source_id].push_back(line.window);
+    }
+  }
+  ReadPlan plan;
+  plan.channels.reserve(windows.size());
+  const bool by_span = filter.minimum_length_ns > 0 || filter.longest_only;
+  for (auto& [source_id, w] : windows) {
+    auto merged = merge_windows(std::move(w));
+    if (by_span) {
+      // The continuous spans inside the windows, each cut to its window.
+      std::vector<TimeWindow> spans;
+      for (const auto& win : merged) {
+        auto avail = store_.availability(exact_channel(source_id), win, std::nullopt);
+        if (!avail.ok()) return avail.status();
+        for (const auto& a : *avail) {
+          for (const auto& s : a.spans) {
+            const TimeWindow cut{std::max(s.start_ns, win.begin_ns), std::min(s.end_ns, win.end_ns)};
+            if (cut.end_ns < cut.begin_ns) continue;
+            if (cut.end_ns - cut.begin_ns < filter.minimum_length_ns) continue;
+            spans.push_back(cut);
+          }
+        }
+      }
+      if (filter.longest_only && spans.size() > 1) {
+        const auto longest = std::max_element(spans.begin(), spans.end(), [](const TimeWindow& a, const TimeWindow& b) {
+          return a.end_ns - a.begin_ns < b.end_ns - b.begin_ns;
+        });
+        spans = {*longest};
+      }
+      merged = merge_windows(std::move(spans));
+    }
+    if (!merged.empty()) plan.channels.push_back({source_id, std::move(merged)});
+  }
+  return plan;
+}
+
+namespace {
+
+// Walks a plan's records once each, in the plan's order.
+Status walk_plan(const storage::RecordStore& store, const ReadPlan& plan, const RecordFilter& filter,
+                 const std::function<bool(const storage::StoredRecord&)>& visitor) {
+  for (const auto& channel : plan.channels) {
+    const auto sel = exact_channel(channel.source_id);
+    // A record overlapping two windows comes first with the earlier one:
+    // records of later windows starting no later than the last one
+    // delivered were delivered already (starts only grow within a channel).
+    TimeNs last_start = kTimeMin;
+    bool stop = false;
+    for (const auto& w : channel.windows) {
+      const TimeNs before = last_start;
+      auto st = store.read_records(sel, w, [&](const storage::StoredRecord& r) {
+        if (before != kTimeMin && r.start_ns <= before) return true;
+        last_start = r.start_ns;
+        if (!keeps(filter, r)) return true;
+        if (!visitor(r)) {
+          stop = true;
+          return false;
+        }
+        return true;
+      });
+      if (!st.ok()) return st;
+      if (stop) return {};
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<ReadSize> QueryService::measure(const ReadPlan& plan, const RecordFilter& filter) const {
+  ReadSize size;
+  const uint64_t max_records = options_.max_request_records;
+  const uint64_t max_bytes = options_.max_request_bytes;
+  bool over = false;
+  auto st = walk_plan(store_, plan, filter, [&](const storage::StoredRecord& r) {
+    ++size.records;
+    size.bytes += r.bytes.size();
+    over = (max_records > 0 && size.records > max_records) || (max_bytes > 0 && size.bytes > max_bytes);
+    return !over;
+  });
+  if (!st.ok()) return st;
+  if (over) {
+    return Status::resource_exhausted(fmt::format(
+        "the request selects more than this server's limit of {} records and {} bytes per request: "
+        "ask for fewer channels or a shorter window, or split the request",
+        max_records > 0 ? fmt::format("{}", max_records) : std::string("unlimited"),
+        max_bytes > 0 ? fmt::format("{}", max_bytes) : std::string("unlimited")));
+  }
+  return size;
+}
+
+Status QueryService::read_plan(const ReadPlan& plan, const RecordFilter& filter,
+                               const std::function<bool(const storage::StoredRecord&)>& visitor) const {
+  return walk_plan(store_, plan, filter, visitor);
+}
+
+}  // namespace seisvault::server
