@@ -14,8 +14,8 @@ packages=(
   libsodium-dev libssl-dev
   catch2
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev
-  libcpp-httplib-dev libconcurrentqueue-dev
-  python3 python3-grpcio python3-protobuf python3-numpy python3-zmq openssl
+  libcpp-httplib-dev libconcurrentqueue-dev libpugixml-dev
+  python3 python3-grpcio python3-protobuf python3-numpy python3-zmq python3-lxml python3-requests openssl
 )
 
 missing=()
