@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 
 #include "bench_server.h"
 #include "bench_support.h"
@@ -82,6 +83,23 @@ std::pair<size_t, size_t> read_records(wv::Waveforms::Stub& api, const std::stri
   }
   if (auto st = reader->Finish(); !st.ok()) throw std::runtime_error(st.error_message());
   return {n, bytes};
+}
+
+// FDSN dataselect through the HTTP face: the body as it streams in;
+// returns (records, bytes). Records are counted by their lengths (512 bytes
+// each in this store).
+std::pair<size_t, size_t> dataselect(httplib::Client& http, const std::string& net, const std::string& sta,
+                                     const std::string& cha, TimeNs a, TimeNs b) {
+  const auto path = fmt::format("/fdsnws/dataselect/1/query?net={}&sta={}&loc=00&cha={}&start={}&end={}", net, sta,
+                                cha, format_iso8601(a), format_iso8601(b));
+  size_t bytes = 0;
+  auto res = http.Get(path, [&](const char*, size_t n) {
+    bytes += n;
+    return true;
+  });
+  if (!res) throw std::runtime_error(fmt::format("dataselect: {}", httplib::to_string(res.error())));
+  if (res->status != 200) throw std::runtime_error(fmt::format("dataselect answered {}", res->status));
+  return {bytes / 512, bytes};
 }
 
 }  // namespace
@@ -184,6 +202,49 @@ int run(int argc, char** argv) {
                fmt::format("{} records per read, median of 5; {}", n, store_conditions));
     report.add("get_records_one_channel_day_mb_per_s", median * static_cast<double>(bytes) / static_cast<double>(n) / 1e6,
                "MB/s", fmt::format("median of 5; {}", store_conditions));
+  }
+
+  // --- dataselect (HTTP), the same channel and day, back to back with GetRecords
+  {
+    const auto colon = server.http_address().rfind(':');
+    httplib::Client http(server.http_address().substr(0, colon), std::stoi(server.http_address().substr(colon + 1)));
+    http.set_read_timeout(300, 0);
+    std::vector<double> grpc_rates, http_rates;
+    size_t n = 0, bytes = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+      auto t0 = Clock::now();
+      std::tie(n, bytes) = read_records(*api, "XX.S0001.00.HHZ", day0, day0 + span);
+      grpc_rates.push_back(static_cast<double>(n) / seconds_since(t0));
+      t0 = Clock::now();
+      const auto [hn, hbytes] = dataselect(http, "XX", "S0001", "HHZ", day0, day0 + span);
+      if (hbytes != bytes) {
+        throw std::runtime_error(fmt::format("dataselect returned {} bytes, GetRecords {}", hbytes, bytes));
+      }
+      http_rates.push_back(static_cast<double>(hn) / seconds_since(t0));
+    }
+    const double g = percentile(grpc_rates, 50), h = percentile(http_rates, 50);
+    const auto cond = fmt::format("{} records per read, median of 5, alternating with GetRecords; {}", n,
+                                  store_conditions);
+    report.add("dataselect_one_channel_day_records_per_s", h, "rec/s", cond);
+    report.add("dataselect_one_channel_day_mb_per_s", h * static_cast<double>(bytes) / static_cast<double>(n) / 1e6,
+               "MB/s", cond);
+    report.add("dataselect_vs_get_records_ratio", h / g, "x",
+               fmt::format("dataselect rec/s / GetRecords rec/s in the same run ({:.0f} rec/s); target >= 0.8", g));
+
+    std::mt19937_64 rng(11);
+    std::vector<double> ms;
+    const TimeNs hour = 3600 * kNanosPerSecond;
+    for (size_t q = 0; q < hour_queries; ++q) {
+      const size_t c = rng() % channels;
+      const TimeNs a = day0 + static_cast<TimeNs>(rng() % static_cast<uint64_t>(std::max<TimeNs>(1, span - hour)));
+      const auto t0 = Clock::now();
+      dataselect(http, "XX", fmt::format("S{:04}", c), "HHZ", a, a + hour);
+      ms.push_back(seconds_since(t0) * 1e3);
+    }
+    report.add("dataselect_1h_window_p50", percentile(ms, 50), "ms",
+               fmt::format("{} queries over HTTP keep-alive; {}", hour_queries, store_conditions));
+    report.add("dataselect_1h_window_p99", percentile(ms, 99), "ms",
+               fmt::format("{} queries over HTTP keep-alive; {}", hour_queries, store_conditions));
   }
 
   // --- 1-hour windows at random times and channels ---------------------------

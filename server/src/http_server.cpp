@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api_exposure.h"
+#include "fdsn_availability_service.h"
 #include "fdsn_dataselect.h"
 
 namespace seisvault::server {
@@ -65,6 +66,7 @@ thread_local std::chrono::steady_clock::time_point request_started;
 struct HttpServer::Impl {
   std::unique_ptr<httplib::Server> server;
   std::unique_ptr<DataselectService> dataselect;
+  std::unique_ptr<AvailabilityService> availability;
   HttpHooks hooks;
   std::string address;
   std::thread thread;
@@ -160,6 +162,17 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpOptions& options
   svr.Post("/fdsnws/dataselect/1/query", [ds](const httplib::Request& req, httplib::Response& res) { ds->query(req, res); });
   svr.Get("/fdsnws/dataselect/1/version", [ds](const auto& req, auto& res) { ds->version(req, res); });
   svr.Get("/fdsnws/dataselect/1/application.wadl", [ds](const auto& req, auto& res) { ds->wadl(req, res); });
+
+  impl->availability = std::make_unique<AvailabilityService>(query, tls, options.max_post_lines);
+  const AvailabilityService* av = impl->availability.get();
+  svr.Get("/fdsnws/availability/1/query", [av](const auto& req, auto& res) { av->query(req, res); });
+  svr.Post("/fdsnws/availability/1/query",
+           [av](const httplib::Request& req, httplib::Response& res) { av->query(req, res); });
+  svr.Get("/fdsnws/availability/1/extent", [av](const auto& req, auto& res) { av->extent(req, res); });
+  svr.Post("/fdsnws/availability/1/extent",
+           [av](const httplib::Request& req, httplib::Response& res) { av->extent(req, res); });
+  svr.Get("/fdsnws/availability/1/version", [av](const auto& req, auto& res) { av->version(req, res); });
+  svr.Get("/fdsnws/availability/1/application.wadl", [av](const auto& req, auto& res) { av->wadl(req, res); });
 
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   svr.Get("/readyz", [m](const httplib::Request&, httplib::Response& res) {

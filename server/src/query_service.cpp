@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "seisvault/storage/availability.h"
+
 #include <fmt/format.h>
 
 namespace seisvault::server {
@@ -166,6 +168,54 @@ Result<std::vector<storage::ChannelAvailability>> QueryService::availability(con
   return store_.availability(q.selection, q.window, tolerance_ns);
 }
 
+Result<std::vector<QualitySpans>> QueryService::availability_by_quality(const RecordQuery& q,
+                                                                        std::optional<TimeNs> tolerance_ns,
+                                                                        std::optional<char> quality) const {
+  std::vector<QualitySpans> out;
+  struct Merging {
+    storage::SpanMerger merger;
+    TimeNs updated_ns = kTimeMin;
+  };
+  std::map<char, Merging> merging;  // of the current channel, by quality
+  std::string channel;
+  const auto flush = [&] {
+    for (auto& [qual, m] : merging) {
+      auto a = m.merger.take(channel);
+      // One entry per sample rate, spans kept in start order within each.
+      std::map<double, QualitySpans> by_rate;
+      for (const auto& span : a.spans) {
+        auto& e = by_rate[span.sample_rate];
+        e.spans.push_back(span);
+      }
+      for (auto& [rate, e] : by_rate) {
+        e.source_id = channel;
+        e.quality = qual;
+        e.sample_rate = rate;
+        e.updated_ns = m.updated_ns;
+        out.push_back(std::move(e));
+      }
+    }
+    merging.clear();
+  };
+  auto st = store_.read_records(q.selection, q.window, [&](const storage::StoredRecord& r) {
+    if (r.source_id != channel) {
+      flush();
+      channel = std::string(r.source_id);
+    }
+    const char qual = record_quality(r.bytes);
+    if (quality && qual != *quality) return true;
+    auto it = merging.find(qual);
+    if (it == merging.end()) it = merging.emplace(qual, Merging{storage::SpanMerger(tolerance_ns)}).first;
+    // The rate of the record, as the store keeps it for availability.
+    it->second.merger.add(r.start_ns, r.end_ns, r.sample_rate);
+    it->second.updated_ns = std::max(it->second.updated_ns, r.receive_ns);
+    return true;
+  });
+  if (!st.ok()) return st;
+  flush();
+  return out;
+}
+
 Result<ReadPlan> QueryService::plan(std::span<const RecordQuery> lines, const RecordFilter& filter) const {
   std::map<std::string, std::vector<TimeWindow>> windows;  // by source id: the plan's order
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -256,7 +306,7 @@ Result<ReadSize> QueryService::measure(const ReadPlan& plan, const RecordFilter&
     ++size.records;
     size.bytes += r.bytes.size();
     over = (max_records > 0 && size.records > max_records) || (max_bytes > 0 && size.bytes > max_bytes);
-    return !over;
+    return !over && (max_records > 0 || max_bytes > 0);  // without limits, the first record is enough
   });
   if (!st.ok()) return st;
   if (over) {

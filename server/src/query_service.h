@@ -78,6 +78,15 @@ struct ReadPlan {
   bool empty() const { return channels.empty(); }
 };
 
+// The continuous spans of one channel at one data quality and sample rate.
+struct QualitySpans {
+  std::string source_id;
+  char quality = 0;        // the records' quality indicator (D, R, Q, M)
+  double sample_rate = 0;
+  std::vector<storage::TimeSpan> spans;  // sorted by start; neighbours separated by a gap or overlap
+  TimeNs updated_ns = 0;   // when the latest of these records arrived
+};
+
 struct ReadSize {
   uint64_t records = 0;
   uint64_t bytes = 0;
@@ -118,6 +127,15 @@ class QueryService {
   Result<std::vector<storage::ChannelAvailability>> availability(const RecordQuery& query,
                                                                  std::optional<TimeNs> tolerance_ns) const;
 
+  // Availability split by data quality and sample rate (what FDSN
+  // availability reports), merged by the same rule and tolerance as
+  // availability(); `quality` keeps one quality only. Channel by channel in
+  // source-id order, then by quality and sample rate. Reads the blocks of
+  // the window (record headers, not the data: nothing is decoded).
+  Result<std::vector<QualitySpans>> availability_by_quality(const RecordQuery& query,
+                                                            std::optional<TimeNs> tolerance_ns,
+                                                            std::optional<char> quality) const;
+
   // The records of several lines (a bulk request), each channel once:
   // which channels any line selects, with the union of the windows of the
   // lines that select it, cut down to the spans `filter` keeps
@@ -126,7 +144,9 @@ class QueryService {
   Result<ReadPlan> plan(std::span<const RecordQuery> lines, const RecordFilter& filter) const;
   // Counts the plan's records (those `filter` keeps), stopping as soon as a
   // per-request limit is passed: then ResourceExhausted, with the limit and
-  // what to do in the message. Reads the same blocks as read_plan().
+  // what to do in the message. Reads the same blocks as read_plan(). With
+  // no limit configured it stops at the first record (records >= 1 then
+  // only says "there is data").
   Result<ReadSize> measure(const ReadPlan& plan, const RecordFilter& filter) const;
   // Visits the plan's records, channel by channel in source-id order and by
   // start time within a channel, each record once (a record overlapping two

@@ -1318,6 +1318,7 @@ Status RecordStore::read_records(const ChannelSelection& selection, TimeWindow w
         r.start_ns = e.start_ns;
         r.end_ns = e.end_ns;
         r.receive_ns = e.receive_ns;
+        r.sample_rate = e.sample_rate;
         if (e.sender_id != 0) {
           auto c = sender_cache.find(e.sender_id);
           if (c == sender_cache.end()) {

@@ -16,6 +16,7 @@ struct StoredRecord {
   TimeNs start_ns = 0;
   TimeNs end_ns = 0;                   // time of the last sample
   TimeNs receive_ns = 0;
+  double sample_rate = 0;              // samples per second as the record's header gives it (0: none)
   std::string_view sender;             // who delivered it ("" for local loads)
   const uint8_t* sha256 = nullptr;     // 32 bytes: the SHA-256 computed on arrival
   std::span<const uint8_t> bytes;      // byte-identical to what was ingested

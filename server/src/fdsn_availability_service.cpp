@@ -1,0 +1,224 @@
+#include "fdsn_availability_service.h"
+
+#include <fmt/format.h>
+
+#include "fdsn_availability.h"
+#include "fdsn_wadl.h"
+
+namespace seisvault::server {
+
+namespace {
+
+constexpr FdsnParameter kQueryParameters[] = {
+    {"starttime", "start"}, {"endtime", "end"}, {"network", "net"}, {"station", "sta"},
+    {"location", "loc"},    {"channel", "cha"}, {"quality", ""},    {"merge", ""},
+    {"mergegaps", ""},      {"orderby", ""},    {"limit", ""},      {"includerestricted", ""},
+    {"format", ""},         {"nodata", ""},     {"show", ""},
+};
+constexpr FdsnParameter kExtentParameters[] = {
+    {"starttime", "start"}, {"endtime", "end"}, {"network", "net"}, {"station", "sta"},
+    {"location", "loc"},    {"channel", "cha"}, {"quality", ""},    {"merge", ""},
+    {"orderby", ""},        {"limit", ""},      {"includerestricted", ""},
+    {"format", ""},         {"nodata", ""},
+};
+
+constexpr WadlParameter kWadlParameters[] = {
+    {"starttime", "xs:dateTime", "", "", "Start of the time window (UTC)"},
+    {"start", "xs:dateTime", "", "", "Alias of starttime"},
+    {"endtime", "xs:dateTime", "", "", "End of the time window (UTC)"},
+    {"end", "xs:dateTime", "", "", "Alias of endtime"},
+    {"network", "xs:string", "*", "", "Network codes: comma list, wildcards ? and *"},
+    {"net", "xs:string", "*", "", "Alias of network"},
+    {"station", "xs:string", "*", "", "Station codes"},
+    {"sta", "xs:string", "*", "", "Alias of station"},
+    {"location", "xs:string", "*", "", "Location codes, -- for blank"},
+    {"loc", "xs:string", "*", "", "Alias of location"},
+    {"channel", "xs:string", "*", "", "Channel codes"},
+    {"cha", "xs:string", "*", "", "Alias of channel"},
+    {"quality", "xs:string", "*", "D R Q M *", "Data quality indicator; * any"},
+    {"merge", "xs:string", "", "", "Comma list of samplerate, quality, overlap (overlap: query only)"},
+    {"mergegaps", "xs:double", "", "", "query: join spans separated by gaps up to this many seconds"},
+    {"orderby", "xs:string", "nslc_time_quality_samplerate",
+     "nslc_time_quality_samplerate latestupdate latestupdate_desc timespancount timespancount_desc", "Row order"},
+    {"limit", "xs:int", "", "", "Rows at most"},
+    {"includerestricted", "xs:boolean", "true", "", "All data here is open"},
+    {"format", "xs:string", "text", "text geocsv json request", "Response format"},
+    {"nodata", "xs:int", "204", "204 404", "HTTP status when no data matches"},
+    {"show", "xs:string", "", "latestupdate", "query: add the time of the latest update"},
+};
+
+Result<AvailabilityRequest> read_options(const FdsnRequest& r, bool extent) {
+  AvailabilityRequest a;
+  a.extent = extent;
+  if (auto m = r.text("merge")) {
+    std::string_view rest = *m;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const auto item = rest.substr(0, comma);
+      if (item == "samplerate") {
+        a.merge_samplerate = true;
+      } else if (item == "quality") {
+        a.merge_quality = true;
+      } else if (item == "overlap" && !extent) {
+        a.merge_overlap = true;
+      } else {
+        return Status::invalid_argument(fmt::format("merge '{}' is not one of samplerate, quality{}",
+                                                    item.substr(0, 20), extent ? "" : ", overlap"));
+      }
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  auto gaps = r.number("mergegaps");
+  if (!gaps.ok()) return gaps.status();
+  if (*gaps) {
+    if (**gaps < 0 || **gaps > 1e9) return Status::invalid_argument("mergegaps must be seconds from 0 to 1e9");
+    a.mergegaps_ns = static_cast<TimeNs>(**gaps * 1e9);
+  }
+  if (auto o = r.text("orderby")) {
+    if (*o == "nslc_time_quality_samplerate") {
+      a.orderby = AvailabilityOrder::kNsltQualitySamplerate;
+    } else if (*o == "latestupdate") {
+      a.orderby = AvailabilityOrder::kLatestUpdate;
+    } else if (*o == "latestupdate_desc") {
+      a.orderby = AvailabilityOrder::kLatestUpdateDesc;
+    } else if (*o == "timespancount") {
+      a.orderby = AvailabilityOrder::kTimespanCount;
+    } else if (*o == "timespancount_desc") {
+      a.orderby = AvailabilityOrder::kTimespanCountDesc;
+    } else {
+      return Status::invalid_argument(fmt::format(
+          "orderby '{}' is not one of nslc_time_quality_samplerate, latestupdate, latestupdate_desc, "
+          "timespancount, timespancount_desc",
+          o->substr(0, 30)));
+    }
+  }
+  auto limit = r.integer("limit");
+  if (!limit.ok()) return limit.status();
+  if (*limit) {
+    if (**limit < 1) return Status::invalid_argument("limit must be a positive number of rows");
+    a.limit = static_cast<size_t>(**limit);
+  }
+  auto restricted = r.boolean("includerestricted");
+  if (!restricted.ok()) return restricted.status();
+  if (auto f = r.text("format")) {
+    if (*f == "text") {
+      a.format = AvailabilityFormat::kText;
+    } else if (*f == "geocsv") {
+      a.format = AvailabilityFormat::kGeocsv;
+    } else if (*f == "json") {
+      a.format = AvailabilityFormat::kJson;
+    } else if (*f == "request") {
+      a.format = AvailabilityFormat::kRequest;
+    } else {
+      return Status::invalid_argument(
+          fmt::format("format '{}' is not one of text, geocsv, json, request", f->substr(0, 20)));
+    }
+  }
+  if (auto show = r.text("show")) {
+    if (*show != "latestupdate") return Status::invalid_argument("show takes only latestupdate");
+    a.show_latestupdate = true;
+  }
+  return a;
+}
+
+Result<std::optional<char>> read_quality(const FdsnRequest& r) {
+  const auto q = r.text("quality");
+  if (!q || *q == "*" || *q == "B") return std::optional<char>();
+  if (*q == "D" || *q == "R" || *q == "Q" || *q == "M") return std::optional<char>((*q)[0]);
+  return Status::invalid_argument(fmt::format("quality '{}' is not one of D, R, Q, M, *", q->substr(0, 20)));
+}
+
+void split_source_id(const std::string& id, AvailabilitySource& s) {
+  std::string* fields[] = {&s.network, &s.station, &s.location, &s.channel};
+  size_t b = 0;
+  for (int i = 0; i < 4; ++i) {
+    const size_t e = i < 3 ? id.find('.', b) : std::string::npos;
+    *fields[i] = id.substr(b, e == std::string::npos ? std::string::npos : e - b);
+    if (e == std::string::npos) break;
+    b = e + 1;
+  }
+}
+
+}  // namespace
+
+AvailabilityService::AvailabilityService(const QueryService& query, bool tls, size_t max_post_lines)
+    : query_(query), tls_(tls), max_post_lines_(max_post_lines) {}
+
+void AvailabilityService::query(const httplib::Request& req, httplib::Response& res) const { answer(req, res, false); }
+void AvailabilityService::extent(const httplib::Request& req, httplib::Response& res) const { answer(req, res, true); }
+
+void AvailabilityService::answer(const httplib::Request& req, httplib::Response& res, bool extent) const {
+  const auto fail = [&](const Status& s) { send_fdsn_error(kAvailabilityService, req, tls_, res, s); };
+  auto request = extent ? read_fdsn_request(req, kExtentParameters, max_post_lines_)
+                        : read_fdsn_request(req, kQueryParameters, max_post_lines_);
+  if (!request.ok()) return fail(request.status());
+  auto nodata = nodata_status(*request);
+  if (!nodata.ok()) return fail(nodata.status());
+  auto options = read_options(*request, extent);
+  if (!options.ok()) return fail(options.status());
+  auto quality = read_quality(*request);
+  if (!quality.ok()) return fail(quality.status());
+
+  std::vector<RecordQuery> lines;
+  if (request->is_post()) {
+    for (const auto& l : request->lines()) {
+      auto sel = query_.selection(l.network, l.station, l.location, l.channel);
+      if (!sel.ok()) return fail(sel.status());
+      auto w = QueryService::window(l.start, l.end);
+      if (!w.ok()) return fail(w.status());
+      lines.push_back({std::move(*sel), *w});
+    }
+  } else {
+    const auto code = [&](std::string_view name) { return request->text(name).value_or("*"); };
+    auto sel = query_.selection(code("network"), code("station"), code("location"), code("channel"));
+    if (!sel.ok()) return fail(sel.status());
+    auto start = request->time("starttime");
+    if (!start.ok()) return fail(start.status());
+    auto end = request->time("endtime");
+    if (!end.ok()) return fail(end.status());
+    auto w = QueryService::window(*start, *end);
+    if (!w.ok()) return fail(w.status());
+    lines.push_back({std::move(*sel), *w});
+  }
+
+  std::vector<AvailabilitySource> sources;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto what = lines.size() == 1 ? std::string("the window") : fmt::format("the window of line {}", i + 1);
+    if (auto st = query_.check_window(lines[i].selection, lines[i].window, what); !st.ok()) return fail(st);
+    auto spans = query_.availability_by_quality(lines[i], std::nullopt, *quality);
+    if (!spans.ok()) return fail(spans.status());
+    for (auto& q : *spans) {
+      AvailabilitySource s;
+      split_source_id(q.source_id, s);
+      s.quality = q.quality;
+      s.sample_rate = q.sample_rate;
+      s.updated_ns = q.updated_ns;
+      s.spans.reserve(q.spans.size());
+      for (const auto& span : q.spans) {
+        s.spans.push_back({std::max(span.start_ns, lines[i].window.begin_ns),
+                           std::min(span.end_ns, lines[i].window.end_ns)});
+      }
+      sources.push_back(std::move(s));
+    }
+  }
+  if (lines.size() == 1) {
+    options->window_start_ns = lines[0].window.begin_ns;
+    options->window_end_ns = lines[0].window.end_ns;
+  }
+  auto body = render_availability(std::move(sources), *options, now_ns());
+  if (!body) return send_no_data(kAvailabilityService, req, tls_, res, *nodata, "No data matches the selection.");
+  res.set_content(std::move(*body), std::string(availability_content_type(options->format)));
+}
+
+void AvailabilityService::version(const httplib::Request&, httplib::Response& res) const {
+  res.set_content(std::string(kAvailabilityService.version), "text/plain");
+}
+
+void AvailabilityService::wadl(const httplib::Request& req, httplib::Response& res) const {
+  static constexpr std::string_view kResources[] = {"extent", "query"};
+  res.set_content(fdsn_wadl("availability", service_base_url(req, tls_, kAvailabilityService), kWadlParameters,
+                            "text/plain text/csv application/json", kResources),
+                  "application/xml");
+}
+
+}  // namespace seisvault::server
