@@ -1,5 +1,7 @@
 #include "committer.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +19,14 @@ void defer(InFlightBatch& b, const std::string& why, uint32_t retry_after_ms) {
   b.error = v1::STORE_UNAVAILABLE;
   b.error_message = fmt::format("nothing of this batch was stored: {}", why);
   b.retry_after_ms = retry_after_ms;
+}
+
+// "NET.STA" of a source id "NET.STA.LOC.CHA" (the whole id when it has
+// fewer fields).
+std::string_view net_sta(std::string_view source_id) {
+  const size_t first = source_id.find('.');
+  if (first == std::string_view::npos) return source_id;
+  return source_id.substr(0, source_id.find('.', first + 1));
 }
 
 }  // namespace
@@ -74,8 +84,10 @@ void Committer::write_group(size_t count) {
     storage::WriteStats ws;
     const auto write_start = std::chrono::steady_clock::now();
     s = p_.store.write(records_, outcomes_, p_.options.sync == SyncPolicy::kEveryBatch, &ws);
+    const auto took = std::chrono::steady_clock::now() - write_start;
+    stats.store_write_duration.observe(took);
     // A moving average of how long a write takes, for gather()'s timing.
-    write_estimate_ = (write_estimate_ * 7 + (std::chrono::steady_clock::now() - write_start)) / 8;
+    write_estimate_ = (write_estimate_ * 7 + took) / 8;
     stats.store_writes.fetch_add(1, std::memory_order_relaxed);
     stats.store_blocks.fetch_add(ws.blocks, std::memory_order_relaxed);
   }
@@ -85,6 +97,7 @@ void Committer::write_group(size_t count) {
     defer_group(s);
     return;
   }
+  station_deltas_.clear();
   size_t k = 0;
   for (auto& g : group_) {
     for (size_t j = 0; j < g->accepted.size(); ++j, ++k) {
@@ -112,13 +125,41 @@ void Committer::write_group(size_t count) {
       } else {
         stats.records_stored.fetch_add(1, std::memory_order_relaxed);
         stats.bytes_stored.fetch_add(records_[k].bytes.size(), std::memory_order_relaxed);
+        // A station's records come together (a batch is usually one
+        // station's): a new delta only when the station changes.
+        const auto station = net_sta(records_[k].source_id);
+        if (station_deltas_.empty() || station_deltas_.back().station != station) {
+          station_deltas_.push_back({station, 0, 0});
+        }
+        station_deltas_.back().records += 1;
+        station_deltas_.back().bytes += records_[k].bytes.size();
       }
     }
   }
+  count_stations();
   if (!s.ok()) {
     spdlog::error("store write failed: {}", s.message());
     stats.store_errors.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+void Committer::count_stations() {
+  if (station_deltas_.empty()) return;
+  // Stations interleaved within the write: one delta each, so that the
+  // totals take one lookup per station.
+  std::sort(station_deltas_.begin(), station_deltas_.end(),
+            [](const auto& a, const auto& b) { return a.station < b.station; });
+  size_t out = 0;
+  for (size_t i = 1; i < station_deltas_.size(); ++i) {
+    if (station_deltas_[i].station == station_deltas_[out].station) {
+      station_deltas_[out].records += station_deltas_[i].records;
+      station_deltas_[out].bytes += station_deltas_[i].bytes;
+    } else {
+      station_deltas_[++out] = station_deltas_[i];
+    }
+  }
+  station_deltas_.resize(out + 1);
+  p_.stats.stored_by_station.add(station_deltas_);
 }
 
 void Committer::run() {
@@ -132,7 +173,10 @@ void Committer::run() {
       if (p_.store.health().state != storage::StoreState::kOk) p_.store.try_resume();
       continue;
     }
-    write_group(gather(std::move(b)));
+    const size_t count = gather(std::move(b));
+    p_.stats.commit_queue_batches.fetch_sub(group_.size(), std::memory_order_relaxed);
+    write_group(count);
+    p_.stats.sync_queue_batches.fetch_add(group_.size(), std::memory_order_relaxed);
     {
       std::lock_guard lock(p_.written.mutex);
       for (auto& g : group_) p_.written.batches.push_back(std::move(g));

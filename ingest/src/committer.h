@@ -38,12 +38,16 @@ class Committer {
   void write_group(size_t count);
   // Answers every batch of the group STORE_UNAVAILABLE (nothing stored).
   void defer_group(const Status& why);
+  // Adds station_deltas_ to IngestStats::stored_by_station, one entry per
+  // station.
+  void count_stations();
 
   Pipeline& p_;
   CommitOrder order_;
   std::vector<BatchPtr> group_;
   std::vector<storage::NewRecord> records_;
   std::vector<storage::WriteOutcome> outcomes_;
+  std::vector<StationTotals::Delta> station_deltas_;  // one write's stored records per station
   std::chrono::steady_clock::duration write_estimate_ = std::chrono::milliseconds(1);
 };
 

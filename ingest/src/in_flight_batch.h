@@ -3,6 +3,7 @@
 // the queues as a unique_ptr).
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct InFlightBatch {
   zmq::message_t routing_id;  // the ROUTER identity frame of the station's connection
   std::string sender;         // Z85 public key of the station ("insecure" without CURVE)
   TimeNs receive_ns = 0;
+  std::chrono::steady_clock::time_point received_at;  // the same, for IngestStats::ack_latency
   uint64_t sequence = 0;      // order of arrival among validated batches (0, 1, 2, ...)
 
   // The received frame, and the batch read from it: its records are views

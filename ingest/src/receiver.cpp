@@ -90,6 +90,7 @@ void Receiver::forward_ack(zmq::message_t& routing_id, zmq::message_t& body) {
   // The batch is out of the pipeline whether or not its ack reaches the
   // station (an ack lost to a gone peer only makes the station resend).
   p_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  p_.stats.batches_in_flight.fetch_sub(1, std::memory_order_relaxed);
   StationConnection* c = connections_.find(routing_id.to_string_view());
   if (!c) {
     // A connection this table never registered (it is gone, or inproc).
@@ -216,6 +217,7 @@ void Receiver::handle_station_message(std::vector<zmq::message_t>& frames) {
 
   auto b = std::make_unique<InFlightBatch>();
   b->receive_ns = now;
+  b->received_at = std::chrono::steady_clock::now();
   b->sender = std::move(sender);
   b->frame = std::move(frames[1]);
   if (!parse_ingest_batch({static_cast<const uint8_t*>(b->frame.data()), b->frame.size()}, b->batch)) {
@@ -254,6 +256,10 @@ void Receiver::handle_station_message(std::vector<zmq::message_t>& frames) {
   b->sequence = next_sequence_++;
   ++c->in_pipeline;
   p_.in_flight.fetch_add(1, std::memory_order_relaxed);
+  // The gauges go up before the batch is queued, so that the stage taking
+  // it never brings them below zero.
+  stats.batches_in_flight.fetch_add(1, std::memory_order_relaxed);
+  stats.validate_queue_batches.fetch_add(1, std::memory_order_relaxed);
   p_.validate_queue.enqueue(std::move(b));
 }
 

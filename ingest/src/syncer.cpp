@@ -40,6 +40,7 @@ void Syncer::run() {
       }
       batches.swap(w.batches);
     }
+    stats.sync_queue_batches.fetch_sub(batches.size(), std::memory_order_relaxed);
     const bool any_written = std::any_of(batches.begin(), batches.end(),
                                          [](const BatchPtr& b) { return b->error == v1::BATCH_ERROR_UNSPECIFIED; });
     if (!every_batch && any_written) {
@@ -48,6 +49,7 @@ void Syncer::run() {
       w.sync_in_progress.store(true, std::memory_order_release);
       const auto s = p_.store.sync_wal();
       w.sync_in_progress.store(false, std::memory_order_release);
+      stats.wal_sync_duration.observe(std::chrono::steady_clock::now() - last_sync);
       if (!s.ok()) {
         // Not durable: nothing of these batches may be acknowledged as
         // stored. The store has logged why (once); the stations resend.
@@ -88,6 +90,7 @@ void Syncer::run() {
       ack.SerializeToArray(body.data(), static_cast<int>(body.size()));
       acks_out.send(b->routing_id, zmq::send_flags::sndmore);
       acks_out.send(body, zmq::send_flags::none);
+      stats.ack_latency.observe(std::chrono::steady_clock::now() - b->received_at);
       if (b->error == v1::BATCH_ERROR_UNSPECIFIED) stats.batches.fetch_add(1, std::memory_order_relaxed);
     }
     publish_durable(batches);

@@ -86,7 +86,9 @@ void ValidationWorker::run() {
       if (p_.workers_done.load()) return;
       continue;
     }
+    p_.stats.validate_queue_batches.fetch_sub(1, std::memory_order_relaxed);
     validate(*b);
+    p_.stats.commit_queue_batches.fetch_add(1, std::memory_order_relaxed);
     p_.commit_queue.enqueue(std::move(b));
   }
 }

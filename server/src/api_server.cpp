@@ -41,7 +41,7 @@ const std::string& ApiServer::address() const { return impl_->address; }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiOptions& options, const QueryService& query,
                                                     const ingest::IngestStats* stats, SubscriptionHub& hub,
-                                                    const ingest::AccessControl* access) {
+                                                    const ingest::AccessControl* access, ApiMetrics* metrics) {
   const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
   if (auto s = check_api_exposure(options.address, tls, query.token_required(), options.allow_insecure); !s.ok()) {
     return s;
@@ -52,7 +52,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiOptions& options, c
                  options.address);
   }
   auto impl = std::make_unique<Impl>();
-  impl->service = std::make_unique<WaveformService>(options, query, stats, hub, access);
+  impl->service = std::make_unique<WaveformService>(options, query, stats, hub, access, metrics);
 
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (tls) {

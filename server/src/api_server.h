@@ -17,6 +17,7 @@
 #include "seisvault/ingest/access_control.h"
 #include "seisvault/ingest/ingest_stats.h"
 #include "seisvault/storage/record_store.h"
+#include "api_metrics.h"
 #include "query_service.h"
 #include "subscription_hub.h"
 
@@ -38,9 +39,11 @@ class ApiServer {
   // and access must outlive it. InvalidArgument for bad TLS files or an
   // exposure check_api_exposure() refuses; IoError when the address cannot
   // be bound.
+  // `metrics` (may be null) counts every call.
   static Result<std::unique_ptr<ApiServer>> start(const ApiOptions& options, const QueryService& query,
                                                   const ingest::IngestStats* stats, SubscriptionHub& hub,
-                                                  const ingest::AccessControl* access = nullptr);
+                                                  const ingest::AccessControl* access = nullptr,
+                                                  ApiMetrics* metrics = nullptr);
   ~ApiServer();
   // "host:port" actually bound.
   const std::string& address() const;

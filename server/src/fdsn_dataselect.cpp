@@ -3,6 +3,7 @@
 #include <memory>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "fdsn_wadl.h"
 
@@ -140,6 +141,7 @@ void DataselectService::query(const httplib::Request& req, httplib::Response& re
     // A failure after the status went out can only end the stream early:
     // returning false drops the connection, so the client sees a truncated
     // chunked body, never a complete-looking one.
+    if (!st.ok()) spdlog::error("dataselect: the store failed while streaming, response cut short: {}", st.message());
     if (gone || !st.ok()) return false;
     if (!buffer.empty() && !sink.write(buffer.data(), buffer.size())) return false;
     sink.done();

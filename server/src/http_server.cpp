@@ -11,6 +11,7 @@
 #include "api_exposure.h"
 #include "fdsn_availability_service.h"
 #include "fdsn_dataselect.h"
+#include "fdsn_station_service.h"
 
 namespace seisvault::server {
 
@@ -67,6 +68,7 @@ struct HttpServer::Impl {
   std::unique_ptr<httplib::Server> server;
   std::unique_ptr<DataselectService> dataselect;
   std::unique_ptr<AvailabilityService> availability;
+  std::unique_ptr<StationService> station;
   HttpHooks hooks;
   std::string address;
   std::thread thread;
@@ -173,6 +175,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpOptions& options
            [av](const httplib::Request& req, httplib::Response& res) { av->extent(req, res); });
   svr.Get("/fdsnws/availability/1/version", [av](const auto& req, auto& res) { av->version(req, res); });
   svr.Get("/fdsnws/availability/1/application.wadl", [av](const auto& req, auto& res) { av->wadl(req, res); });
+
+  impl->station = std::make_unique<StationService>(query, m->hooks.inventory, tls, options.max_post_lines);
+  const StationService* sv = impl->station.get();
+  svr.Get("/fdsnws/station/1/query", [sv](const auto& req, auto& res) { sv->query(req, res); });
+  svr.Post("/fdsnws/station/1/query", [sv](const httplib::Request& req, httplib::Response& res) { sv->query(req, res); });
+  svr.Get("/fdsnws/station/1/version", [sv](const auto& req, auto& res) { sv->version(req, res); });
+  svr.Get("/fdsnws/station/1/application.wadl", [sv](const auto& req, auto& res) { sv->wadl(req, res); });
 
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
   svr.Get("/readyz", [m](const httplib::Request&, httplib::Response& res) {

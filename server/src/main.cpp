@@ -25,6 +25,8 @@
 #include "api_server.h"
 #include "server_config.h"
 #include "http_server.h"
+#include "server_metrics.h"
+#include "station_inventory.h"
 #include "query_service.h"
 #include "subscription_hub.h"
 
@@ -135,6 +137,24 @@ int run(const server::ServerConfig& cfg) {
     return 1;
   }
   const server::QueryService query(*query_options, **store);
+  // Station metadata (StationXML loaded with `seisvault inventory load`),
+  // for the FDSN station service.
+  auto inventory_docs = (*store)->read_inventory();
+  if (!inventory_docs.ok()) {
+    spdlog::critical("station metadata: {}", inventory_docs.status().message());
+    return 1;
+  }
+  auto inventory = server::StationInventory::build(*inventory_docs);
+  if (!inventory.ok()) {
+    spdlog::critical("station metadata in the store does not load: {} (seisvault inventory remove, then load a "
+                     "corrected file)",
+                     inventory.status().message());
+    return 1;
+  }
+  spdlog::info("station metadata: {} document(s), {} network(s), {} station(s), {} channel(s){}",
+               inventory_docs->size(), (*inventory)->network_count(), (*inventory)->station_count(),
+               (*inventory)->channel_count(),
+               inventory_docs->empty() ? " (the FDSN station service answers no data until some is loaded)" : "");
   server::SubscriptionHub hub;
   options.on_durable = [&hub](std::shared_ptr<const ingest::DurableRecords> records) {
     hub.publish(std::move(records));
@@ -144,13 +164,27 @@ int run(const server::ServerConfig& cfg) {
     spdlog::critical("{}", ingest.status().message());
     return 1;
   }
-  auto api = server::ApiServer::start(cfg.api_options(), query, &(*ingest)->stats(), hub, &access);
+  server::ApiMetrics api_metrics;
+  auto api = server::ApiServer::start(cfg.api_options(), query, &(*ingest)->stats(), hub, &access, &api_metrics);
   if (!api.ok()) {
     spdlog::critical("{}", api.status().message());
     return 1;
   }
   server::HttpHooks hooks;
   const storage::RecordStore* store_ptr = store->get();
+  const ingest::IngestStats* ingest_stats = &(*ingest)->stats();
+  hooks.metrics = [store_ptr, ingest_stats, &hub, &api_metrics] {
+    server::MetricsSources sources;
+    sources.ingest = ingest_stats;
+    sources.store = store_ptr;
+    sources.hub = &hub;
+    sources.api = &api_metrics;
+    return server::render_metrics(sources);
+  };
+  hooks.observe = [&api_metrics](std::string_view route, int status, double seconds) {
+    api_metrics.observe("http", route, status, seconds);
+  };
+  hooks.inventory = std::move(*inventory);
   hooks.ready = [store_ptr] {
     const auto h = store_ptr->health();
     if (h.state == storage::StoreState::kOk) return Status();

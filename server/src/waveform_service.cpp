@@ -55,8 +55,19 @@ void fill_record(v1::Record& out, const storage::StoredRecord& r) {
 
 WaveformService::WaveformService(const ApiOptions& options, const QueryService& query,
                                  const ingest::IngestStats* stats, SubscriptionHub& hub,
-                                 const ingest::AccessControl* access)
-    : options_(options), query_(query), stats_(stats), access_(access), hub_(hub) {}
+                                 const ingest::AccessControl* access, ApiMetrics* metrics)
+    : options_(options), query_(query), stats_(stats), access_(access), hub_(hub), metrics_(metrics) {}
+
+template <class Call>
+grpc::Status WaveformService::observed(std::string_view method, Call&& call) {
+  const auto started = std::chrono::steady_clock::now();
+  grpc::Status status = call();
+  if (metrics_) {
+    metrics_->observe("grpc", method, static_cast<int>(status.error_code()),
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  return status;
+}
 
 grpc::Status WaveformService::authorize(grpc::ServerContext* context) const {
   const auto& md = context->client_metadata();
@@ -78,7 +89,7 @@ grpc::Status WaveformService::prepare(grpc::ServerContext* context, const v1::Se
   return from_status(query_.check_window(sel, window));
 }
 
-grpc::Status WaveformService::ListChannels(grpc::ServerContext* context, const v1::ListChannelsRequest* request,
+grpc::Status WaveformService::list_channels(grpc::ServerContext* context, const v1::ListChannelsRequest* request,
                                            v1::ListChannelsResponse* response) {
   if (auto a = authorize(context); !a.ok()) return a;
   auto sel = parse_selection(query_, request->selection());
@@ -99,7 +110,7 @@ grpc::Status WaveformService::ListChannels(grpc::ServerContext* context, const v
   return grpc::Status::OK;
 }
 
-grpc::Status WaveformService::GetRecords(grpc::ServerContext* context, const v1::GetRecordsRequest* request,
+grpc::Status WaveformService::get_records(grpc::ServerContext* context, const v1::GetRecordsRequest* request,
                                          grpc::ServerWriter<v1::RecordBatch>* writer) {
   ChannelSelection sel;
   TimeWindow window;
@@ -127,7 +138,7 @@ grpc::Status WaveformService::GetRecords(grpc::ServerContext* context, const v1:
   return grpc::Status::OK;
 }
 
-grpc::Status WaveformService::GetSamples(grpc::ServerContext* context, const v1::GetSamplesRequest* request,
+grpc::Status WaveformService::get_samples(grpc::ServerContext* context, const v1::GetSamplesRequest* request,
                                          grpc::ServerWriter<v1::Segment>* writer) {
   ChannelSelection sel;
   TimeWindow window;
@@ -146,7 +157,7 @@ grpc::Status WaveformService::GetSamples(grpc::ServerContext* context, const v1:
   return grpc::Status::OK;
 }
 
-grpc::Status WaveformService::GetAvailability(grpc::ServerContext* context,
+grpc::Status WaveformService::get_availability(grpc::ServerContext* context,
                                               const v1::GetAvailabilityRequest* request,
                                               v1::GetAvailabilityResponse* response) {
   ChannelSelection sel;
@@ -178,7 +189,7 @@ grpc::Status WaveformService::GetAvailability(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status WaveformService::Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
+grpc::Status WaveformService::subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request,
                                         grpc::ServerWriter<v1::SubscribeEvent>* writer) {
   if (auto a = authorize(context); !a.ok()) return a;
   auto sel = parse_selection(query_, request->selection());
@@ -265,7 +276,7 @@ void WaveformService::sample_rates() {
   while (rate_samples_.size() > 11) rate_samples_.pop_front();
 }
 
-grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::GetStatsRequest*,
+grpc::Status WaveformService::get_stats(grpc::ServerContext* context, const v1::GetStatsRequest*,
                                        v1::Stats* response) {
   if (auto a = authorize(context); !a.ok()) return a;
   auto channels = query_.list_channels(ChannelSelection());
@@ -319,7 +330,7 @@ grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::G
   return grpc::Status::OK;
 }
 
-grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
+grpc::Status WaveformService::verify(grpc::ServerContext* context, const v1::VerifyRequest* request,
                                      grpc::ServerWriter<v1::VerifyReport>* writer) {
   ChannelSelection sel;
   TimeWindow window;
@@ -368,6 +379,34 @@ grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::Ver
   summary->set_problems(problems);
   writer->Write(report);
   return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::ListChannels(grpc::ServerContext* context, const v1::ListChannelsRequest* request, v1::ListChannelsResponse* response) {
+  return observed("ListChannels", [&] { return list_channels(context, request, response); });
+}
+
+grpc::Status WaveformService::GetRecords(grpc::ServerContext* context, const v1::GetRecordsRequest* request, grpc::ServerWriter<v1::RecordBatch>* writer) {
+  return observed("GetRecords", [&] { return get_records(context, request, writer); });
+}
+
+grpc::Status WaveformService::GetSamples(grpc::ServerContext* context, const v1::GetSamplesRequest* request, grpc::ServerWriter<v1::Segment>* writer) {
+  return observed("GetSamples", [&] { return get_samples(context, request, writer); });
+}
+
+grpc::Status WaveformService::GetAvailability(grpc::ServerContext* context, const v1::GetAvailabilityRequest* request, v1::GetAvailabilityResponse* response) {
+  return observed("GetAvailability", [&] { return get_availability(context, request, response); });
+}
+
+grpc::Status WaveformService::Subscribe(grpc::ServerContext* context, const v1::SubscribeRequest* request, grpc::ServerWriter<v1::SubscribeEvent>* writer) {
+  return observed("Subscribe", [&] { return subscribe(context, request, writer); });
+}
+
+grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::GetStatsRequest* request, v1::Stats* response) {
+  return observed("GetStats", [&] { return get_stats(context, request, response); });
+}
+
+grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request, grpc::ServerWriter<v1::VerifyReport>* writer) {
+  return observed("Verify", [&] { return verify(context, request, writer); });
 }
 
 }  // namespace seisvault::server

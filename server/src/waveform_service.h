@@ -10,6 +10,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "api_metrics.h"
 #include "api_server.h"
 #include "query_service.h"
 #include "seisvault/proto/waveform.grpc.pb.h"
@@ -19,9 +20,11 @@ namespace seisvault::server {
 class WaveformService final : public waveform::v1::Waveforms::Service {
  public:
   // `stats` and `access` may be null (no ingest running).
-  // `query`, `hub`, `stats` and `access` must outlive the service.
+  // `query`, `hub`, `stats`, `access` and `metrics` must outlive the
+  // service; `stats`, `access` and `metrics` may be null. Every call is
+  // counted in `metrics` (face "grpc", its gRPC status code, its duration).
   WaveformService(const ApiOptions& options, const QueryService& query, const ingest::IngestStats* stats,
-                  SubscriptionHub& hub, const ingest::AccessControl* access = nullptr);
+                  SubscriptionHub& hub, const ingest::AccessControl* access = nullptr, ApiMetrics* metrics = nullptr);
 
   grpc::Status ListChannels(grpc::ServerContext*, const waveform::v1::ListChannelsRequest*,
                             waveform::v1::ListChannelsResponse*) override;
@@ -44,6 +47,24 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
   void shut_down() { shutting_down_ = true; }
 
  private:
+  // The handlers, each run through observed() by the override of its name.
+  grpc::Status list_channels(grpc::ServerContext*, const waveform::v1::ListChannelsRequest*,
+                             waveform::v1::ListChannelsResponse*);
+  grpc::Status get_records(grpc::ServerContext*, const waveform::v1::GetRecordsRequest*,
+                           grpc::ServerWriter<waveform::v1::RecordBatch>*);
+  grpc::Status get_samples(grpc::ServerContext*, const waveform::v1::GetSamplesRequest*,
+                           grpc::ServerWriter<waveform::v1::Segment>*);
+  grpc::Status get_availability(grpc::ServerContext*, const waveform::v1::GetAvailabilityRequest*,
+                                waveform::v1::GetAvailabilityResponse*);
+  grpc::Status subscribe(grpc::ServerContext*, const waveform::v1::SubscribeRequest*,
+                         grpc::ServerWriter<waveform::v1::SubscribeEvent>*);
+  grpc::Status get_stats(grpc::ServerContext*, const waveform::v1::GetStatsRequest*, waveform::v1::Stats*);
+  grpc::Status verify(grpc::ServerContext*, const waveform::v1::VerifyRequest*,
+                      grpc::ServerWriter<waveform::v1::VerifyReport>*);
+  // Runs `call` and counts it in the API metrics.
+  template <class Call>
+  grpc::Status observed(std::string_view method, Call&& call);
+
   grpc::Status authorize(grpc::ServerContext* context) const;
   // The common start of the windowed calls: token, selection (and its size
   // against the limits), window (and its length against the limit).
@@ -56,6 +77,7 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
   const ingest::IngestStats* stats_;
   const ingest::AccessControl* access_;
   SubscriptionHub& hub_;
+  ApiMetrics* metrics_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<bool> shutting_down_{false};
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -43,6 +44,12 @@ constexpr const char* kRecordsCf = "records";
 constexpr const char* kCatalogCf = "catalog";
 constexpr const char* kSummaryCf = "summary";
 constexpr const char* kLongCf = "long";
+
+// Station metadata documents live in the default CF under this prefix
+// ("inventory/" + name -> loaded time | document). No schema change: a store
+// of any version holds none until one is put, and a program that knows
+// nothing of them never reads these keys.
+constexpr std::string_view kInventoryPrefix = "inventory/";
 
 // How often the free space is looked at while the store takes writes.
 constexpr auto kSpaceCheckInterval = std::chrono::milliseconds(100);
@@ -1027,6 +1034,56 @@ StoreHealth RecordStore::try_resume() {
   return health();
 }
 
+StoreEngineStats RecordStore::engine_stats() const {
+  const Impl& m = *impl_;
+  rocksdb::DB& db = *m.db;
+  using P = rocksdb::DB::Properties;
+  // Properties of each column family, summed; and properties of the whole
+  // database (asked of the default column family: summing them would count
+  // them once per family).
+  const auto summed = [&](const std::string& property) {
+    uint64_t v = 0;
+    return db.GetAggregatedIntProperty(property, &v) ? v : 0;
+  };
+  const auto database = [&](const std::string& property) {
+    uint64_t v = 0;
+    return db.GetIntProperty(property, &v) ? v : 0;
+  };
+  // The map properties hold numbers as text ("12", "0.001234").
+  const auto number = [](const std::map<std::string, std::string>& map, const char* key) {
+    const auto it = map.find(key);
+    return it == map.end() ? 0.0 : std::strtod(it->second.c_str(), nullptr);
+  };
+  StoreEngineStats out;
+  out.sst_files_bytes = summed(P::kTotalSstFilesSize);
+  out.live_sst_files_bytes = summed(P::kLiveSstFilesSize);
+  out.blob_files_bytes = summed(P::kTotalBlobFileSize);
+  out.live_data_estimate_bytes = summed(P::kEstimateLiveDataSize);
+  out.memtable_bytes = summed(P::kSizeAllMemTables);
+  out.pending_compaction_bytes = summed(P::kEstimatePendingCompactionBytes);
+  out.compaction_pending = summed(P::kCompactionPending) > 0;
+  out.running_compactions = database(P::kNumRunningCompactions);
+  out.running_flushes = database(P::kNumRunningFlushes);
+  out.write_stopped = database(P::kIsWriteStopped) != 0;
+  out.delayed_write_rate = database(P::kActualDelayedWriteRate);
+  std::map<std::string, std::string> map;
+  if (db.GetMapProperty(P::kDBStats, &map)) {
+    out.write_stall_micros = static_cast<uint64_t>(number(map, "db.user_write_stall_micros"));
+  }
+  double written_gib = 0;
+  for (auto* h : m.handles) {
+    map.clear();
+    if (!db.GetMapProperty(h, P::kCFStats, &map)) continue;
+    out.write_slowdowns += static_cast<uint64_t>(number(map, "io_stalls.total_slowdown"));
+    out.write_stops += static_cast<uint64_t>(number(map, "io_stalls.total_stop"));
+    out.compactions += static_cast<uint64_t>(number(map, "compaction.Sum.CompCount"));
+    out.compaction_seconds += number(map, "compaction.Sum.CompSec");
+    written_gib += number(map, "compaction.Sum.WriteGB") + number(map, "compaction.Sum.WblobGB");
+  }
+  out.compaction_written_bytes = static_cast<uint64_t>(written_gib * double(uint64_t{1} << 30) + 0.5);
+  return out;
+}
+
 void RecordStore::Impl::set_state(StoreState state, std::string message) {
   std::lock_guard lock(health_mutex);
   if (health.state == state && health.message == message) return;
@@ -1389,6 +1446,86 @@ Result<std::vector<ChannelAvailability>> RecordStore::availability(const Channel
     if (!st.ok()) return st;
     if (any) out.push_back(merger.take(std::move(name)));
   }
+  return out;
+}
+
+namespace {
+
+Status check_inventory_name(std::string_view name) {
+  if (name.empty()) return Status::invalid_argument("an inventory document needs a name");
+  if (name.size() > 255) {
+    return Status::invalid_argument(fmt::format("inventory name '{}...' is longer than 255 bytes", name.substr(0, 40)));
+  }
+  for (const char c : name) {
+    if (c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Status::invalid_argument(
+          fmt::format("inventory name '{}' has a '/' or a control character", name));
+    }
+  }
+  return {};
+}
+
+std::string inventory_key(std::string_view name) {
+  std::string key(kInventoryPrefix);
+  key += name;
+  return key;
+}
+
+}  // namespace
+
+Status RecordStore::put_inventory(std::string_view name, std::string_view xml) {
+  if (auto s = check_inventory_name(name); !s.ok()) return s;
+  if (xml.size() > kMaxInventoryBytes) {
+    return Status::invalid_argument(fmt::format("inventory document '{}' has {}, more than the {} the store takes",
+                                                name, mib(xml.size()), mib(kMaxInventoryBytes)));
+  }
+  Impl& m = *impl_;
+  std::string value(8, '\0');
+  keys::put_u64_be(reinterpret_cast<uint8_t*>(value.data()), static_cast<uint64_t>(now_ns()));
+  value.append(xml);
+  // Under the writer's lock, as any write: the store's health decides
+  // whether it may write at all (a full disk pauses metadata as it pauses ingest).
+  std::lock_guard lock(m.write_mutex);
+  if (auto s = m.check_writable(); !s.ok()) return s;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(m.db->Put(wo, m.meta, slice(inventory_key(name)), slice(value)),
+                    fmt::format("storing inventory document '{}'", name));
+}
+
+Status RecordStore::remove_inventory(std::string_view name) {
+  if (auto s = check_inventory_name(name); !s.ok()) return s;
+  Impl& m = *impl_;
+  const auto key = inventory_key(name);
+  std::lock_guard lock(m.write_mutex);
+  // Existence is checked under the lock: no other put or remove runs in between.
+  std::string ignored;
+  const auto got = m.db->Get({}, m.meta, slice(key), &ignored);
+  if (got.IsNotFound()) return Status::not_found(fmt::format("no inventory document named '{}'", name));
+  if (!got.ok()) return from_rocks(got, fmt::format("looking up inventory document '{}'", name));
+  if (auto s = m.check_writable(); !s.ok()) return s;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(m.db->Delete(wo, m.meta, slice(key)), fmt::format("removing inventory document '{}'", name));
+}
+
+Result<std::vector<InventoryDocument>> RecordStore::read_inventory() const {
+  const Impl& m = *impl_;
+  std::vector<InventoryDocument> out;
+  // An iterator reads one implicit snapshot: a put or remove meanwhile is seen whole or not at all.
+  std::unique_ptr<rocksdb::Iterator> it(m.db->NewIterator({}, m.meta));
+  for (it->Seek(slice(kInventoryPrefix)); it->Valid(); it->Next()) {
+    const auto k = view(it->key());
+    if (!k.starts_with(kInventoryPrefix)) break;
+    const auto v = view(it->value());
+    if (v.size() < 8) return Status::corruption(fmt::format("inventory entry '{}' is shorter than its header", k));
+    InventoryDocument doc;
+    doc.name = std::string(k.substr(kInventoryPrefix.size()));
+    doc.loaded_ns = static_cast<TimeNs>(keys::get_u64_be(reinterpret_cast<const uint8_t*>(v.data())));
+    doc.xml = std::string(v.substr(8));
+    out.push_back(std::move(doc));
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the inventory documents");
   return out;
 }
 

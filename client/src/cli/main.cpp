@@ -4,6 +4,7 @@
 //   seisvault authorize --data-dir DIR --key K.pub  let a station key write stations (or --revoke it)
 //   seisvault push --server tcp://HOST:PORT ...     send records to seisvaultd
 //   seisvault query --api HOST:PORT SUBCOMMAND      read from seisvaultd's query API
+//   seisvault inventory load|list|remove --data-dir DIR ...  station metadata (StationXML) for the station service
 //
 // Each subcommand is a thin layer over the client library
 // (client/include/seisvault/client/); exit codes are in exit_codes.h.
@@ -12,6 +13,7 @@
 
 #include "authorize_command.h"
 #include "exit_codes.h"
+#include "inventory_command.h"
 #include "keygen_command.h"
 #include "push_command.h"
 #include "query_command.h"
@@ -24,10 +26,12 @@ int main(int argc, char** argv) {
   AuthorizeArgs authorize_args;
   PushArgs push_args;
   QueryArgs query_args;
+  InventoryArgs inventory_args;
   auto* keygen = add_keygen_command(app, keygen_args);
   auto* authorize = add_authorize_command(app, authorize_args);
   auto* push = add_push_command(app, push_args);
   auto* query = add_query_command(app, query_args);
+  auto* inventory = add_inventory_command(app, inventory_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -38,5 +42,6 @@ int main(int argc, char** argv) {
   if (authorize->parsed()) return run_authorize(authorize_args);
   if (push->parsed()) return run_push(push_args);
   if (query->parsed()) return run_query(*query, query_args);
+  if (inventory->parsed()) return run_inventory(*inventory, inventory_args);
   return kExitUsage;
 }

@@ -15,7 +15,8 @@
 //   catalog  CF: "c"+source id -> channel id, "i"+id -> source id,
 //                "s"+sender -> sender id, "j"+id -> sender.
 //   summary  CF: "p" + page (u32 BE) -> the ChannelSummaries of 64 consecutive channel ids.
-//   default  CF: schema version, next block sequence number.
+//   default  CF: schema version, next block sequence number,
+//                "inventory/"+name -> loaded time (i64 BE) | StationXML document.
 //
 // Thread-safety: a RecordStore is safe for concurrent use. write() calls are
 // serialized internally (one writer at a time); reads run concurrently with
@@ -34,7 +35,9 @@
 #include "seisvault/storage/availability.h"
 #include "seisvault/storage/channel_info.h"
 #include "seisvault/storage/channel_selection.h"
+#include "seisvault/storage/inventory_document.h"
 #include "seisvault/storage/new_record.h"
+#include "seisvault/storage/store_engine_stats.h"
 #include "seisvault/storage/store_health.h"
 #include "seisvault/storage/store_options.h"
 #include "seisvault/storage/stored_record.h"
@@ -158,12 +161,36 @@ class RecordStore {
   // progress, and for RocksDB's recovery (a flush of the memtables).
   StoreHealth try_resume();
 
+  // RocksDB's figures on the store's size, memory, compactions and write
+  // stalls (store_engine_stats.h). Thread-safe; no I/O: RocksDB's in-memory
+  // properties, about 70 us in all (mostly its per-level compaction
+  // figures), fit for every /metrics scrape, not for a hot path.
+  StoreEngineStats engine_stats() const;
+
   const std::filesystem::path& dir() const;
 
   // The options the store was opened with (as normalized at open: e.g.
   // block_max_records at least 1), for callers that name a limit in a
   // message. Never changes.
   const StoreOptions& options() const;
+
+  // Station metadata (inventory_document.h): documents the operator loaded,
+  // kept verbatim by name in the default column family. The store neither
+  // parses nor validates them; the caller validates before it puts.
+  //
+  // put_inventory: stores `xml` under `name`, replacing a document of that
+  // name, with loaded_ns = now; returns after the write is on disk (synced).
+  // InvalidArgument for a bad name (empty, over 255 bytes, '/', control
+  // characters) or a document over kMaxInventoryBytes; Unavailable when the
+  // store takes no writes (health()); IoError from the database.
+  Status put_inventory(std::string_view name, std::string_view xml);
+  // Removes the document `name` (synced). NotFound when there is none;
+  // Unavailable and IoError as put_inventory.
+  Status remove_inventory(std::string_view name);
+  // Every document, sorted by name, read from one consistent snapshot. An
+  // empty list when none was loaded. Corruption when a stored entry has a
+  // bad shape; IoError from the database.
+  Result<std::vector<InventoryDocument>> read_inventory() const;
 
  private:
   struct Impl;

@@ -1,0 +1,233 @@
+// `seisvault inventory`, run as a program against data directories: load
+// validates every file before storing any and names what is wrong; list
+// shows what is stored; remove takes it out; a store that seisvaultd (here:
+// this test process) holds open is refused with a message that says so.
+// Exit codes: 0 done, 1 an invalid StationXML file (nothing loaded), 2 usage
+// and unreadable files, 3 the store in use.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "seisvault/storage/record_store.h"
+#include "support/temp_dir.h"
+
+using namespace seisvault;
+
+namespace {
+
+const std::string kTool = std::string(SEISVAULT_BINARY_DIR) + "/client/seisvault";
+const std::filesystem::path kFixture =
+    std::filesystem::path(__FILE__).parent_path().parent_path() / "data/stationxml/seisvault_test_inventory.xml";
+
+struct Run {
+  int code = -1;
+  std::string output;  // stdout and stderr
+};
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs the tool with `args` (shell words), with a time limit.
+Run run(const test::TempDir& dir, const std::string& args) {
+  const auto out = dir.path() / "output.txt";
+  const std::string cmd = "timeout 60 " + kTool + " " + args + " > " + out.string() + " 2>&1 < /dev/null";
+  const int status = std::system(cmd.c_str());
+  Run r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.output = read_text(out);
+  return r;
+}
+
+// A data directory in `dir`, as seisvaultd would have it before its first start.
+std::string data_dir(const test::TempDir& dir) {
+  const auto d = dir.path() / "data";
+  std::filesystem::create_directories(d);
+  return d.string();
+}
+
+void write_file(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+std::string fixture_with(std::string_view from, std::string_view to) {
+  std::string x = read_text(kFixture);
+  const auto at = x.find(from);
+  REQUIRE(at != std::string::npos);
+  x.replace(at, from.size(), to);
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("inventory load stores a valid file under its base name and reports its counts, and list shows it",
+          "[cli][inventory]") {
+  test::TempDir dir;
+  const auto data = data_dir(dir);
+  auto r = run(dir, "inventory load --data-dir " + data + " " + kFixture.string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("loaded " + kFixture.string() + " as 'seisvault_test_inventory.xml'") &&
+                           Catch::Contains("3 networks, 5 stations, 13 channels") &&
+                           Catch::Contains("next start"));
+
+  r = run(dir, "inventory list --data-dir " + data);
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("NAME") && Catch::Contains("NETWORKS") && Catch::Contains("CHANNELS"));
+  CHECK_THAT(r.output,
+             Catch::Matches("(.|\n)*seisvault_test_inventory\\.xml +\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ +"
+                            "[0-9.]+ KiB +3 +5 +13\n(.|\n)*"));
+
+  // The store holds the document byte-identical.
+  {
+    storage::StoreOptions o;
+    o.create_if_missing = false;
+    auto store = storage::RecordStore::open(std::filesystem::path(data) / "store", o);
+    REQUIRE(store.ok());
+    auto docs = (*store)->read_inventory();
+    REQUIRE(docs.ok());
+    REQUIRE(docs->size() == 1);
+    CHECK((*docs)[0].xml == read_text(kFixture));
+  }
+
+  // Loading the same name again replaces it.
+  r = run(dir, "inventory load --data-dir " + data + " " + kFixture.string());
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("replaced"));
+}
+
+TEST_CASE("inventory load refuses every file when one is invalid, naming the file, line and problem",
+          "[cli][inventory]") {
+  test::TempDir dir;
+  const auto data = data_dir(dir);
+  REQUIRE(run(dir, "inventory load --data-dir " + data + " " + kFixture.string()).code == 0);
+
+  const auto good = dir.path() / "CH.xml";
+  const auto bad = dir.path() / "IU.xml";
+  const auto truncated = dir.path() / "BW.xml";
+  write_file(good, read_text(kFixture));
+  write_file(bad, fixture_with("<Site>\n        <Name>College Outpost, Alaska, USA</Name>\n      </Site>\n", ""));
+  write_file(truncated, read_text(kFixture).substr(0, 2000));
+  auto r = run(dir, "inventory load --data-dir " + data + " " + good.string() + " " + bad.string() + " " +
+                        truncated.string());
+  INFO(r.output);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.output, Catch::Contains(bad.string() + ": invalid StationXML: line ") &&
+                           Catch::Contains("Network IU, Station COLA: no <Site>"));
+  CHECK_THAT(r.output, Catch::Contains(truncated.string() + ": not well-formed XML"));
+  CHECK_THAT(r.output, Catch::Contains("2 of 3 file(s) not valid StationXML: nothing loaded"));
+
+  r = run(dir, "inventory list --data-dir " + data);
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, !Catch::Contains("CH.xml") && Catch::Contains("seisvault_test_inventory.xml"));
+}
+
+TEST_CASE("inventory load: a file that cannot be read, or two files of one name, load nothing (exit 2)",
+          "[cli][inventory]") {
+  test::TempDir dir;
+  const auto data = data_dir(dir);
+  auto r = run(dir, "inventory load --data-dir " + data + " " + (dir.path() / "missing.xml").string());
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("missing.xml: not a readable file") && Catch::Contains("nothing loaded"));
+
+  std::filesystem::create_directory(dir.path() / "a");
+  std::filesystem::create_directory(dir.path() / "b");
+  write_file(dir.path() / "a/net.xml", read_text(kFixture));
+  write_file(dir.path() / "b/net.xml", read_text(kFixture));
+  r = run(dir, "inventory load --data-dir " + data + " " + (dir.path() / "a/net.xml").string() + " " +
+                   (dir.path() / "b/net.xml").string());
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("would both be stored as 'net.xml'"));
+
+  CHECK(run(dir, "inventory load --data-dir " + (dir.path() / "nowhere").string() + " " + kFixture.string()).code ==
+        2);
+  CHECK(run(dir, "inventory load --data-dir " + data).code == 2);  // no FILE
+}
+
+TEST_CASE("inventory remove removes a document by name, and an unknown name is exit 2 and lists what is loaded",
+          "[cli][inventory]") {
+  test::TempDir dir;
+  const auto data = data_dir(dir);
+  const auto copy = dir.path() / "IU.xml";
+  write_file(copy, read_text(kFixture));
+  REQUIRE(run(dir, "inventory load --data-dir " + data + " " + kFixture.string() + " " + copy.string()).code == 0);
+
+  auto r = run(dir, "inventory remove --data-dir " + data + " nope.xml");
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("no document named 'nope.xml' (loaded: IU.xml, seisvault_test_inventory.xml)"));
+
+  r = run(dir, "inventory remove --data-dir " + data + " IU.xml");
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("removed 'IU.xml'"));
+  r = run(dir, "inventory list --data-dir " + data);
+  CHECK_THAT(r.output, !Catch::Contains("IU.xml") && Catch::Contains("seisvault_test_inventory.xml"));
+}
+
+TEST_CASE("inventory list of a data directory without metadata says the station service has no data",
+          "[cli][inventory]") {
+  test::TempDir dir;
+  const auto data = data_dir(dir);
+  auto r = run(dir, "inventory list --data-dir " + data);
+  INFO(r.output);
+  CHECK(r.code == 2);  // no store at all yet
+  CHECK_THAT(r.output, Catch::Contains("no store in"));
+  {
+    auto store = storage::RecordStore::open(std::filesystem::path(data) / "store");
+    REQUIRE(store.ok());
+  }
+  r = run(dir, "inventory list --data-dir " + data);
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("no station metadata") && Catch::Contains("no data"));
+}
+
+TEST_CASE("a store held open by seisvaultd is refused with a message that says to stop it (exit 3)",
+          "[cli][inventory]") {
+  test::TempDir dir;
+  const auto data = data_dir(dir);
+  // This process stands for seisvaultd: it holds the store's lock.
+  auto store = storage::RecordStore::open(std::filesystem::path(data) / "store");
+  REQUIRE(store.ok());
+  for (const std::string& args : {"load --data-dir " + data + " " + kFixture.string(), "list --data-dir " + data,
+                                 "remove --data-dir " + data + " x.xml"}) {
+    const auto r = run(dir, "inventory " + args);
+    INFO(args << "\n" << r.output);
+    CHECK(r.code == 3);
+    CHECK_THAT(r.output, Catch::Contains("seisvaultd is running on " + data) &&
+                             Catch::Contains("(pid " + std::to_string(::getpid()) + ")") &&
+                             Catch::Contains("Stop it"));
+  }
+  CHECK((*store)->read_inventory()->empty());
+}
+
+TEST_CASE("a data directory of another user is refused: files written now would lock seisvaultd out",
+          "[cli][inventory]") {
+  if (::geteuid() != 0) {
+    WARN("not root: cannot give a directory to another user; skipped");
+    return;
+  }
+  test::TempDir dir;
+  const auto data = data_dir(dir);
+  REQUIRE(::chown(data.c_str(), 1, 1) == 0);  // uid 1: "daemon" on Debian
+  const auto r = run(dir, "inventory load --data-dir " + data + " " + kFixture.string());
+  INFO(r.output);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("belongs to user") && Catch::Contains("sudo -u"));
+  CHECK_FALSE(std::filesystem::exists(std::filesystem::path(data) / "store"));
+}
