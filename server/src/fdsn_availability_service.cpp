@@ -23,27 +23,18 @@ constexpr FdsnParameter kExtentParameters[] = {
 };
 
 constexpr WadlParameter kWadlParameters[] = {
-    {"starttime", "xs:dateTime", "", "", "Start of the time window (UTC)"},
-    {"start", "xs:dateTime", "", "", "Alias of starttime"},
-    {"endtime", "xs:dateTime", "", "", "End of the time window (UTC)"},
-    {"end", "xs:dateTime", "", "", "Alias of endtime"},
-    {"network", "xs:string", "*", "", "Network codes: comma list, wildcards ? and *"},
-    {"net", "xs:string", "*", "", "Alias of network"},
-    {"station", "xs:string", "*", "", "Station codes"},
-    {"sta", "xs:string", "*", "", "Alias of station"},
-    {"location", "xs:string", "*", "", "Location codes, -- for blank"},
-    {"loc", "xs:string", "*", "", "Alias of location"},
-    {"channel", "xs:string", "*", "", "Channel codes"},
-    {"cha", "xs:string", "*", "", "Alias of channel"},
     {"quality", "xs:string", "*", "D R Q M *", "Data quality indicator; * any"},
-    {"merge", "xs:string", "", "", "Comma list of samplerate, quality, overlap (overlap: query only)"},
-    {"mergegaps", "xs:double", "", "", "query: join spans separated by gaps up to this many seconds"},
+    {"merge", "xs:string", "", "", "Comma list of samplerate, quality, and for query overlap"},
     {"orderby", "xs:string", "nslc_time_quality_samplerate",
      "nslc_time_quality_samplerate latestupdate latestupdate_desc timespancount timespancount_desc", "Row order"},
     {"limit", "xs:int", "", "", "Rows at most"},
     {"includerestricted", "xs:boolean", "true", "", "All data here is open"},
     {"format", "xs:string", "text", "text geocsv json request", "Response format"},
     {"nodata", "xs:int", "204", "204 404", "HTTP status when no data matches"},
+};
+// What /query takes beyond /extent.
+constexpr WadlParameter kQueryOnlyWadlParameters[] = {
+    {"mergegaps", "xs:double", "", "", "query: join spans separated by gaps up to this many seconds"},
     {"show", "xs:string", "", "latestupdate", "query: add the time of the latest update"},
 };
 
@@ -215,8 +206,9 @@ void AvailabilityService::version(const httplib::Request&, httplib::Response& re
 }
 
 void AvailabilityService::wadl(const httplib::Request& req, httplib::Response& res) const {
-  static constexpr std::string_view kResources[] = {"extent", "query"};
-  res.set_content(fdsn_wadl("availability", service_base_url(req, tls_, kAvailabilityService), kWadlParameters,
+  const WadlResource kResources[] = {{"extent", {kWadlSelectionParameters, kWadlParameters, {}}},
+                                     {"query", {kWadlSelectionParameters, kWadlParameters, kQueryOnlyWadlParameters}}};
+  res.set_content(fdsn_wadl("availability", service_base_url(req, tls_, kAvailabilityService),
                             "text/plain text/csv application/json", kResources),
                   "application/xml");
 }

@@ -18,18 +18,6 @@ constexpr FdsnParameter kParameters[] = {
 };
 
 constexpr WadlParameter kWadlParameters[] = {
-    {"starttime", "xs:dateTime", "", "", "Start of the time window (UTC), e.g. 2010-02-27T06:30:00.000000"},
-    {"start", "xs:dateTime", "", "", "Alias of starttime"},
-    {"endtime", "xs:dateTime", "", "", "End of the time window (UTC)"},
-    {"end", "xs:dateTime", "", "", "Alias of endtime"},
-    {"network", "xs:string", "*", "", "Network codes: comma list, wildcards ? and *"},
-    {"net", "xs:string", "*", "", "Alias of network"},
-    {"station", "xs:string", "*", "", "Station codes: comma list, wildcards ? and *"},
-    {"sta", "xs:string", "*", "", "Alias of station"},
-    {"location", "xs:string", "*", "", "Location codes: comma list, wildcards ? and *, -- for blank"},
-    {"loc", "xs:string", "*", "", "Alias of location"},
-    {"channel", "xs:string", "*", "", "Channel codes: comma list, wildcards ? and *"},
-    {"cha", "xs:string", "*", "", "Alias of channel"},
     {"quality", "xs:string", "B", "D R Q M B", "Data quality indicator of the records; B: any"},
     {"minimumlength", "xs:double", "0.0", "", "Only continuous spans at least this many seconds long"},
     {"longestonly", "xs:boolean", "false", "", "Only the longest continuous span of each channel"},
@@ -154,9 +142,9 @@ void DataselectService::version(const httplib::Request&, httplib::Response& res)
 }
 
 void DataselectService::wadl(const httplib::Request& req, httplib::Response& res) const {
-  static constexpr std::string_view kResources[] = {"query"};
-  res.set_content(fdsn_wadl("dataselect", service_base_url(req, tls_, kDataselectService), kWadlParameters,
-                            "application/vnd.fdsn.mseed", kResources),
+  const WadlResource kResources[] = {{"query", {kWadlSelectionParameters, kWadlParameters, {}}}};
+  res.set_content(fdsn_wadl("dataselect", service_base_url(req, tls_, kDataselectService), "application/vnd.fdsn.mseed",
+                            kResources),
                   "application/xml");
 }
 

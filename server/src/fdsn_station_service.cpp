@@ -19,22 +19,10 @@ constexpr FdsnParameter kParameters[] = {
 };
 
 constexpr WadlParameter kWadlParameters[] = {
-    {"starttime", "xs:dateTime", "", "", "Epochs that end after this time"},
-    {"start", "xs:dateTime", "", "", "Alias of starttime"},
-    {"endtime", "xs:dateTime", "", "", "Epochs that start before this time"},
-    {"end", "xs:dateTime", "", "", "Alias of endtime"},
     {"startbefore", "xs:dateTime", "", "", "Epochs that start before this time"},
     {"startafter", "xs:dateTime", "", "", "Epochs that start after this time"},
     {"endbefore", "xs:dateTime", "", "", "Epochs that end before this time"},
     {"endafter", "xs:dateTime", "", "", "Epochs that end after this time"},
-    {"network", "xs:string", "*", "", "Network codes: comma list, wildcards ? and *"},
-    {"net", "xs:string", "*", "", "Alias of network"},
-    {"station", "xs:string", "*", "", "Station codes"},
-    {"sta", "xs:string", "*", "", "Alias of station"},
-    {"location", "xs:string", "*", "", "Location codes, -- for blank"},
-    {"loc", "xs:string", "*", "", "Alias of location"},
-    {"channel", "xs:string", "*", "", "Channel codes"},
-    {"cha", "xs:string", "*", "", "Alias of channel"},
     {"minlatitude", "xs:double", "-90.0", "", "Southern boundary"},
     {"minlat", "xs:double", "-90.0", "", "Alias of minlatitude"},
     {"maxlatitude", "xs:double", "90.0", "", "Northern boundary"},
@@ -208,9 +196,9 @@ void StationService::version(const httplib::Request&, httplib::Response& res) co
 }
 
 void StationService::wadl(const httplib::Request& req, httplib::Response& res) const {
-  static constexpr std::string_view kResources[] = {"query"};
-  res.set_content(fdsn_wadl("station", service_base_url(req, tls_, kStationService), kWadlParameters,
-                            "application/xml text/plain", kResources),
+  const WadlResource kResources[] = {{"query", {kWadlSelectionParameters, kWadlParameters, {}}}};
+  res.set_content(fdsn_wadl("station", service_base_url(req, tls_, kStationService), "application/xml text/plain",
+                            kResources),
                   "application/xml");
 }
 

@@ -45,23 +45,39 @@ void append_media(std::string& out, std::string_view media_types) {
   }
 }
 
+constexpr WadlParameter kSelection[] = {
+    {"starttime", "xs:dateTime", "", "", "Start of the time window (UTC), e.g. 2010-02-27T06:30:00.000000"},
+    {"start", "xs:dateTime", "", "", "Alias of starttime"},
+    {"endtime", "xs:dateTime", "", "", "End of the time window (UTC)"},
+    {"end", "xs:dateTime", "", "", "Alias of endtime"},
+    {"network", "xs:string", "*", "", "Network codes: comma list, wildcards ? and *"},
+    {"net", "xs:string", "*", "", "Alias of network"},
+    {"station", "xs:string", "*", "", "Station codes: comma list, wildcards ? and *"},
+    {"sta", "xs:string", "*", "", "Alias of station"},
+    {"location", "xs:string", "*", "", "Location codes: comma list, wildcards ? and *, -- for blank"},
+    {"loc", "xs:string", "*", "", "Alias of location"},
+    {"channel", "xs:string", "*", "", "Channel codes: comma list, wildcards ? and *"},
+    {"cha", "xs:string", "*", "", "Alias of channel"},
+};
+
 }  // namespace
 
-std::string fdsn_wadl(std::string_view service, std::string_view base_url,
-                      std::span<const WadlParameter> parameters, std::string_view query_media_types,
-                      std::span<const std::string_view> resources_with_parameters) {
+const std::span<const WadlParameter> kWadlSelectionParameters(kSelection);
+
+std::string fdsn_wadl(std::string_view service, std::string_view base_url, std::string_view media_types,
+                      std::span<const WadlResource> resources) {
   std::string out;
   out.reserve(16384);
   out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += "<application xmlns=\"http://wadl.dev.java.net/2009/02\" xmlns:xs=\"http://www.w3.org/2001/XMLSchema\">\n";
   out += fmt::format("  <doc title=\"FDSN {} web service 1 (SeisVault)\"/>\n", xml_escape(service));
   out += fmt::format("  <resources base=\"{}\">\n", xml_escape(base_url));
-  for (const auto resource : resources_with_parameters) {
+  for (const auto& [resource, parameter_lists] : resources) {
     out += fmt::format("    <resource path=\"{}\">\n", resource);
     out += fmt::format("      <method name=\"GET\" id=\"{}\">\n        <request>\n", resource);
-    append_params(out, parameters);
+    for (const auto& parameters : parameter_lists) append_params(out, parameters);
     out += "        </request>\n        <response status=\"200\">\n";
-    append_media(out, query_media_types);
+    append_media(out, media_types);
     out += "        </response>\n";
     out += "        <response status=\"204 400 401 404 413 414 500 503\">\n"
            "          <representation mediaType=\"text/plain\"/>\n        </response>\n";
@@ -69,7 +85,7 @@ std::string fdsn_wadl(std::string_view service, std::string_view base_url,
     out += fmt::format("      <method name=\"POST\" id=\"{}POST\">\n", resource);
     out += "        <request>\n          <representation mediaType=\"text/plain\"/>\n        </request>\n"
            "        <response status=\"200\">\n";
-    append_media(out, query_media_types);
+    append_media(out, media_types);
     out += "        </response>\n";
     out += "        <response status=\"204 400 401 404 413 414 500 503\">\n"
            "          <representation mediaType=\"text/plain\"/>\n        </response>\n";

@@ -10,6 +10,7 @@
 // the long names). Pure functions: thread-safe.
 #pragma once
 
+#include <array>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,14 +25,24 @@ struct WadlParameter {
   std::string_view doc;
 };
 
+// A resource that takes parameters ("query", availability's "extent"), with
+// exactly the parameters it accepts: a client builds requests from them.
+struct WadlResource {
+  std::string_view path;
+  std::array<std::span<const WadlParameter>, 3> parameters;  // declared in this order
+};
+
+// The selection and time parameters every service shares, with their
+// aliases: starttime/start, endtime/end, network/net, station/sta,
+// location/loc, channel/cha.
+extern const std::span<const WadlParameter> kWadlSelectionParameters;
+
 // A WADL document for `service` ("dataselect", "station", "availability")
-// served at `base_url` ("http://host:port/fdsnws/dataselect/1/"), with a
-// GET query method taking `parameters`, a POST query method (bulk), and the
-// version and application.wadl resources. `extra_resources`: other GET
-// resources without parameters (availability's "extent" is declared with
-// the same parameters as query when listed in `with_query_parameters`).
-std::string fdsn_wadl(std::string_view service, std::string_view base_url,
-                      std::span<const WadlParameter> parameters, std::string_view query_media_types,
-                      std::span<const std::string_view> resources_with_parameters);
+// served at `base_url` ("http://host:port/fdsnws/dataselect/1/"): for each
+// of `resources` a GET method (id = its path) declaring its parameters and
+// a POST method (bulk), answering `media_types` (space-separated); then the
+// version and application.wadl resources.
+std::string fdsn_wadl(std::string_view service, std::string_view base_url, std::string_view media_types,
+                      std::span<const WadlResource> resources);
 
 }  // namespace seisvault::server

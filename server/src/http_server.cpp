@@ -1,6 +1,8 @@
 #include "http_server.h"
 
+#include <algorithm>
 #include <charconv>
+#include <map>
 #include <chrono>
 #include <thread>
 
@@ -69,6 +71,9 @@ struct HttpServer::Impl {
   std::unique_ptr<DataselectService> dataselect;
   std::unique_ptr<AvailabilityService> availability;
   std::unique_ptr<StationService> station;
+  // The GET routes of the services, by path, for requests the library could
+  // not route itself (see the error handler).
+  std::map<std::string, std::function<void(const httplib::Request&, httplib::Response&)>> get_routes;
   HttpHooks hooks;
   std::string address;
   std::thread thread;
@@ -135,13 +140,41 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpOptions& options
         std::chrono::duration<double>(std::chrono::steady_clock::now() - request_started).count();
     m->hooks.observe(route_of(req.path), res.status, seconds);
   });
-  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  svr.set_error_handler([m, tls, q](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty() || res.has_header("Content-Type")) return;
+    if (res.status == 400 && req.method == "GET" &&
+        std::count(req.target.begin(), req.target.end(), '?') > 1) {
+      // cpp-httplib 0.11 refuses a request line whose query holds a second
+      // '?', as `cha=BH?` does when typed into curl or a browser. The
+      // target is known here, the headers are not (the library stopped
+      // before them): without a token to check, serve the query routes
+      // from the target as it is; with one, say how to send it.
+      const auto route = m->get_routes.find(req.path);
+      if (!q->token_required() && route != m->get_routes.end()) {
+        httplib::Request fixed;
+        fixed.method = req.method;
+        fixed.path = req.path;
+        fixed.target = req.target;
+        httplib::detail::parse_query_text(req.target.substr(req.target.find('?') + 1), fixed.params);
+        res.status = 200;
+        route->second(fixed, res);
+        return;
+      }
+      send_fdsn_error(kDataselectService, req, tls, res, 400,
+                      "The query string holds a '?' as it is: send the wildcard '?' as %3F (URL-encoded), "
+                      "as FDSN clients do.");
+      return;
+    }
     if (res.status == 404) {
       res.set_content(fmt::format("Error 404: Not Found\n\nNo such resource: {}\n", req.path.substr(0, 200)),
                       "text/plain");
     } else if (res.status == 413) {
       res.set_content("Error 413: Payload Too Large\n\nThe request body is larger than this server accepts.\n",
+                      "text/plain");
+    } else if (res.status == 400) {
+      res.set_content("Error 400: Bad Request\n\nThe HTTP request could not be read.\n", "text/plain");
+    } else if (res.status == 414) {
+      res.set_content("Error 414: URI Too Long\n\nThe request's URI is longer than 8192 bytes: use POST.\n",
                       "text/plain");
     }
   });
@@ -160,17 +193,21 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpOptions& options
 
   impl->dataselect = std::make_unique<DataselectService>(query, tls, options.max_post_lines);
   const DataselectService* ds = impl->dataselect.get();
-  svr.Get("/fdsnws/dataselect/1/query", [ds](const auto& req, auto& res) { ds->query(req, res); });
+  const auto get_route = [&svr, m](const std::string& path, httplib::Server::Handler handler) {
+    m->get_routes.emplace(path, handler);
+    svr.Get(path, std::move(handler));
+  };
+  get_route("/fdsnws/dataselect/1/query", [ds](const auto& req, auto& res) { ds->query(req, res); });
   svr.Post("/fdsnws/dataselect/1/query", [ds](const httplib::Request& req, httplib::Response& res) { ds->query(req, res); });
   svr.Get("/fdsnws/dataselect/1/version", [ds](const auto& req, auto& res) { ds->version(req, res); });
   svr.Get("/fdsnws/dataselect/1/application.wadl", [ds](const auto& req, auto& res) { ds->wadl(req, res); });
 
   impl->availability = std::make_unique<AvailabilityService>(query, tls, options.max_post_lines);
   const AvailabilityService* av = impl->availability.get();
-  svr.Get("/fdsnws/availability/1/query", [av](const auto& req, auto& res) { av->query(req, res); });
+  get_route("/fdsnws/availability/1/query", [av](const auto& req, auto& res) { av->query(req, res); });
   svr.Post("/fdsnws/availability/1/query",
            [av](const httplib::Request& req, httplib::Response& res) { av->query(req, res); });
-  svr.Get("/fdsnws/availability/1/extent", [av](const auto& req, auto& res) { av->extent(req, res); });
+  get_route("/fdsnws/availability/1/extent", [av](const auto& req, auto& res) { av->extent(req, res); });
   svr.Post("/fdsnws/availability/1/extent",
            [av](const httplib::Request& req, httplib::Response& res) { av->extent(req, res); });
   svr.Get("/fdsnws/availability/1/version", [av](const auto& req, auto& res) { av->version(req, res); });
@@ -178,7 +215,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpOptions& options
 
   impl->station = std::make_unique<StationService>(query, m->hooks.inventory, tls, options.max_post_lines);
   const StationService* sv = impl->station.get();
-  svr.Get("/fdsnws/station/1/query", [sv](const auto& req, auto& res) { sv->query(req, res); });
+  get_route("/fdsnws/station/1/query", [sv](const auto& req, auto& res) { sv->query(req, res); });
   svr.Post("/fdsnws/station/1/query", [sv](const httplib::Request& req, httplib::Response& res) { sv->query(req, res); });
   svr.Get("/fdsnws/station/1/version", [sv](const auto& req, auto& res) { sv->version(req, res); });
   svr.Get("/fdsnws/station/1/application.wadl", [sv](const auto& req, auto& res) { sv->wadl(req, res); });

@@ -6,6 +6,8 @@
 // exactly once.
 #include <catch2/catch.hpp>
 
+#include <httplib.h>
+
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -91,6 +93,17 @@ void push_through_a_full_disk(const std::vector<std::string>& server_flags, cons
   const auto paused = server_stats(server);
   CHECK(paused.store_state() == "paused");
   CHECK(paused.store_message().size() > 20);
+  // /readyz says so (a load balancer stops sending stations here); /healthz
+  // does not: the process is alive.
+  const auto colon = server.http().rfind(':');
+  httplib::Client http(server.http().substr(0, colon), std::stoi(server.http().substr(colon + 1)));
+  auto ready = http.Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 503);
+  CHECK_THAT(ready->body, Catch::Contains("paused"));
+  auto healthy = http.Get("/healthz");
+  REQUIRE(healthy);
+  CHECK(healthy->status == 200);
   // It stays up and paused, and the station keeps its data.
   std::this_thread::sleep_for(std::chrono::seconds(3));
   REQUIRE(server.process().running());
@@ -107,6 +120,9 @@ void push_through_a_full_disk(const std::vector<std::string>& server_flags, cons
   CHECK(server.process().running());
   CHECK(server_stats(server).store_state() == "ok");
   CHECK_THAT(server.log(), Catch::Contains("store resumed"));
+  ready = http.Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 200);
   REQUIRE(server.stop() == 0);
 
   // Every record exactly once, nothing else.
