@@ -152,6 +152,28 @@ grpc::Status QueryClient::get_stats(v1::Stats* stats) const {
   return stub_->GetStats(ctx.get(), v1::GetStatsRequest(), stats);
 }
 
+grpc::Status QueryClient::put_inventory(const std::string& name, const std::string& stationxml,
+                                        v1::InventoryDocumentInfo* info) const {
+  v1::PutInventoryRequest request;
+  request.set_name(name);
+  request.set_stationxml(stationxml);
+  auto ctx = context(options_.unary_timeout);
+  return stub_->PutInventory(ctx.get(), request, info);
+}
+
+grpc::Status QueryClient::list_inventory(v1::ListInventoryResponse* response) const {
+  auto ctx = context(options_.unary_timeout);
+  return stub_->ListInventory(ctx.get(), v1::ListInventoryRequest(), response);
+}
+
+grpc::Status QueryClient::remove_inventory(const std::string& name) const {
+  v1::RemoveInventoryRequest request;
+  request.set_name(name);
+  v1::RemoveInventoryResponse response;
+  auto ctx = context(options_.unary_timeout);
+  return stub_->RemoveInventory(ctx.get(), request, &response);
+}
+
 grpc::Status QueryClient::verify(const QueryScope& scope,
                                  const std::function<bool(const v1::VerifyReport&)>& on_report) const {
   v1::VerifyRequest request;

@@ -88,10 +88,11 @@ void Syncer::run() {
       }
       zmq::message_t body(ack.ByteSizeLong());
       ack.SerializeToArray(body.data(), static_cast<int>(body.size()));
-      acks_out.send(b->routing_id, zmq::send_flags::sndmore);
-      acks_out.send(body, zmq::send_flags::none);
+      // Counted before the ack leaves: whoever holds the ack sees it counted.
       stats.ack_latency.observe(std::chrono::steady_clock::now() - b->received_at);
       if (b->error == v1::BATCH_ERROR_UNSPECIFIED) stats.batches.fetch_add(1, std::memory_order_relaxed);
+      acks_out.send(b->routing_id, zmq::send_flags::sndmore);
+      acks_out.send(body, zmq::send_flags::none);
     }
     publish_durable(batches);
     batches.clear();

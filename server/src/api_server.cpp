@@ -41,7 +41,8 @@ const std::string& ApiServer::address() const { return impl_->address; }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiOptions& options, const QueryService& query,
                                                     const ingest::IngestStats* stats, SubscriptionHub& hub,
-                                                    const ingest::AccessControl* access, ApiMetrics* metrics) {
+                                                    const ingest::AccessControl* access, ApiMetrics* metrics,
+                                                    StationMetadata* station_metadata) {
   const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
   if (auto s = check_api_exposure(options.address, tls, query.token_required(), options.allow_insecure); !s.ok()) {
     return s;
@@ -52,7 +53,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiOptions& options, c
                  options.address);
   }
   auto impl = std::make_unique<Impl>();
-  impl->service = std::make_unique<WaveformService>(options, query, stats, hub, access, metrics);
+  impl->service = std::make_unique<WaveformService>(options, query, stats, hub, access, metrics, station_metadata);
 
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (tls) {
@@ -75,6 +76,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::start(const ApiOptions& options, c
   builder.AddListeningPort(options.address, creds, &port);
   builder.RegisterService(impl->service.get());
   builder.SetMaxSendMessageSize(64 << 20);
+  builder.SetMaxReceiveMessageSize(kMaxApiInventoryBytes + (1 << 20));  // PutInventory carries a whole document
   impl->server = builder.BuildAndStart();
   if (!impl->server || port == 0) {
     return Status::io_error(fmt::format("cannot serve the query API on {}", options.address));

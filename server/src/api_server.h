@@ -19,6 +19,7 @@
 #include "seisvault/storage/record_store.h"
 #include "api_metrics.h"
 #include "query_service.h"
+#include "station_metadata.h"
 #include "subscription_hub.h"
 
 namespace seisvault::server {
@@ -39,11 +40,14 @@ class ApiServer {
   // and access must outlive it. InvalidArgument for bad TLS files or an
   // exposure check_api_exposure() refuses; IoError when the address cannot
   // be bound.
-  // `metrics` (may be null) counts every call.
+  // `metrics` (may be null) counts every call; `station_metadata` (may be
+  // null: the inventory calls then answer UNIMPLEMENTED) is what
+  // PutInventory/ListInventory/RemoveInventory change.
   static Result<std::unique_ptr<ApiServer>> start(const ApiOptions& options, const QueryService& query,
                                                   const ingest::IngestStats* stats, SubscriptionHub& hub,
                                                   const ingest::AccessControl* access = nullptr,
-                                                  ApiMetrics* metrics = nullptr);
+                                                  ApiMetrics* metrics = nullptr,
+                                                  StationMetadata* station_metadata = nullptr);
   ~ApiServer();
   // "host:port" actually bound.
   const std::string& address() const;

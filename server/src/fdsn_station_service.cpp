@@ -158,9 +158,9 @@ Result<StationQuery> read_query(const FdsnRequest& r) {
 
 }  // namespace
 
-StationService::StationService(const QueryService& query, std::shared_ptr<const StationInventory> inventory, bool tls,
+StationService::StationService(const QueryService& query, const StationMetadata* metadata, bool tls,
                                size_t max_post_lines)
-    : query_(query), inventory_(std::move(inventory)), tls_(tls), max_post_lines_(max_post_lines) {}
+    : query_(query), metadata_(metadata), tls_(tls), max_post_lines_(max_post_lines) {}
 
 void StationService::query(const httplib::Request& req, httplib::Response& res) const {
   const auto fail = [&](const Status& s) { send_fdsn_error(kStationService, req, tls_, res, s); };
@@ -170,7 +170,8 @@ void StationService::query(const httplib::Request& req, httplib::Response& res) 
   if (!nodata.ok()) return fail(nodata.status());
   auto q = read_query(*request);
   if (!q.ok()) return fail(q.status());
-  if (!inventory_ || inventory_->network_count() == 0) {
+  const auto inventory = metadata_ ? metadata_->current() : nullptr;
+  if (!inventory || inventory->network_count() == 0) {
     return send_no_data(kStationService, req, tls_, res, *nodata,
                         "No station metadata is loaded on this server (seisvault inventory load): SeisVault answers "
                         "station queries only from StationXML its operator supplies.");
@@ -185,7 +186,7 @@ void StationService::query(const httplib::Request& req, httplib::Response& res) 
       catalog.push_back({c.source_id, c.summary.first_start_ns, c.summary.last_end_ns});
     }
   }
-  auto answer = inventory_->query(*q, catalog);
+  auto answer = inventory->query(*q, catalog);
   if (!answer.ok()) return fail(answer.status());
   if (!*answer) return send_no_data(kStationService, req, tls_, res, *nodata, "No metadata matches the selection.");
   res.set_content(std::move(**answer), q->format == StationFormat::kXml ? "application/xml" : "text/plain");

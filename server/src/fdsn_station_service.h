@@ -1,6 +1,7 @@
 // StationService: fdsnws-station 1.1 (/fdsnws/station/1/...), answered
-// from the StationXML the operator loaded (`seisvault inventory load`), read
-// from the store at start-up (station_inventory.h). SeisVault never invents
+// from the StationXML the operator loaded (`seisvault inventory load`,
+// through the API or into a stopped server's store), as StationMetadata
+// holds it now. SeisVault never invents
 // metadata: without a loaded document every query is "no data".
 // matchtimeseries and includeavailability use the store's channel catalog
 // (through the QueryService). GET and POST. Thread-safe.
@@ -12,7 +13,7 @@
 
 #include "fdsn_http.h"
 #include "query_service.h"
-#include "station_inventory.h"
+#include "station_metadata.h"
 
 namespace seisvault::server {
 
@@ -20,9 +21,9 @@ inline constexpr FdsnService kStationService{"station", "1.1.0"};
 
 class StationService {
  public:
-  // `inventory` may be empty (nothing loaded); `query` must outlive the service.
-  StationService(const QueryService& query, std::shared_ptr<const StationInventory> inventory, bool tls,
-                 size_t max_post_lines);
+  // `metadata` may be null (nothing is ever loaded); `query` and `metadata`
+  // must outlive the service.
+  StationService(const QueryService& query, const StationMetadata* metadata, bool tls, size_t max_post_lines);
 
   void query(const httplib::Request& req, httplib::Response& res) const;
   void version(const httplib::Request& req, httplib::Response& res) const;
@@ -30,7 +31,7 @@ class StationService {
 
  private:
   const QueryService& query_;
-  std::shared_ptr<const StationInventory> inventory_;
+  const StationMetadata* metadata_;
   bool tls_;
   size_t max_post_lines_;
 };

@@ -213,7 +213,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpOptions& options
   svr.Get("/fdsnws/availability/1/version", [av](const auto& req, auto& res) { av->version(req, res); });
   svr.Get("/fdsnws/availability/1/application.wadl", [av](const auto& req, auto& res) { av->wadl(req, res); });
 
-  impl->station = std::make_unique<StationService>(query, m->hooks.inventory, tls, options.max_post_lines);
+  impl->station = std::make_unique<StationService>(query, m->hooks.station_metadata, tls, options.max_post_lines);
   const StationService* sv = impl->station.get();
   get_route("/fdsnws/station/1/query", [sv](const auto& req, auto& res) { sv->query(req, res); });
   svr.Post("/fdsnws/station/1/query", [sv](const httplib::Request& req, httplib::Response& res) { sv->query(req, res); });

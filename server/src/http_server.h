@@ -18,7 +18,7 @@
 #include <string>
 
 #include "query_service.h"
-#include "station_inventory.h"
+#include "station_metadata.h"
 #include "seisvault/common/status.h"
 
 namespace seisvault::server {
@@ -41,9 +41,9 @@ struct HttpOptions {
 
 // Where the non-FDSN endpoints get their answers; each may be empty.
 struct HttpHooks {
-  // The station metadata the station service answers from (empty: none
-  // loaded, every station query is "no data").
-  std::shared_ptr<const StationInventory> inventory;
+  // The station metadata the station service answers from (null: none,
+  // every station query is "no data"); must outlive the server.
+  const StationMetadata* station_metadata = nullptr;
   // /metrics body (Prometheus text format 0.0.4).
   std::function<std::string()> metrics;
   // /readyz: OK, or why not ready.

@@ -26,7 +26,7 @@
 #include "server_config.h"
 #include "http_server.h"
 #include "server_metrics.h"
-#include "station_inventory.h"
+#include "station_metadata.h"
 #include "query_service.h"
 #include "subscription_hub.h"
 
@@ -139,22 +139,17 @@ int run(const server::ServerConfig& cfg) {
   const server::QueryService query(*query_options, **store);
   // Station metadata (StationXML loaded with `seisvault inventory load`),
   // for the FDSN station service.
-  auto inventory_docs = (*store)->read_inventory();
-  if (!inventory_docs.ok()) {
-    spdlog::critical("station metadata: {}", inventory_docs.status().message());
+  auto station_metadata = server::StationMetadata::open(**store);
+  if (!station_metadata.ok()) {
+    spdlog::critical("station metadata: {}", station_metadata.status().message());
     return 1;
   }
-  auto inventory = server::StationInventory::build(*inventory_docs);
-  if (!inventory.ok()) {
-    spdlog::critical("station metadata in the store does not load: {} (seisvault inventory remove, then load a "
-                     "corrected file)",
-                     inventory.status().message());
-    return 1;
+  {
+    const auto inv = (*station_metadata)->current();
+    spdlog::info("station metadata: {} network(s), {} station(s), {} channel(s){}", inv->network_count(),
+                 inv->station_count(), inv->channel_count(),
+                 inv->network_count() == 0 ? " (the FDSN station service answers no data until some is loaded)" : "");
   }
-  spdlog::info("station metadata: {} document(s), {} network(s), {} station(s), {} channel(s){}",
-               inventory_docs->size(), (*inventory)->network_count(), (*inventory)->station_count(),
-               (*inventory)->channel_count(),
-               inventory_docs->empty() ? " (the FDSN station service answers no data until some is loaded)" : "");
   server::SubscriptionHub hub;
   options.on_durable = [&hub](std::shared_ptr<const ingest::DurableRecords> records) {
     hub.publish(std::move(records));
@@ -165,7 +160,8 @@ int run(const server::ServerConfig& cfg) {
     return 1;
   }
   server::ApiMetrics api_metrics;
-  auto api = server::ApiServer::start(cfg.api_options(), query, &(*ingest)->stats(), hub, &access, &api_metrics);
+  auto api = server::ApiServer::start(cfg.api_options(), query, &(*ingest)->stats(), hub, &access, &api_metrics,
+                                     station_metadata->get());
   if (!api.ok()) {
     spdlog::critical("{}", api.status().message());
     return 1;
@@ -184,7 +180,7 @@ int run(const server::ServerConfig& cfg) {
   hooks.observe = [&api_metrics](std::string_view route, int status, double seconds) {
     api_metrics.observe("http", route, status, seconds);
   };
-  hooks.inventory = std::move(*inventory);
+  hooks.station_metadata = station_metadata->get();
   hooks.ready = [store_ptr] {
     const auto h = store_ptr->health();
     if (h.state == storage::StoreState::kOk) return Status();

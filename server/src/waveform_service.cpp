@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "seisvault/ingest/record_validator.h"
+#include "api_exposure.h"
 #include "segment_builder.h"
 
 namespace seisvault::server {
@@ -26,6 +27,8 @@ grpc::Status from_status(const Status& s) {
     case StatusCode::kInvalidArgument: return invalid(s.message());
     case StatusCode::kUnauthenticated: return {grpc::StatusCode::UNAUTHENTICATED, s.message()};
     case StatusCode::kResourceExhausted: return {grpc::StatusCode::RESOURCE_EXHAUSTED, s.message()};
+    case StatusCode::kNotFound: return {grpc::StatusCode::NOT_FOUND, s.message()};
+    case StatusCode::kUnavailable: return {grpc::StatusCode::UNAVAILABLE, s.message()};
     case StatusCode::kCancelled: return {grpc::StatusCode::CANCELLED, s.message()};
     case StatusCode::kCorruption: return {grpc::StatusCode::DATA_LOSS, s.message()};
     default: return {grpc::StatusCode::INTERNAL, s.message()};
@@ -55,8 +58,15 @@ void fill_record(v1::Record& out, const storage::StoredRecord& r) {
 
 WaveformService::WaveformService(const ApiOptions& options, const QueryService& query,
                                  const ingest::IngestStats* stats, SubscriptionHub& hub,
-                                 const ingest::AccessControl* access, ApiMetrics* metrics)
-    : options_(options), query_(query), stats_(stats), access_(access), hub_(hub), metrics_(metrics) {}
+                                 const ingest::AccessControl* access, ApiMetrics* metrics,
+                                 StationMetadata* station_metadata)
+    : options_(options),
+      query_(query),
+      stats_(stats),
+      access_(access),
+      hub_(hub),
+      metrics_(metrics),
+      station_metadata_(station_metadata) {}
 
 template <class Call>
 grpc::Status WaveformService::observed(std::string_view method, Call&& call) {
@@ -381,6 +391,61 @@ grpc::Status WaveformService::verify(grpc::ServerContext* context, const v1::Ver
   return grpc::Status::OK;
 }
 
+grpc::Status WaveformService::authorize_change(grpc::ServerContext* context) const {
+  if (auto a = authorize(context); !a.ok()) return a;
+  if (!station_metadata_) return {grpc::StatusCode::UNIMPLEMENTED, "this server keeps no station metadata"};
+  if (!query_.token_required() && !is_loopback_api_address(options_.address)) {
+    return {grpc::StatusCode::PERMISSION_DENIED,
+            "changing station metadata through the API needs a token (seisvaultd --api-token-file) or an API "
+            "on loopback: --api-allow-insecure opens reading to the network, not writing"};
+  }
+  return grpc::Status::OK;
+}
+
+namespace {
+
+void fill_document(v1::InventoryDocumentInfo& out, const StationMetadata::DocumentInfo& d) {
+  out.set_name(d.name);
+  out.set_loaded_ns(d.loaded_ns);
+  out.set_bytes(d.bytes);
+  out.set_networks(static_cast<uint32_t>(d.networks));
+  out.set_stations(static_cast<uint32_t>(d.stations));
+  out.set_channels(static_cast<uint32_t>(d.channels));
+  out.set_replaced(d.replaced);
+}
+
+}  // namespace
+
+grpc::Status WaveformService::put_inventory(grpc::ServerContext* context, const v1::PutInventoryRequest* request,
+                                            v1::InventoryDocumentInfo* response) {
+  if (auto a = authorize_change(context); !a.ok()) return a;
+  if (request->stationxml().size() > kMaxApiInventoryBytes) {
+    return invalid(fmt::format("the document has {} bytes, more than the {} MiB the API takes: load it with "
+                               "seisvault inventory load --data-dir while the server is stopped",
+                               request->stationxml().size(), kMaxApiInventoryBytes >> 20));
+  }
+  auto info = station_metadata_->put(request->name(), request->stationxml());
+  if (!info.ok()) return from_status(info.status());
+  fill_document(*response, *info);
+  return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::list_inventory(grpc::ServerContext* context, const v1::ListInventoryRequest*,
+                                             v1::ListInventoryResponse* response) {
+  if (auto a = authorize(context); !a.ok()) return a;
+  if (!station_metadata_) return grpc::Status::OK;
+  auto docs = station_metadata_->list();
+  if (!docs.ok()) return from_status(docs.status());
+  for (const auto& d : *docs) fill_document(*response->add_documents(), d);
+  return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::remove_inventory(grpc::ServerContext* context, const v1::RemoveInventoryRequest* request,
+                                               v1::RemoveInventoryResponse*) {
+  if (auto a = authorize_change(context); !a.ok()) return a;
+  return from_status(station_metadata_->remove(request->name()));
+}
+
 grpc::Status WaveformService::ListChannels(grpc::ServerContext* context, const v1::ListChannelsRequest* request, v1::ListChannelsResponse* response) {
   return observed("ListChannels", [&] { return list_channels(context, request, response); });
 }
@@ -407,6 +472,21 @@ grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::G
 
 grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request, grpc::ServerWriter<v1::VerifyReport>* writer) {
   return observed("Verify", [&] { return verify(context, request, writer); });
+}
+
+grpc::Status WaveformService::PutInventory(grpc::ServerContext* context, const v1::PutInventoryRequest* request,
+                                           v1::InventoryDocumentInfo* response) {
+  return observed("PutInventory", [&] { return put_inventory(context, request, response); });
+}
+
+grpc::Status WaveformService::ListInventory(grpc::ServerContext* context, const v1::ListInventoryRequest* request,
+                                            v1::ListInventoryResponse* response) {
+  return observed("ListInventory", [&] { return list_inventory(context, request, response); });
+}
+
+grpc::Status WaveformService::RemoveInventory(grpc::ServerContext* context, const v1::RemoveInventoryRequest* request,
+                                              v1::RemoveInventoryResponse* response) {
+  return observed("RemoveInventory", [&] { return remove_inventory(context, request, response); });
 }
 
 }  // namespace seisvault::server

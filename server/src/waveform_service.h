@@ -13,6 +13,7 @@
 #include "api_metrics.h"
 #include "api_server.h"
 #include "query_service.h"
+#include "station_metadata.h"
 #include "seisvault/proto/waveform.grpc.pb.h"
 
 namespace seisvault::server {
@@ -24,7 +25,8 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
   // service; `stats`, `access` and `metrics` may be null. Every call is
   // counted in `metrics` (face "grpc", its gRPC status code, its duration).
   WaveformService(const ApiOptions& options, const QueryService& query, const ingest::IngestStats* stats,
-                  SubscriptionHub& hub, const ingest::AccessControl* access = nullptr, ApiMetrics* metrics = nullptr);
+                  SubscriptionHub& hub, const ingest::AccessControl* access = nullptr, ApiMetrics* metrics = nullptr,
+                  StationMetadata* station_metadata = nullptr);
 
   grpc::Status ListChannels(grpc::ServerContext*, const waveform::v1::ListChannelsRequest*,
                             waveform::v1::ListChannelsResponse*) override;
@@ -39,6 +41,12 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
   grpc::Status GetStats(grpc::ServerContext*, const waveform::v1::GetStatsRequest*, waveform::v1::Stats*) override;
   grpc::Status Verify(grpc::ServerContext*, const waveform::v1::VerifyRequest*,
                       grpc::ServerWriter<waveform::v1::VerifyReport>*) override;
+  grpc::Status PutInventory(grpc::ServerContext*, const waveform::v1::PutInventoryRequest*,
+                            waveform::v1::InventoryDocumentInfo*) override;
+  grpc::Status ListInventory(grpc::ServerContext*, const waveform::v1::ListInventoryRequest*,
+                             waveform::v1::ListInventoryResponse*) override;
+  grpc::Status RemoveInventory(grpc::ServerContext*, const waveform::v1::RemoveInventoryRequest*,
+                               waveform::v1::RemoveInventoryResponse*) override;
 
   // Takes a sample of the ingest counters (called once a second) for the
   // rate in GetStats.
@@ -61,6 +69,14 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
   grpc::Status get_stats(grpc::ServerContext*, const waveform::v1::GetStatsRequest*, waveform::v1::Stats*);
   grpc::Status verify(grpc::ServerContext*, const waveform::v1::VerifyRequest*,
                       grpc::ServerWriter<waveform::v1::VerifyReport>*);
+  grpc::Status put_inventory(grpc::ServerContext*, const waveform::v1::PutInventoryRequest*,
+                             waveform::v1::InventoryDocumentInfo*);
+  grpc::Status list_inventory(grpc::ServerContext*, const waveform::v1::ListInventoryRequest*,
+                              waveform::v1::ListInventoryResponse*);
+  grpc::Status remove_inventory(grpc::ServerContext*, const waveform::v1::RemoveInventoryRequest*,
+                                waveform::v1::RemoveInventoryResponse*);
+  // The checks of a metadata change: token, and a token or a loopback API.
+  grpc::Status authorize_change(grpc::ServerContext* context) const;
   // Runs `call` and counts it in the API metrics.
   template <class Call>
   grpc::Status observed(std::string_view method, Call&& call);
@@ -78,6 +94,7 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
   const ingest::AccessControl* access_;
   SubscriptionHub& hub_;
   ApiMetrics* metrics_;
+  StationMetadata* station_metadata_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::atomic<bool> shutting_down_{false};
 

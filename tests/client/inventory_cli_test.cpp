@@ -1,4 +1,5 @@
-// `seisvault inventory`, run as a program against data directories: load
+// `seisvault inventory`, run as a program against data directories (and,
+// at the end, through a running seisvaultd's API): load
 // validates every file before storing any and names what is wrong; list
 // shows what is stored; remove takes it out; a store that seisvaultd (here:
 // this test process) holds open is refused with a message that says so.
@@ -16,7 +17,10 @@
 #include <sstream>
 #include <string>
 
+#include <httplib.h>
+
 #include "seisvault/storage/record_store.h"
+#include "support/server_process.h"
 #include "support/temp_dir.h"
 
 using namespace seisvault;
@@ -230,4 +234,91 @@ TEST_CASE("a data directory of another user is refused: files written now would 
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains("belongs to user") && Catch::Contains("sudo -u"));
   CHECK_FALSE(std::filesystem::exists(std::filesystem::path(data) / "store"));
+}
+
+// --- Through a running server's API ------------------------------------------
+
+namespace {
+
+// GET on the server's HTTP face; the status code, or -1 when unreachable.
+int http_status(const test::ServerProcess& server, const std::string& path, std::string* body = nullptr) {
+  const auto colon = server.http().rfind(':');
+  httplib::Client http(server.http().substr(0, colon), std::stoi(server.http().substr(colon + 1)));
+  auto res = http.Get(path);
+  if (!res) return -1;
+  if (body) *body = res->body;
+  return res->status;
+}
+
+}  // namespace
+
+TEST_CASE("inventory load, list and remove through a running server's API change what its station service answers "
+          "at once",
+          "[inventory][api]") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.path() / "data", "tcp://127.0.0.1:*", {"--insecure"});
+  const std::string api = "--api " + server.api();
+  CHECK(http_status(server, "/fdsnws/station/1/query?net=IU") == 204);
+
+  auto r = run(dir, "inventory load " + api + " " + kFixture.string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("loaded") && Catch::Contains("3 networks, 5 stations, 13 channels") &&
+                           Catch::Contains("serves the station metadata now"));
+  std::string body;
+  REQUIRE(http_status(server, "/fdsnws/station/1/query?net=IU&format=text", &body) == 200);
+  CHECK_THAT(body, Catch::Contains("IU|ANMO|") && Catch::Contains("IU|COLA|"));
+
+  r = run(dir, "inventory list " + api);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("seisvault_test_inventory.xml") && Catch::Contains("13"));
+
+  // Loading again replaces; an invalid file is refused before anything is sent.
+  r = run(dir, "inventory load " + api + " " + kFixture.string());
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("replaced"));
+  write_file(dir.path() / "broken.xml", "<FDSNStationXML");
+  r = run(dir, "inventory load " + api + " " + (dir.path() / "broken.xml").string());
+  CHECK(r.code == 1);
+  CHECK_THAT(r.output, Catch::Contains("nothing loaded"));
+
+  r = run(dir, "inventory remove " + api + " nope");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("NOT_FOUND") && Catch::Contains("seisvault_test_inventory.xml"));
+  r = run(dir, "inventory remove " + api + " seisvault_test_inventory.xml");
+  CHECK(r.code == 0);
+  CHECK(http_status(server, "/fdsnws/station/1/query?net=IU") == 204);
+
+  // The metadata is in the store: loaded again, it survives a restart.
+  REQUIRE(run(dir, "inventory load " + api + " " + kFixture.string()).code == 0);
+  REQUIRE(server.stop() == 0);
+  test::ServerProcess again(dir.path() / "data", "tcp://127.0.0.1:*", {"--insecure"});
+  CHECK(http_status(again, "/fdsnws/station/1/query?net=CH") == 200);
+  REQUIRE(again.stop() == 0);
+}
+
+TEST_CASE("changing metadata through an API off loopback needs a token: --api-allow-insecure opens reading only",
+          "[inventory][api]") {
+  test::TempDir dir;
+  test::ServerProcess open_server(dir.path() / "open", "tcp://127.0.0.1:*",
+                                  {"--insecure", "--api", "0.0.0.0:0", "--api-allow-insecure"});
+  const std::string open_api = "--api 127.0.0.1:" + open_server.api().substr(open_server.api().rfind(':') + 1);
+  auto r = run(dir, "inventory load " + open_api + " " + kFixture.string());
+  CHECK(r.code == 3);
+  CHECK_THAT(r.output, Catch::Contains("PERMISSION_DENIED") && Catch::Contains("--api-token-file"));
+  CHECK(run(dir, "inventory list " + open_api).code == 0);  // reading is open
+  REQUIRE(open_server.stop() == 0);
+
+  const auto token = dir.path() / "token";
+  write_file(token, "inv-s3cret\n");
+  test::ServerProcess guarded(dir.path() / "guarded", "tcp://127.0.0.1:*",
+                              {"--insecure", "--api", "0.0.0.0:0", "--api-token-file", token.string()});
+  const std::string guarded_api = "--api 127.0.0.1:" + guarded.api().substr(guarded.api().rfind(':') + 1);
+  r = run(dir, "inventory load " + guarded_api + " " + kFixture.string());
+  CHECK(r.code == 3);
+  CHECK_THAT(r.output, Catch::Contains("UNAUTHENTICATED"));
+  r = run(dir, "inventory load " + guarded_api + " --token-file " + token.string() + " " + kFixture.string());
+  INFO(r.output);
+  CHECK(r.code == 0);
+  REQUIRE(guarded.stop() == 0);
 }

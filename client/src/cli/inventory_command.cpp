@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -16,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "exit_codes.h"
+#include "seisvault/client/query_client.h"
 #include "seisvault/common/time.h"
 #include "seisvault/storage/inventory_document.h"
 #include "seisvault/storage/record_store.h"
@@ -158,13 +160,16 @@ Result<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
-int run_load(const InventoryArgs& args) {
-  struct Loaded {
-    std::string file;
-    storage::InventoryDocument doc;
-    std::string counts;
-  };
-  std::vector<Loaded> files;
+struct Loaded {
+  std::string file;
+  storage::InventoryDocument doc;
+  std::string counts;
+};
+
+// Reads and validates every file; prints each problem. Returns kExitOk with
+// `files` filled, or the exit code when any file is unreadable or invalid
+// (then nothing may be loaded).
+int read_files(const InventoryArgs& args, std::vector<Loaded>& files) {
   std::map<std::string, std::string> by_name;  // document name -> file
   size_t invalid = 0;
   bool unreadable = false;
@@ -204,6 +209,51 @@ int run_load(const InventoryArgs& args) {
                args.files.size());
     return kExitInvalid;
   }
+  return kExitOk;
+}
+
+// The exit code of a failed call to a running server, after printing why.
+int report_api_error(std::string_view command, const grpc::Status& st) {
+  fmt::print(stderr, "seisvault inventory {}: {}: {}\n", command, client::grpc_code_name(st.error_code()),
+             st.error_message());
+  switch (st.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT: return kExitInvalid;
+    case grpc::StatusCode::NOT_FOUND: return kExitUsage;
+    default: return kExitStore;
+  }
+}
+
+std::optional<client::QueryClient> api_client(std::string_view command, const InventoryArgs& args, int* exit_code) {
+  auto options = api_client_options(args.connection);
+  if (!options.ok()) {
+    fmt::print(stderr, "seisvault inventory {}: {}\n", command, options.status().message());
+    *exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  return std::optional<client::QueryClient>(std::in_place, std::move(*options));
+}
+
+int load_through_api(const InventoryArgs& args, const std::vector<Loaded>& files) {
+  int failed = kExitOk;
+  auto client = api_client("load", args, &failed);
+  if (!client) return failed;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
+    waveform::v1::InventoryDocumentInfo info;
+    if (auto st = client->put_inventory(f.doc.name, f.doc.xml, &info); !st.ok()) {
+      if (i > 0) fmt::print(stderr, "the {} file(s) before {} are loaded\n", i, f.file);
+      return report_api_error("load", st);
+    }
+    fmt::print("{} {} as '{}': {}\n", info.replaced() ? "replaced" : "loaded", f.file, info.name(), f.counts);
+  }
+  fmt::print("seisvaultd at {} serves the station metadata now\n", args.connection.api);
+  return kExitOk;
+}
+
+int run_load(const InventoryArgs& args) {
+  std::vector<Loaded> files;
+  if (int code = read_files(args, files); code != kExitOk) return code;
+  if (!args.connection.api.empty()) return load_through_api(args, files);
 
   int failed = kExitOk;
   auto store = open_store("load", args.data_dir, true, &failed);
@@ -226,7 +276,35 @@ int run_load(const InventoryArgs& args) {
   return kExitOk;
 }
 
+void print_table_header(size_t width) {
+  fmt::print("{:<{}}  {:<20}  {:>10}  {:>8}  {:>8}  {:>8}\n", "NAME", width, "LOADED", "SIZE", "NETWORKS",
+             "STATIONS", "CHANNELS");
+}
+
+int list_through_api(const InventoryArgs& args) {
+  int failed = kExitOk;
+  auto client = api_client("list", args, &failed);
+  if (!client) return failed;
+  waveform::v1::ListInventoryResponse response;
+  if (auto st = client->list_inventory(&response); !st.ok()) return report_api_error("list", st);
+  if (response.documents().empty()) {
+    fmt::print("no station metadata on {}: the FDSN station service answers \"no data\" (load some with "
+               "seisvault inventory load)\n",
+               args.connection.api);
+    return kExitOk;
+  }
+  size_t width = 4;
+  for (const auto& d : response.documents()) width = std::max(width, d.name().size());
+  print_table_header(width);
+  for (const auto& d : response.documents()) {
+    fmt::print("{:<{}}  {:<20}  {:>10}  {:>8}  {:>8}  {:>8}\n", d.name(), width, loaded_text(d.loaded_ns()),
+               size_text(d.bytes()), d.networks(), d.stations(), d.channels());
+  }
+  return kExitOk;
+}
+
 int run_list(const InventoryArgs& args) {
+  if (!args.connection.api.empty()) return list_through_api(args);
   int failed = kExitOk;
   auto store = open_store("list", args.data_dir, false, &failed);
   if (!store) return failed;
@@ -243,8 +321,7 @@ int run_list(const InventoryArgs& args) {
   }
   size_t width = 4;
   for (const auto& d : *docs) width = std::max(width, d.name.size());
-  fmt::print("{:<{}}  {:<20}  {:>10}  {:>8}  {:>8}  {:>8}\n", "NAME", width, "LOADED", "SIZE", "NETWORKS",
-             "STATIONS", "CHANNELS");
+  print_table_header(width);
   for (const auto& d : *docs) {
     auto inv = server::StationInventory::build({d});
     if (!inv.ok()) {
@@ -258,7 +335,25 @@ int run_list(const InventoryArgs& args) {
   return kExitOk;
 }
 
+int remove_through_api(const InventoryArgs& args) {
+  int failed = kExitOk;
+  auto client = api_client("remove", args, &failed);
+  if (!client) return failed;
+  int code = kExitOk;
+  for (const auto& name : args.names) {
+    if (auto st = client->remove_inventory(name); !st.ok()) {
+      code = std::max(code, report_api_error("remove", st));
+      if (st.error_code() != grpc::StatusCode::NOT_FOUND) return code;
+      continue;
+    }
+    fmt::print("removed '{}'\n", name);
+  }
+  if (code == kExitOk) fmt::print("seisvaultd at {} serves the change now\n", args.connection.api);
+  return code;
+}
+
 int run_remove(const InventoryArgs& args) {
+  if (!args.connection.api.empty()) return remove_through_api(args);
   int failed = kExitOk;
   auto store = open_store("remove", args.data_dir, false, &failed);
   if (!store) return failed;
@@ -290,22 +385,34 @@ int run_remove(const InventoryArgs& args) {
 
 CLI::App* add_inventory_command(CLI::App& app, InventoryArgs& args) {
   auto* cmd = app.add_subcommand(
-      "inventory", "station metadata (FDSN StationXML) for the FDSN station service: load, list, remove (seisvaultd "
-                   "stopped)");
+      "inventory", "station metadata (FDSN StationXML) for the FDSN station service: load, list, remove, through a "
+                   "running server's API (--api) or in a stopped server's data directory (--data-dir)");
   cmd->require_subcommand(1);
+  // Where: exactly one of --data-dir and --api.
+  const auto where = [&](CLI::App* sub) {
+    auto* dir = sub->add_option("--data-dir", args.data_dir, "a stopped seisvaultd's data directory");
+    auto* api = add_api_connection_options(sub, args.connection, false);
+    dir->excludes(api);
+    api->excludes(dir);
+  };
   auto* load = cmd->add_subcommand(
       "load", "validate StationXML files, then store each under its file name (nothing is stored if any is invalid)");
-  load->add_option("--data-dir", args.data_dir, "seisvaultd's data directory")->required();
+  where(load);
   load->add_option("FILE", args.files, "StationXML files")->required();
   auto* list = cmd->add_subcommand("list", "the stored documents: name, load time, size, counts");
-  list->add_option("--data-dir", args.data_dir, "seisvaultd's data directory")->required();
+  where(list);
   auto* remove = cmd->add_subcommand("remove", "remove stored documents by name (as `list` shows them)");
-  remove->add_option("--data-dir", args.data_dir, "seisvaultd's data directory")->required();
+  where(remove);
   remove->add_option("NAME", args.names, "document names")->required();
   return cmd;
 }
 
 int run_inventory(const CLI::App& inventory, const InventoryArgs& args) {
+  if (args.data_dir.empty() && args.connection.api.empty()) {
+    fmt::print(stderr, "seisvault inventory: give --api HOST:PORT (a running seisvaultd) or --data-dir DIR (a "
+                       "stopped one)\n");
+    return kExitUsage;
+  }
   if (inventory.got_subcommand("load")) return run_load(args);
   if (inventory.got_subcommand("list")) return run_list(args);
   if (inventory.got_subcommand("remove")) return run_remove(args);

@@ -19,6 +19,8 @@
 // (seisvaultd is running on DIR, I/O error).
 #pragma once
 
+#include "api_connection.h"
+
 #include <string>
 #include <vector>
 
@@ -27,7 +29,8 @@
 namespace seisvault::cli {
 
 struct InventoryArgs {
-  std::string data_dir;
+  std::string data_dir;            // the store of a stopped server, or
+  ApiConnectionArgs connection;    // a running server's query API
   std::vector<std::string> files;  // load
   std::vector<std::string> names;  // remove
 };

@@ -43,24 +43,6 @@ void add_window_options(CLI::App* sub, QueryArgs& args, bool required) {
   }
 }
 
-Result<std::string> read_first_line(const std::string& path, std::string_view what) {
-  std::ifstream in(path);
-  if (!in) return Status::invalid_argument(fmt::format("cannot read {} {}", what, path));
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
-  if (line.empty()) return Status::invalid_argument(fmt::format("no token in {}", path));
-  return line;
-}
-
-Result<std::string> read_whole(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (!in || ss.str().empty()) return Status::invalid_argument(fmt::format("cannot read {} {}", what, path));
-  return ss.str();
-}
-
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000.0));
 }
@@ -71,19 +53,7 @@ CLI::App* add_query_command(CLI::App& app, QueryArgs& args) {
   auto* cmd = app.add_subcommand(
       "query", "read from seisvaultd's query API: channels, records, samples, availability, follow, verify, stats");
   cmd->require_subcommand(1);
-  cmd->add_option("--api", args.api, "the server's query API, HOST:PORT (seisvaultd --api)")
-      ->envname("SEISVAULT_API")
-      ->required();
-  auto* token = cmd->add_option("--token", args.token,
-                                "bearer token for a server started with --api-token-file (visible to other users "
-                                "in the process list: prefer --token-file)");
-  auto* token_file = cmd->add_option("--token-file", args.token_file, "file whose first line is the token")
-                         ->check(CLI::ExistingFile);
-  token->excludes(token_file);
-  cmd->add_option("--tls-ca", args.tls_ca_file,
-                  "TLS, trusting the CA certificate(s) in this PEM file (server started with --api-tls-cert)")
-      ->check(CLI::ExistingFile);
-  cmd->add_flag("--tls", args.tls, "TLS, trusting the system's CA certificates");
+  add_api_connection_options(cmd, args.connection, true);
   cmd->add_flag("--json", args.json, "machine-readable JSON on stdout instead of tables");
   cmd->add_option("--timeout", args.timeout_s,
                   "deadline in seconds of each call: applies to channels, availability and stats (default 60), and "
@@ -147,21 +117,9 @@ int run_query(const CLI::App& query, const QueryArgs& args) {
   const auto run = kRun.find(name);
   if (run == kRun.end()) return report_usage_error(fmt::format("unknown subcommand {}", name));
 
-  client::QueryClientOptions options;
-  options.target = args.api;
-  options.token = args.token;
-  if (!args.token_file.empty()) {
-    auto token = read_first_line(args.token_file, "the token file");
-    if (!token.ok()) return report_usage_error(token.status().message());
-    options.token = *token;
-  }
-  if (!args.tls_ca_file.empty()) {
-    auto pem = read_whole(args.tls_ca_file, "the CA file");
-    if (!pem.ok()) return report_usage_error(pem.status().message());
-    options.tls = true;
-    options.tls_ca_pem = *pem;
-  }
-  options.tls = options.tls || args.tls;
+  auto connection = api_client_options(args.connection);
+  if (!connection.ok()) return report_usage_error(connection.status().message());
+  client::QueryClientOptions options = std::move(*connection);
   options.unary_timeout = to_ms(args.timeout_s);
   if (query.get_option("--timeout")->count() > 0) options.stream_timeout = to_ms(args.timeout_s);
 

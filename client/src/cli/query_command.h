@@ -11,6 +11,8 @@
 // "seisvault query: CODE: message".
 #pragma once
 
+#include "api_connection.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,11 +24,7 @@ namespace seisvault::cli {
 // Every option of every query subcommand; a subcommand fills only its own.
 struct QueryArgs {
   // The connection (options of `query`, also accepted after the subcommand).
-  std::string api;         // HOST:PORT
-  std::string token;       // sent as "authorization: Bearer TOKEN"
-  std::string token_file;  // first line holds the token
-  std::string tls_ca_file; // PEM CA certificates; turns TLS on
-  bool tls = false;        // TLS with the system's CA certificates
+  ApiConnectionArgs connection;
   bool json = false;       // machine-readable output
   double timeout_s = 60;   // deadline of each call (see add_query_command)
 

@@ -105,6 +105,16 @@ class QueryClient {
   // The server's counters.
   grpc::Status get_stats(waveform::v1::Stats* stats) const;
 
+  // Station metadata (StationXML) the server's FDSN station service answers
+  // from: store a document under `name` (replacing one of that name; the
+  // server validates it: INVALID_ARGUMENT says what is wrong), list the
+  // stored documents, remove one (NOT_FOUND when absent). Changes need the
+  // server's token, or its API on loopback (PERMISSION_DENIED).
+  grpc::Status put_inventory(const std::string& name, const std::string& stationxml,
+                             waveform::v1::InventoryDocumentInfo* info) const;
+  grpc::Status list_inventory(waveform::v1::ListInventoryResponse* response) const;
+  grpc::Status remove_inventory(const std::string& name) const;
+
   // Re-checks the stored records of the scope (SHA-256, still a valid
   // record, index agrees): each problem, then one summary as the last
   // report. `on_report` returning false stops early (OK).
