@@ -178,9 +178,12 @@ Result<std::vector<QualitySpans>> QueryService::availability_by_quality(const Re
   };
   std::map<char, Merging> merging;  // of the current channel, by quality
   std::string channel;
+  size_t span_count = 0;
+  const size_t max_spans = options_.max_availability_spans;
   const auto flush = [&] {
     for (auto& [qual, m] : merging) {
       auto a = m.merger.take(channel);
+      span_count += a.spans.size();
       // One entry per sample rate, spans kept in start order within each.
       std::map<double, QualitySpans> by_rate;
       for (const auto& span : a.spans) {
@@ -197,9 +200,11 @@ Result<std::vector<QualitySpans>> QueryService::availability_by_quality(const Re
     }
     merging.clear();
   };
+  const auto over = [&] { return max_spans > 0 && span_count > max_spans; };
   auto st = store_.read_records(q.selection, q.window, [&](const storage::StoredRecord& r) {
     if (r.source_id != channel) {
       flush();
+      if (over()) return false;
       channel = std::string(r.source_id);
     }
     const char qual = record_quality(r.bytes);
@@ -213,6 +218,12 @@ Result<std::vector<QualitySpans>> QueryService::availability_by_quality(const Re
   });
   if (!st.ok()) return st;
   flush();
+  if (over()) {
+    return Status::resource_exhausted(fmt::format(
+        "the selection has more than this server's limit of {} continuous spans in the window: ask for a "
+        "shorter window or fewer channels",
+        max_spans));
+  }
   return out;
 }
 

@@ -47,6 +47,10 @@ struct QueryOptions {
   // through many times over and stop a request for a whole archive.
   uint64_t max_request_records = 10'000'000;
   uint64_t max_request_bytes = uint64_t{4} << 30;
+  // Spans one availability_by_quality() may gather (the FDSN availability
+  // answer is built whole: about 100 bytes of memory per span); more is
+  // ResourceExhausted. 0: no limit.
+  size_t max_availability_spans = 1'000'000;
 };
 
 // One channel selection over one time window: a line of a request.
@@ -132,6 +136,7 @@ class QueryService {
   // availability(); `quality` keeps one quality only. Channel by channel in
   // source-id order, then by quality and sample rate. Reads the blocks of
   // the window (record headers, not the data: nothing is decoded).
+  // ResourceExhausted past max_availability_spans.
   Result<std::vector<QualitySpans>> availability_by_quality(const RecordQuery& query,
                                                             std::optional<TimeNs> tolerance_ns,
                                                             std::optional<char> quality) const;

@@ -308,3 +308,21 @@ TEST_CASE("availability by quality splits a channel's spans by quality and sampl
   REQUIRE(only_r->size() == 1);
   CHECK((*only_r)[0].quality == 'R');
 }
+
+TEST_CASE("availability by quality refuses more spans than the limit, naming it", "[server][query_service]") {
+  Fixture f;
+  // Three spans: records 0-10 s, 20-30 s, 40-50 s.
+  write_ok(*f.store, {rec_at("XX.A..HHZ", 0), rec_at("XX.A..HHZ", 20), rec_at("XX.A..HHZ", 40)});
+  QueryOptions o;
+  o.max_availability_spans = 3;
+  auto fits = QueryService(o, *f.store).availability_by_quality({selection_of("XX.*"), TimeWindow{}}, std::nullopt,
+                                                                 std::nullopt);
+  REQUIRE(fits.ok());
+  REQUIRE(fits->size() == 1);
+  CHECK((*fits)[0].spans.size() == 3);
+  o.max_availability_spans = 2;
+  auto over = QueryService(o, *f.store).availability_by_quality({selection_of("XX.*"), TimeWindow{}}, std::nullopt,
+                                                                 std::nullopt);
+  CHECK(over.status().code() == StatusCode::kResourceExhausted);
+  CHECK_THAT(over.status().message(), Catch::Contains("limit of 2"));
+}
