@@ -228,7 +228,11 @@ Result<std::vector<QualitySpans>> QueryService::availability_by_quality(const Re
 }
 
 Result<ReadPlan> QueryService::plan(std::span<const RecordQuery> lines, const RecordFilter& filter) const {
-  std::map<std::string, std::vector<TimeWindow>> windows;  // by source id: the plan's order
+  struct Planned {
+    std::vector<TimeWindow> windows;
+    uint64_t records = 0, bytes = 0;
+  };
+  std::map<std::string, Planned> windows;  // by source id: the plan's order
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& line = lines[i];
     const auto what = lines.size() == 1 ? std::string("the window") : fmt::format("the window of line {}", i + 1);
@@ -239,14 +243,17 @@ Result<ReadPlan> QueryService::plan(std::span<const RecordQuery> lines, const Re
       if (c.summary.record_count == 0 || !overlaps(line.window, c.summary.first_start_ns, c.summary.last_end_ns)) {
         continue;
       }
-      windows[c.source_id].push_back(line.window);
+      auto& p = windows[c.source_id];
+      p.windows.push_back(line.window);
+      p.records = c.summary.record_count;
+      p.bytes = c.summary.byte_count;
     }
   }
   ReadPlan plan;
   plan.channels.reserve(windows.size());
   const bool by_span = filter.minimum_length_ns > 0 || filter.longest_only;
-  for (auto& [source_id, w] : windows) {
-    auto merged = merge_windows(std::move(w));
+  for (auto& [source_id, planned] : windows) {
+    auto merged = merge_windows(std::move(planned.windows));
     if (by_span) {
       // The continuous spans inside the windows, each cut to its window.
       std::vector<TimeWindow> spans;
@@ -270,8 +277,9 @@ Result<ReadPlan> QueryService::plan(std::span<const RecordQuery> lines, const Re
       }
       merged = merge_windows(std::move(spans));
     }
-    if (!merged.empty()) plan.channels.push_back({source_id, std::move(merged)});
+    if (!merged.empty()) plan.channels.push_back({source_id, std::move(merged), planned.records, planned.bytes});
   }
+  if (lines.size() == 1 && !by_span && !plan.channels.empty()) plan.whole = lines[0];
   return plan;
 }
 
@@ -280,6 +288,11 @@ namespace {
 // Walks a plan's records once each, in the plan's order.
 Status walk_plan(const storage::RecordStore& store, const ReadPlan& plan, const RecordFilter& filter,
                  const std::function<bool(const storage::StoredRecord&)>& visitor) {
+  if (plan.whole) {
+    return store.read_records(plan.whole->selection, plan.whole->window, [&](const storage::StoredRecord& r) {
+      return !keeps(filter, r) || visitor(r);
+    });
+  }
   for (const auto& channel : plan.channels) {
     const auto sel = exact_channel(channel.source_id);
     // A record overlapping two windows comes first with the earlier one:
@@ -312,12 +325,20 @@ Result<ReadSize> QueryService::measure(const ReadPlan& plan, const RecordFilter&
   ReadSize size;
   const uint64_t max_records = options_.max_request_records;
   const uint64_t max_bytes = options_.max_request_bytes;
+  // The planned channels' totals bound what their windows hold: within the
+  // limits, finding one record is all there is to decide.
+  uint64_t all_records = 0, all_bytes = 0;
+  for (const auto& c : plan.channels) {
+    all_records += c.record_count;
+    all_bytes += c.byte_count;
+  }
+  const bool may_pass = (max_records > 0 && all_records > max_records) || (max_bytes > 0 && all_bytes > max_bytes);
   bool over = false;
   auto st = walk_plan(store_, plan, filter, [&](const storage::StoredRecord& r) {
     ++size.records;
     size.bytes += r.bytes.size();
     over = (max_records > 0 && size.records > max_records) || (max_bytes > 0 && size.bytes > max_bytes);
-    return !over && (max_records > 0 || max_bytes > 0);  // without limits, the first record is enough
+    return !over && may_pass;
   });
   if (!st.ok()) return st;
   if (over) {

@@ -77,8 +77,14 @@ struct ReadPlan {
   struct Channel {
     std::string source_id;
     std::vector<storage::TimeWindow> windows;
+    uint64_t record_count = 0;  // the whole channel's, when planned: a bound on what the windows hold
+    uint64_t byte_count = 0;
   };
   std::vector<Channel> channels;
+  // Set when the plan is one line read as it is (no span filter): it is
+  // then read with one scan of its selection instead of channel by channel.
+  // Channels created after planning may then appear too.
+  std::optional<RecordQuery> whole;
   bool empty() const { return channels.empty(); }
 };
 
@@ -149,9 +155,10 @@ class QueryService {
   Result<ReadPlan> plan(std::span<const RecordQuery> lines, const RecordFilter& filter) const;
   // Counts the plan's records (those `filter` keeps), stopping as soon as a
   // per-request limit is passed: then ResourceExhausted, with the limit and
-  // what to do in the message. Reads the same blocks as read_plan(). With
-  // no limit configured it stops at the first record (records >= 1 then
-  // only says "there is data").
+  // what to do in the message. Reads the same blocks as read_plan(). When
+  // no limit is configured, or the planned channels hold fewer records and
+  // bytes in all than the limits, it stops at the first record (records
+  // >= 1 then only says "there is data").
   Result<ReadSize> measure(const ReadPlan& plan, const RecordFilter& filter) const;
   // Visits the plan's records, channel by channel in source-id order and by
   // start time within a channel, each record once (a record overlapping two

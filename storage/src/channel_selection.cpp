@@ -1,5 +1,7 @@
 #include "seisvault/storage/channel_selection.h"
 
+#include <array>
+
 #include <fmt/format.h>
 
 #include "seisvault/common/station_access_list.h"
@@ -88,8 +90,16 @@ Result<ChannelSelection> ChannelSelection::parse(std::string_view text) {
 }
 
 bool ChannelSelection::matches(std::string_view source_id) const {
-  const auto parts = split(source_id, '.');
-  if (parts.size() != 4) return false;
+  // Called for every catalogued channel of every read: split in place,
+  // without allocating.
+  std::array<std::string_view, 4> parts;
+  size_t b = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    const size_t e = source_id.find('.', b);
+    if ((e == std::string_view::npos) != (i == 3)) return false;  // exactly three dots
+    parts[i] = source_id.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b);
+    b = e + 1;
+  }
   for (const auto& p : patterns_) {
     if (field_matches(p.network, parts[0]) && field_matches(p.station, parts[1]) &&
         field_matches(p.location, parts[2]) && field_matches(p.channel, parts[3])) {

@@ -192,6 +192,7 @@ TEST_CASE("measure counts a plan's records and refuses more than the per-request
   for (int i = 0; i < 20; ++i) recs.push_back(rec_at("XX.A..HHZ", i * 10));
   write_ok(*f.store, recs);
   const std::vector<RecordQuery> all{{selection_of("XX.A"), TimeWindow{}}};
+  const std::vector<RecordQuery> half{{selection_of("XX.A"), win(0, 95)}};  // records 0..90 s: 10 of them
 
   QueryOptions o;
   o.max_request_records = 0;
@@ -201,14 +202,23 @@ TEST_CASE("measure counts a plan's records and refuses more than the per-request
   REQUIRE(plan.ok());
   auto size = unlimited.measure(*plan, {});
   REQUIRE(size.ok());
-  CHECK(size->records >= 1);  // without limits it stops at the first record
+  CHECK(size->records == 1);  // without limits it stops at the first record
 
+  // The channel holds 20 records: under a limit of 20 nothing needs counting.
   o.max_request_records = 20;
-  QueryService exact(o, *f.store);
-  size = exact.measure(*plan, {});
+  size = QueryService(o, *f.store).measure(*plan, {});
   REQUIRE(size.ok());
-  CHECK(size->records == 20);
-  CHECK(size->bytes == 20 * recs[0].bytes.size());
+  CHECK(size->records == 1);
+
+  // A limit the channel passes: the window's records are counted exactly.
+  o.max_request_records = 15;
+  QueryService counting(o, *f.store);
+  auto half_plan = counting.plan(half, {});
+  REQUIRE(half_plan.ok());
+  size = counting.measure(*half_plan, {});
+  REQUIRE(size.ok());
+  CHECK(size->records == 10);
+  CHECK(size->bytes == 10 * recs[0].bytes.size());
 
   o.max_request_records = 19;
   auto over = QueryService(o, *f.store).measure(*plan, {});
