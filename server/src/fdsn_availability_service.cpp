@@ -150,27 +150,9 @@ void AvailabilityService::answer(const httplib::Request& req, httplib::Response&
   auto quality = read_quality(*request);
   if (!quality.ok()) return fail(quality.status());
 
-  std::vector<RecordQuery> lines;
-  if (request->is_post()) {
-    for (const auto& l : request->lines()) {
-      auto sel = query_.selection(l.network, l.station, l.location, l.channel);
-      if (!sel.ok()) return fail(sel.status());
-      auto w = QueryService::window(l.start, l.end);
-      if (!w.ok()) return fail(w.status());
-      lines.push_back({std::move(*sel), *w});
-    }
-  } else {
-    const auto code = [&](std::string_view name) { return request->text(name).value_or("*"); };
-    auto sel = query_.selection(code("network"), code("station"), code("location"), code("channel"));
-    if (!sel.ok()) return fail(sel.status());
-    auto start = request->time("starttime");
-    if (!start.ok()) return fail(start.status());
-    auto end = request->time("endtime");
-    if (!end.ok()) return fail(end.status());
-    auto w = QueryService::window(*start, *end);
-    if (!w.ok()) return fail(w.status());
-    lines.push_back({std::move(*sel), *w});
-  }
+  auto queries = record_queries(query_, *request);
+  if (!queries.ok()) return fail(queries.status());
+  const auto& lines = *queries;
 
   std::vector<AvailabilitySource> sources;
   for (size_t i = 0; i < lines.size(); ++i) {

@@ -54,31 +54,6 @@ Result<RecordFilter> read_filter(const FdsnRequest& r) {
   return f;
 }
 
-Result<std::vector<RecordQuery>> read_lines(const QueryService& q, const FdsnRequest& r) {
-  std::vector<RecordQuery> lines;
-  if (r.is_post()) {
-    for (const auto& l : r.lines()) {
-      auto sel = q.selection(l.network, l.station, l.location, l.channel);
-      if (!sel.ok()) return sel.status();
-      auto w = QueryService::window(l.start, l.end);
-      if (!w.ok()) return w.status();
-      lines.push_back({std::move(*sel), *w});
-    }
-    return lines;
-  }
-  const auto code = [&](std::string_view name) { return r.text(name).value_or("*"); };
-  auto sel = q.selection(code("network"), code("station"), code("location"), code("channel"));
-  if (!sel.ok()) return sel.status();
-  auto start = r.time("starttime");
-  if (!start.ok()) return start.status();
-  auto end = r.time("endtime");
-  if (!end.ok()) return end.status();
-  auto w = QueryService::window(*start, *end);
-  if (!w.ok()) return w.status();
-  lines.push_back({std::move(*sel), *w});
-  return lines;
-}
-
 }  // namespace
 
 DataselectService::DataselectService(const QueryService& query, bool tls, size_t max_post_lines)
@@ -92,7 +67,7 @@ void DataselectService::query(const httplib::Request& req, httplib::Response& re
   if (!nodata.ok()) return fail(nodata.status());
   auto filter = read_filter(*request);
   if (!filter.ok()) return fail(filter.status());
-  auto lines = read_lines(query_, *request);
+  auto lines = record_queries(query_, *request);
   if (!lines.ok()) return fail(lines.status());
   auto plan = query_.plan(*lines, *filter);
   if (!plan.ok()) return fail(plan.status());

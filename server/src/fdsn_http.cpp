@@ -73,4 +73,29 @@ Result<int> nodata_status(const FdsnRequest& request) {
   return Status::invalid_argument(fmt::format("nodata '{}' is not 204 or 404", v->substr(0, 20)));
 }
 
+Result<std::vector<RecordQuery>> record_queries(const QueryService& query, const FdsnRequest& request) {
+  std::vector<RecordQuery> lines;
+  if (request.is_post()) {
+    for (const auto& l : request.lines()) {
+      auto sel = query.selection(l.network, l.station, l.location, l.channel);
+      if (!sel.ok()) return sel.status();
+      auto w = QueryService::window(l.start, l.end);
+      if (!w.ok()) return w.status();
+      lines.push_back({std::move(*sel), *w});
+    }
+    return lines;
+  }
+  const auto code = [&](std::string_view name) { return request.text(name).value_or("*"); };
+  auto sel = query.selection(code("network"), code("station"), code("location"), code("channel"));
+  if (!sel.ok()) return sel.status();
+  auto start = request.time("starttime");
+  if (!start.ok()) return start.status();
+  auto end = request.time("endtime");
+  if (!end.ok()) return end.status();
+  auto w = QueryService::window(*start, *end);
+  if (!w.ok()) return w.status();
+  lines.push_back({std::move(*sel), *w});
+  return lines;
+}
+
 }  // namespace seisvault::server

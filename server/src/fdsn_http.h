@@ -12,10 +12,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <httplib.h>
 
 #include "fdsn_request.h"
+#include "query_service.h"
 #include "seisvault/common/status.h"
 
 namespace seisvault::server {
@@ -51,5 +53,11 @@ Result<FdsnRequest> read_fdsn_request(const httplib::Request& req, std::span<con
 
 // nodata=204|404 (default 204); InvalidArgument otherwise.
 Result<int> nodata_status(const FdsnRequest& request);
+
+// The selection lines of a dataselect or availability request: the POST
+// lines, or the GET parameters network..channel ("*" when absent),
+// starttime and endtime, each checked by `query` (selection size, start
+// before end).
+Result<std::vector<RecordQuery>> record_queries(const QueryService& query, const FdsnRequest& request);
 
 }  // namespace seisvault::server
