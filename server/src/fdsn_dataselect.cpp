@@ -85,12 +85,18 @@ void DataselectService::query(const httplib::Request& req, httplib::Response& re
   auto shared_plan = std::make_shared<ReadPlan>(std::move(*plan));
   const RecordFilter f = *filter;
   const QueryService* q = &query_;
+  const std::atomic<bool>* stopping = &shutting_down_;
   res.status = 200;
-  res.set_chunked_content_provider("application/vnd.fdsn.mseed", [q, shared_plan, f](size_t, httplib::DataSink& sink) {
+  res.set_chunked_content_provider("application/vnd.fdsn.mseed", [q, shared_plan, f, stopping](size_t,
+                                                                                            httplib::DataSink& sink) {
     std::string buffer;
     buffer.reserve(kChunkBytes + 8192);
     bool gone = false;
     auto st = q->read_plan(*shared_plan, f, [&](const storage::StoredRecord& r) {
+      if (stopping->load(std::memory_order_relaxed)) {
+        gone = true;
+        return false;
+      }
       buffer.append(reinterpret_cast<const char*>(r.bytes.data()), r.bytes.size());
       if (buffer.size() >= kChunkBytes) {
         if (!sink.write(buffer.data(), buffer.size())) {

@@ -14,6 +14,8 @@
 // (miniseed), nodata (204, 404). Thread-safe.
 #pragma once
 
+#include <atomic>
+
 #include <httplib.h>
 
 #include "fdsn_http.h"
@@ -32,11 +34,15 @@ class DataselectService {
   void query(const httplib::Request& req, httplib::Response& res) const;
   void version(const httplib::Request& req, httplib::Response& res) const;
   void wadl(const httplib::Request& req, httplib::Response& res) const;
+  // Makes responses being streamed end (cut short) at their next record:
+  // the server is stopping.
+  void shut_down() { shutting_down_.store(true, std::memory_order_relaxed); }
 
  private:
   const QueryService& query_;
   bool tls_;
   size_t max_post_lines_;
+  std::atomic<bool> shutting_down_{false};
 };
 
 }  // namespace seisvault::server

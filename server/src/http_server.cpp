@@ -258,6 +258,7 @@ void HttpServer::stop() {
   Impl& m = *impl_;
   if (m.stopped) return;
   m.stopped = true;
+  m.dataselect->shut_down();  // long streams end instead of holding the workers
   m.server->stop();
   if (m.thread.joinable()) m.thread.join();
 }
