@@ -181,10 +181,23 @@ int run(const server::ServerConfig& cfg) {
     api_metrics.observe("http", route, status, seconds);
   };
   hooks.station_metadata = station_metadata->get();
+  // Ready: the store takes writes, and its filesystem has the free-space
+  // reserve now (looked at on each probe: the store itself looks when it
+  // writes, and an idle server's disk may fill from elsewhere).
   hooks.ready = [store_ptr] {
     const auto h = store_ptr->health();
-    if (h.state == storage::StoreState::kOk) return Status();
-    return Status::unavailable(fmt::format("store {}: {}", storage::store_state_name(h.state), h.message));
+    if (h.state != storage::StoreState::kOk) {
+      return Status::unavailable(fmt::format("store {}: {}", storage::store_state_name(h.state), h.message));
+    }
+    const uint64_t reserve = store_ptr->options().min_free_bytes;
+    std::error_code ec;
+    const auto space = std::filesystem::space(store_ptr->dir(), ec);
+    if (reserve > 0 && !ec && space.available < reserve) {
+      return Status::unavailable(fmt::format("store: {} MiB free on its filesystem, below the reserve of {} MiB: "
+                                             "ingest pauses at its next write",
+                                             space.available >> 20, reserve >> 20));
+    }
+    return Status();
   };
   auto http = server::HttpServer::start(cfg.http_options(), query, std::move(hooks));
   if (!http.ok()) {
