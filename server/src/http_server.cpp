@@ -112,8 +112,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpOptions& options
   const size_t threads = std::max<size_t>(1, options.threads);
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };  // the library owns it
   svr.set_payload_max_length(options.max_body_bytes);
-  svr.set_read_timeout(options.io_timeout_s, 0);
-  svr.set_write_timeout(options.io_timeout_s, 0);
+  svr.set_read_timeout(options.read_timeout_s, 0);
+  svr.set_write_timeout(options.write_timeout_s, 0);
   svr.set_tcp_nodelay(true);
 
   Impl* m = impl.get();

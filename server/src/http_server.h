@@ -34,9 +34,12 @@ struct HttpOptions {
   size_t max_body_bytes = size_t{1} << 20;
   // Selection lines one POST may carry.
   size_t max_post_lines = 10000;
-  // How long a send may block on a client that does not read, and a read
-  // on one that does not send, before the connection is dropped.
-  int io_timeout_s = 60;
+  // How long a read may wait on a client that sends nothing (a worker is
+  // held meanwhile: --http-threads silent clients delay everyone else this
+  // long), and a send on one that does not read, before the connection is
+  // dropped.
+  int read_timeout_s = 15;
+  int write_timeout_s = 60;
 };
 
 // Where the non-FDSN endpoints get their answers; each may be empty.
