@@ -480,19 +480,27 @@ class DocumentReader {
     return v;
   }
 
+  // The code attribute every Network, Station and Channel must carry;
+  // false (and the problem noted) when it is absent or not a valid code.
+  bool check_code(const pugi::xml_node& n, const std::string& path, const std::string& code) {
+    if (!n.attribute("code")) {
+      problems_.add(n, path, "no code attribute");
+      return false;
+    }
+    if (!valid_code(code, false)) {
+      problems_.add(n, path, fmt::format("code '{}' is not 1-{} letters, digits, '-' or '_'", code, kMaxCodeLength));
+      return false;
+    }
+    return true;
+  }
+
   std::optional<NetworkEntry> read_network(const pugi::xml_node& n) {
     NetworkEntry e;
     e.node = n;
     e.code = n.attribute("code").value();
     const std::string path = fmt::format("Network {}", e.code.empty() ? "(no code)" : e.code);
     bool ok = true;
-    if (!n.attribute("code")) {
-      problems_.add(n, path, "no code attribute");
-      ok = false;
-    } else if (!valid_code(e.code, false)) {
-      problems_.add(n, path, fmt::format("code '{}' is not 1-{} letters, digits, '-' or '_'", e.code, kMaxCodeLength));
-      ok = false;
-    }
+    ok &= check_code(n, path, e.code);
     ok &= read_node_attributes(n, path, e.epoch, e.closed);
     if (const auto d = names_.child_text(n, "Description")) e.description = std::string(*d);
     e.total_stations = read_counter(n, "TotalNumberStations", path, &ok);
@@ -513,13 +521,7 @@ class DocumentReader {
     e.code = n.attribute("code").value();
     const std::string path = fmt::format("{}, Station {}", network_path, e.code.empty() ? "(no code)" : e.code);
     bool ok = true;
-    if (!n.attribute("code")) {
-      problems_.add(n, path, "no code attribute");
-      ok = false;
-    } else if (!valid_code(e.code, false)) {
-      problems_.add(n, path, fmt::format("code '{}' is not 1-{} letters, digits, '-' or '_'", e.code, kMaxCodeLength));
-      ok = false;
-    }
+    ok &= check_code(n, path, e.code);
     ok &= read_node_attributes(n, path, e.epoch, e.closed);
     if (auto v = read_number(n, "Latitude", path, true, -90, 90, &e.latitude_text, &ok)) e.latitude = *v;
     if (auto v = read_number(n, "Longitude", path, true, -180, 180, &e.longitude_text, &ok)) e.longitude = *v;
@@ -556,13 +558,7 @@ class DocumentReader {
     e.location = std::string(location);
     const std::string path = fmt::format("{}, Channel {}.{}", station_path, e.location, e.code.empty() ? "?" : e.code);
     bool ok = true;
-    if (!n.attribute("code")) {
-      problems_.add(n, path, "no code attribute");
-      ok = false;
-    } else if (!valid_code(e.code, false)) {
-      problems_.add(n, path, fmt::format("code '{}' is not 1-{} letters, digits, '-' or '_'", e.code, kMaxCodeLength));
-      ok = false;
-    }
+    ok &= check_code(n, path, e.code);
     if (!n.attribute("locationCode")) {
       problems_.add(n, path, "no locationCode attribute (write locationCode=\"\" for a blank location)");
       ok = false;
