@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "seisvault/storage/channel_selection.h"
 #include "fdsn_availability.h"
 #include "fdsn_wadl.h"
 
@@ -119,16 +120,6 @@ Result<std::optional<char>> read_quality(const FdsnRequest& r) {
   return Status::invalid_argument(fmt::format("quality '{}' is not one of D, R, Q, M, *", q->substr(0, 20)));
 }
 
-void split_source_id(const std::string& id, AvailabilitySource& s) {
-  std::string* fields[] = {&s.network, &s.station, &s.location, &s.channel};
-  size_t b = 0;
-  for (int i = 0; i < 4; ++i) {
-    const size_t e = i < 3 ? id.find('.', b) : std::string::npos;
-    *fields[i] = id.substr(b, e == std::string::npos ? std::string::npos : e - b);
-    if (e == std::string::npos) break;
-    b = e + 1;
-  }
-}
 
 }  // namespace
 
@@ -162,7 +153,13 @@ void AvailabilityService::answer(const httplib::Request& req, httplib::Response&
     if (!spans.ok()) return fail(spans.status());
     for (auto& q : *spans) {
       AvailabilitySource s;
-      split_source_id(q.source_id, s);
+      // An id of another shape (never catalogued) goes whole into network.
+      const auto codes = storage::split_source_id(q.source_id)
+                             .value_or(std::array<std::string_view, 4>{q.source_id, {}, {}, {}});
+      s.network = codes[0];
+      s.station = codes[1];
+      s.location = codes[2];
+      s.channel = codes[3];
       s.quality = q.quality;
       s.sample_rate = q.sample_rate;
       s.updated_ns = q.updated_ns;

@@ -17,16 +17,15 @@ namespace {
 // The exact selection of one catalogued channel ("NET.STA.LOC.CHA", any
 // code possibly blank), built without parsing so that blank codes need no
 // "--" and nothing in a code is read as a wildcard list.
+// (Catalogued ids always have four codes; any other selects nothing.)
 ChannelSelection exact_channel(std::string_view source_id) {
+  const auto codes = storage::split_source_id(source_id);
+  if (!codes) return ChannelSelection(std::vector<storage::SourcePattern>{});
   storage::SourcePattern p;
-  std::vector<std::string>* fields[] = {&p.network, &p.station, &p.location, &p.channel};
-  size_t b = 0;
-  for (int i = 0; i < 4; ++i) {
-    const size_t e = i < 3 ? source_id.find('.', b) : std::string_view::npos;
-    *fields[i] = {std::string(source_id.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b))};
-    if (e == std::string_view::npos) break;
-    b = e + 1;
-  }
+  p.network = {std::string((*codes)[0])};
+  p.station = {std::string((*codes)[1])};
+  p.location = {std::string((*codes)[2])};
+  p.channel = {std::string((*codes)[3])};
   return ChannelSelection({std::move(p)});
 }
 
@@ -129,15 +128,19 @@ Result<TimeWindow> QueryService::window(std::optional<TimeNs> start, std::option
   return out;
 }
 
-Status QueryService::check_window(const ChannelSelection& sel, TimeWindow w, std::string_view what,
-                                  std::string_view fix) const {
-  if (options_.max_window_s <= 0) return {};
-  if (w.begin_ns == kTimeMin || w.end_ns == kTimeMax) {
-    auto channels = store_.list_channels(sel);
-    if (!channels.ok()) return channels.status();
-    if (channels->empty()) return {};
+namespace {
+
+bool open_bound(const TimeWindow& w) { return w.begin_ns == kTimeMin || w.end_ns == kTimeMax; }
+
+// check_window() on the channels the selection selects (`channels`, needed
+// only when a bound is open).
+Status check_window_against(int64_t max_window_s, const std::vector<storage::ChannelInfo>& channels, TimeWindow w,
+                            std::string_view what, std::string_view fix) {
+  if (max_window_s <= 0) return {};
+  if (open_bound(w)) {
+    if (channels.empty()) return {};
     TimeNs first = kTimeMax, last = kTimeMin;
-    for (const auto& c : *channels) {
+    for (const auto& c : channels) {
       first = std::min(first, c.summary.first_start_ns);
       last = std::max(last, c.summary.last_end_ns);
     }
@@ -146,12 +149,25 @@ Status QueryService::check_window(const ChannelSelection& sel, TimeWindow w, std
   }
   if (w.end_ns <= w.begin_ns) return {};
   const double span_s = (static_cast<double>(w.end_ns) - static_cast<double>(w.begin_ns)) / 1e9;
-  if (span_s > static_cast<double>(options_.max_window_s)) {
+  if (span_s > static_cast<double>(max_window_s)) {
     return Status::invalid_argument(fmt::format("{} spans {:.1f} days, more than this server's limit of {:.1f} days: {}",
-                                                what, span_s / 86400,
-                                                static_cast<double>(options_.max_window_s) / 86400, fix));
+                                                what, span_s / 86400, static_cast<double>(max_window_s) / 86400,
+                                                fix));
   }
   return {};
+}
+
+}  // namespace
+
+Status QueryService::check_window(const ChannelSelection& sel, TimeWindow w, std::string_view what,
+                                  std::string_view fix) const {
+  std::vector<storage::ChannelInfo> channels;
+  if (options_.max_window_s > 0 && open_bound(w)) {
+    auto listed = store_.list_channels(sel);
+    if (!listed.ok()) return listed.status();
+    channels = std::move(*listed);
+  }
+  return check_window_against(options_.max_window_s, channels, w, what, fix);
 }
 
 Status QueryService::read_records(const RecordQuery& q,
@@ -236,9 +252,13 @@ Result<ReadPlan> QueryService::plan(std::span<const RecordQuery> lines, const Re
   for (size_t i = 0; i < lines.size(); ++i) {
     const auto& line = lines[i];
     const auto what = lines.size() == 1 ? std::string("the window") : fmt::format("the window of line {}", i + 1);
-    if (auto st = check_window(line.selection, line.window, what); !st.ok()) return st;
+    // One listing serves the window check and the plan.
     auto channels = store_.list_channels(line.selection);
     if (!channels.ok()) return channels.status();
+    if (auto st = check_window_against(options_.max_window_s, *channels, line.window, what, "narrow start/end");
+        !st.ok()) {
+      return st;
+    }
     for (const auto& c : *channels) {
       if (c.summary.record_count == 0 || !overlaps(line.window, c.summary.first_start_ns, c.summary.last_end_ns)) {
         continue;

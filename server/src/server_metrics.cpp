@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "seisvault/storage/channel_selection.h"
 #include "prometheus_text.h"
 #include "seisvault/common/reject_reason.h"
 
@@ -262,18 +263,8 @@ void render_store_engine(PrometheusText& w, const storage::RecordStore& store) {
 
 // "NET.STA.LOC.CHA" -> its four codes. An id of another shape goes whole
 // into network, the rest blank.
-std::array<std::string_view, 4> split_source_id(std::string_view id) {
-  std::array<std::string_view, 4> out{};
-  size_t begin = 0;
-  for (size_t i = 0; i < 3; ++i) {
-    const auto dot = id.find('.', begin);
-    if (dot == std::string_view::npos) return {id, {}, {}, {}};
-    out[i] = id.substr(begin, dot - begin);
-    begin = dot + 1;
-  }
-  if (id.find('.', begin) != std::string_view::npos) return {id, {}, {}, {}};
-  out[3] = id.substr(begin);
-  return out;
+std::array<std::string_view, 4> source_id_labels(std::string_view id) {
+  return storage::split_source_id(id).value_or(std::array<std::string_view, 4>{id, {}, {}, {}});
 }
 
 // Returns false when the channel list could not be read.
@@ -301,7 +292,7 @@ bool render_channels(PrometheusText& w, std::string& page, const storage::Record
   w.family("seisvault_channel_data_latency_seconds", MetricType::kGauge,
            "Per channel: now minus the time of the last sample stored (how far behind real time its data is).");
   for (const auto& c : list) {
-    const auto id = split_source_id(c.source_id);
+    const auto id = source_id_labels(c.source_id);
     w.sample("seisvault_channel_data_latency_seconds",
              {{"network", id[0]}, {"station", id[1]}, {"location", id[2]}, {"channel", id[3]}},
              seconds(now - c.summary.last_end_ns));
@@ -310,7 +301,7 @@ bool render_channels(PrometheusText& w, std::string& page, const storage::Record
            "Per channel: when its latest record was received, in seconds since the epoch.");
   for (const auto& c : list) {
     if (c.summary.last_receive_ns == kTimeMin) continue;  // not kept by a store that old
-    const auto id = split_source_id(c.source_id);
+    const auto id = source_id_labels(c.source_id);
     w.sample("seisvault_channel_last_receive_time_seconds",
              {{"network", id[0]}, {"station", id[1]}, {"location", id[2]}, {"channel", id[3]}},
              seconds(c.summary.last_receive_ns));

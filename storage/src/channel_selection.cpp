@@ -89,17 +89,24 @@ Result<ChannelSelection> ChannelSelection::parse(std::string_view text) {
   return ChannelSelection(std::move(patterns));
 }
 
-bool ChannelSelection::matches(std::string_view source_id) const {
-  // Called for every catalogued channel of every read: split in place,
-  // without allocating.
+std::optional<std::array<std::string_view, 4>> split_source_id(std::string_view source_id) {
   std::array<std::string_view, 4> parts;
   size_t b = 0;
   for (size_t i = 0; i < 4; ++i) {
     const size_t e = source_id.find('.', b);
-    if ((e == std::string_view::npos) != (i == 3)) return false;  // exactly three dots
+    if ((e == std::string_view::npos) != (i == 3)) return std::nullopt;  // exactly three dots
     parts[i] = source_id.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b);
     b = e + 1;
   }
+  return parts;
+}
+
+bool ChannelSelection::matches(std::string_view source_id) const {
+  // Called for every catalogued channel of every read: split in place,
+  // without allocating.
+  const auto split = split_source_id(source_id);
+  if (!split) return false;
+  const auto& parts = *split;
   for (const auto& p : patterns_) {
     if (field_matches(p.network, parts[0]) && field_matches(p.station, parts[1]) &&
         field_matches(p.location, parts[2]) && field_matches(p.channel, parts[3])) {

@@ -9,6 +9,8 @@
 // outside printable ASCII as \xNN; patterns may use the same escapes.
 #pragma once
 
+#include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,5 +49,10 @@ class ChannelSelection {
 
 // SEED wildcard match of one code: '?' one character, '*' any run.
 bool seed_pattern_matches(std::string_view pattern, std::string_view code);
+
+// The four codes of a source id "NET.STA.LOC.CHA" (any may be empty), as
+// views into it; nullopt when it does not have exactly three dots. Does not
+// allocate.
+std::optional<std::array<std::string_view, 4>> split_source_id(std::string_view source_id);
 
 }  // namespace seisvault::storage
