@@ -87,9 +87,22 @@ void push_through_a_full_disk(const std::vector<std::string>& server_flags, cons
                      "--spool", (tmp.path() / "spool").string(), "--timeout", "0", input.string()},
                     tmp.path() / "push.log");
 
-  // The store pauses instead of aborting, and says why.
-  REQUIRE(eventually([&] { return server.log().find("store paused") != std::string::npos; }, std::chrono::seconds(90)));
-  CHECK_THAT(server.log(), Catch::Contains(expected_cause));
+  // The store pauses instead of aborting, and says why. The log is read
+  // while the server writes it: wait for the whole "store paused" line (it
+  // was once read cut off in the middle of its cause).
+  const auto paused_line = [&] {
+    const auto log = server.log();
+    const auto at = log.find("store paused");
+    return at == std::string::npos ? std::string() : log.substr(at, log.find('\n', at) - at);
+  };
+  REQUIRE(eventually(
+      [&] {
+        const auto log = server.log();
+        const auto at = log.find("store paused");
+        return at != std::string::npos && log.find('\n', at) != std::string::npos;
+      },
+      std::chrono::seconds(90)));
+  CHECK_THAT(paused_line(), Catch::Contains(expected_cause));
   const auto paused = server_stats(server);
   CHECK(paused.store_state() == "paused");
   CHECK(paused.store_message().size() > 20);
