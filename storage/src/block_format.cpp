@@ -19,7 +19,7 @@ T get(const uint8_t* p) {
 
 }  // namespace
 
-void BlockBuilder::begin(std::string& out, uint32_t count) {
+void BlockBuilder::begin(std::string& out, uint32_t count, uint64_t first_sequence) {
   out_ = &out;
   const size_t start = out.size();
   out.resize(start + kBlockHeaderSize + size_t{count} * kBlockEntrySize);
@@ -27,6 +27,7 @@ void BlockBuilder::begin(std::string& out, uint32_t count) {
   std::memset(p, 0, kBlockHeaderSize);
   p[0] = kBlockFormat;
   put<uint32_t>(p + 4, count);
+  put<uint64_t>(p + 8, first_sequence);
   index_pos_ = start + kBlockHeaderSize;
 }
 
@@ -46,11 +47,14 @@ void BlockBuilder::add(TimeNs start, TimeNs end, TimeNs receive, double sample_r
 
 Status BlockView::parse(std::string_view value) {
   base_ = reinterpret_cast<const uint8_t*>(value.data());
-  if (value.size() < kBlockHeaderSize || base_[0] != kBlockFormat) {
+  const bool with_sequence = !value.empty() && base_[0] == kBlockFormat;
+  header_size_ = with_sequence ? kBlockHeaderSize : kBlockHeaderSizeWithoutSequence;
+  if (value.size() < header_size_ || (base_[0] != kBlockFormat && base_[0] != kBlockFormatWithoutSequence)) {
     return Status::corruption(fmt::format("record block of {} bytes has no valid header", value.size()));
   }
   count_ = get<uint32_t>(base_ + 4);
-  const size_t index_end = kBlockHeaderSize + size_t{count_} * kBlockEntrySize;
+  first_sequence_ = with_sequence ? get<uint64_t>(base_ + 8) : 0;
+  const size_t index_end = header_size_ + size_t{count_} * kBlockEntrySize;
   if (index_end > value.size()) {
     return Status::corruption(fmt::format("record block index ({} entries) runs past its {} bytes", count_,
                                           value.size()));
@@ -59,7 +63,7 @@ Status BlockView::parse(std::string_view value) {
   size_t off = index_end;
   for (uint32_t i = 0; i < count_; ++i) {
     offsets_[i] = static_cast<uint32_t>(off);
-    off += get<uint32_t>(base_ + kBlockHeaderSize + size_t{i} * kBlockEntrySize + 36);
+    off += get<uint32_t>(base_ + header_size_ + size_t{i} * kBlockEntrySize + 36);
   }
   if (off != value.size()) {
     return Status::corruption(
@@ -70,9 +74,16 @@ Status BlockView::parse(std::string_view value) {
 }
 
 BlockEntry BlockView::entry(uint32_t i) const {
-  const uint8_t* e = base_ + kBlockHeaderSize + size_t{i} * kBlockEntrySize;
-  return BlockEntry{get<int64_t>(e),       get<int64_t>(e + 8),  get<int64_t>(e + 16), get<double>(e + 24),
-                    get<uint32_t>(e + 32), get<uint32_t>(e + 36), e + 40,           base_ + offsets_[i]};
+  const uint8_t* e = base_ + header_size_ + size_t{i} * kBlockEntrySize;
+  return BlockEntry{get<int64_t>(e),
+                    get<int64_t>(e + 8),
+                    get<int64_t>(e + 16),
+                    get<double>(e + 24),
+                    get<uint32_t>(e + 32),
+                    get<uint32_t>(e + 36),
+                    e + 40,
+                    base_ + offsets_[i],
+                    first_sequence_ == 0 ? 0 : first_sequence_ + i};
 }
 
 }  // namespace seisvault::storage

@@ -1,7 +1,9 @@
 // The value of a records-CF entry: a block of records of one channel.
 // Internal to storage/.
 //
-//   header  8 bytes : u8 format (1), 3 bytes zero, u32 record count (LE)
+//   header  format 1 (schemas 1-3): 8 bytes: u8 format, 3 bytes zero, u32 record count (LE)
+//           format 2 (schema 4):     16 bytes: the same, then u64 the first record's sequence
+//                                    number (LE); record i has that number + i
 //   index   count x 72 bytes, in start-time order:
 //             i64 start_ns, i64 end_ns, i64 receive_ns, f64 sample rate, u32 sender id,
 //             u32 length, u8[32] sha256
@@ -20,8 +22,10 @@
 
 namespace seisvault::storage {
 
-inline constexpr uint8_t kBlockFormat = 1;
-inline constexpr size_t kBlockHeaderSize = 8;
+inline constexpr uint8_t kBlockFormat = 2;
+inline constexpr uint8_t kBlockFormatWithoutSequence = 1;
+inline constexpr size_t kBlockHeaderSize = 16;
+inline constexpr size_t kBlockHeaderSizeWithoutSequence = 8;
 inline constexpr size_t kBlockEntrySize = 72;
 
 struct BlockEntry {
@@ -33,14 +37,16 @@ struct BlockEntry {
   uint32_t length;
   const uint8_t* sha256;  // 32 bytes inside the block
   const uint8_t* bytes;   // `length` bytes inside the block
+  uint64_t sequence;      // the record's sequence number; 0 in a block written before schema 4
 };
 
 // Appends a block to `out`, built in two passes: begin, add each record,
 // then finish. The builder keeps no allocation of its own.
 class BlockBuilder {
  public:
-  // count: how many records will be added.
-  void begin(std::string& out, uint32_t count);
+  // count: how many records will be added; first_sequence: the sequence
+  // number of the first (the others follow it, one each).
+  void begin(std::string& out, uint32_t count, uint64_t first_sequence);
   void add(TimeNs start, TimeNs end, TimeNs receive, double sample_rate, uint32_t sender_id, std::span<const uint8_t, 32> sha,
            std::span<const uint8_t> bytes);
 
@@ -57,10 +63,14 @@ class BlockView {
   Status parse(std::string_view value);
   uint32_t size() const { return count_; }
   BlockEntry entry(uint32_t i) const;
+  // The first record's sequence number; 0 for a block of format 1.
+  uint64_t first_sequence() const { return first_sequence_; }
 
  private:
   const uint8_t* base_ = nullptr;
   uint32_t count_ = 0;
+  size_t header_size_ = kBlockHeaderSize;
+  uint64_t first_sequence_ = 0;
   // Payload offset of each entry, computed once in parse().
   std::vector<uint32_t> offsets_;
 };

@@ -114,6 +114,16 @@ inline std::string_view as_view(const SummaryPageKey& k) {
 // default CF.
 inline constexpr std::string_view kSchemaVersionKey = "schema_version";
 inline constexpr std::string_view kNextSeqKey = "next_block_seq";
+inline constexpr std::string_view kNextRecordSeqKey = "next_record_seq";  // schema 4
+
+// sequence CF: the first record sequence number of a write.
+using SequenceKey = std::array<uint8_t, 8>;
+inline SequenceKey sequence_key(uint64_t first_record_seq) {
+  SequenceKey k;
+  put_u64_be(k.data(), first_record_seq);
+  return k;
+}
+inline std::string_view as_view(const SequenceKey& k) { return {reinterpret_cast<const char*>(k.data()), k.size()}; }
 // Written to the memtable only (no log), to keep it from being empty:
 // record_store.cpp's keep_memtable_nonempty().
 inline constexpr std::string_view kMemtableCanaryKey = "memtable_canary";

@@ -31,6 +31,7 @@
 #include <spdlog/spdlog.h>
 
 #include "block_format.h"
+#include "write_index.h"
 #include "keys.h"
 #include "seisvault/common/string_map.h"
 #include "store_file_system.h"
@@ -44,6 +45,7 @@ constexpr const char* kRecordsCf = "records";
 constexpr const char* kCatalogCf = "catalog";
 constexpr const char* kSummaryCf = "summary";
 constexpr const char* kLongCf = "long";
+constexpr const char* kSequenceCf = "sequence";
 
 // Station metadata documents live in the default CF under this prefix
 // ("inventory/" + name -> loaded time | document). No schema change: a store
@@ -311,6 +313,7 @@ struct RecordStore::Impl {
   rocksdb::ColumnFamilyHandle* catalog = nullptr;
   rocksdb::ColumnFamilyHandle* summary = nullptr;
   rocksdb::ColumnFamilyHandle* long_records = nullptr;
+  rocksdb::ColumnFamilyHandle* sequence = nullptr;
 
   // The catalog in memory. Ids never change once assigned, so readers may
   // see more channels than their snapshot holds; those simply have no data.
@@ -330,6 +333,9 @@ struct RecordStore::Impl {
   uint32_t next_channel_id = 1;
   uint32_t next_sender_id = 1;
   uint64_t next_seq = 1;
+  // The next record sequence number: written by the writer under
+  // write_mutex, read by anyone.
+  std::atomic<uint64_t> next_record_seq{1};
   // Reused between writes so that a steady stream of batches does not allocate.
   std::vector<uint32_t> record_channel;
   std::vector<uint32_t> record_sender;
@@ -340,6 +346,7 @@ struct RecordStore::Impl {
   std::vector<std::pair<std::string, uint32_t>> new_senders;
   std::string block_buffer;
   std::string page_buffer;
+  std::string index_buffer;
   rocksdb::WriteBatch batch;
 
   // Health (store_health.h). `health` is guarded by health_mutex (read by
@@ -462,6 +469,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
       {kCatalogCf, small_cf_options(cache)},
       {kSummaryCf, summary_cf_options(cache)},
       {kLongCf, long_cf_options(cache)},
+      {kSequenceCf, small_cf_options(cache)},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, dir.string(), cfs, &impl->handles, &raw);
@@ -474,6 +482,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
   impl->catalog = impl->handles[2];
   impl->summary = impl->handles[3];
   impl->long_records = impl->handles[4];
+  impl->sequence = impl->handles[5];
 
   // Schema version: written on creation, checked on every later open.
   std::string version;
@@ -492,6 +501,14 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
     return from_rocks(s, "reading the schema version");
   } else if (version == "1" || version == "2") {
     if (auto st = impl->migrate_summaries(version == "1" ? 1 : 2); !st.ok()) return st;
+  } else if (version == "3") {
+    // Schema 4 adds record sequence numbers: the sequence CF (created empty
+    // at open) and block format 2. Older blocks stay as they are, their
+    // records without a number; nothing else changes.
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = impl->db->Put(wo, impl->meta, slice(keys::kSchemaVersionKey), std::to_string(kSchemaVersion));
+    if (!s.ok()) return from_rocks(s, "migrating the store from schema version 3");
   } else if (version != std::to_string(kSchemaVersion)) {
     return Status::incompatible(fmt::format("store in {} has schema version {}, this program reads version {}",
                                             dir.string(), version, kSchemaVersion));
@@ -513,6 +530,13 @@ Status RecordStore::Impl::load() {
     next_seq = keys::get_u64_be(reinterpret_cast<const uint8_t*>(seq.data()));
   } else if (!s.IsNotFound()) {
     return from_rocks(s, "reading the block sequence number");
+  }
+  s = db->Get({}, meta, slice(keys::kNextRecordSeqKey), &seq);
+  if (s.ok()) {
+    if (seq.size() != 8) return Status::corruption("next record sequence number has a bad size");
+    next_record_seq.store(keys::get_u64_be(reinterpret_cast<const uint8_t*>(seq.data())));
+  } else if (!s.IsNotFound()) {
+    return from_rocks(s, "reading the record sequence number");
   }
 
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, catalog));
@@ -723,8 +747,11 @@ Result<bool> RecordStore::Impl::is_stored_duplicate(std::unique_ptr<rocksdb::Ite
 }
 
 Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOutcome> outcomes, bool sync,
-                          WriteStats* stats) {
+                          WriteStats* stats, std::span<uint64_t> sequences) {
   if (records.size() != outcomes.size()) return Status::internal("write(): outcomes and records differ in size");
+  if (!sequences.empty() && sequences.size() != records.size()) {
+    return Status::internal("write(): sequences and records differ in size");
+  }
   Impl& m = *impl_;
   std::lock_guard lock(m.write_mutex);
   if (auto s = m.check_writable(); !s.ok()) return s;
@@ -811,6 +838,11 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   std::unique_ptr<rocksdb::Iterator> dup_it, dup_long_it;
   std::vector<std::pair<uint32_t, ChannelSummary>> updated;
   uint64_t seq = m.next_seq;
+  const uint64_t first_record_seq = m.next_record_seq.load(std::memory_order_relaxed);
+  uint64_t record_seq = first_record_seq;
+  WriteIndexBuilder write_index;
+  write_index.begin(m.index_buffer, now_ns(), seq);
+  if (!sequences.empty()) std::fill(sequences.begin(), sequences.end(), 0);
   size_t g = 0;
   while (g < n) {
     const uint32_t ch = m.record_channel[m.order[g]];
@@ -887,10 +919,13 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       }
       m.block_buffer.clear();
       BlockBuilder builder;
-      builder.begin(m.block_buffer, static_cast<uint32_t>(e - b));
+      builder.begin(m.block_buffer, static_cast<uint32_t>(e - b), record_seq);
+      write_index.add({long_block, ch, block_start, static_cast<uint32_t>(e - b)});
       for (size_t k = b; k < e; ++k) {
         const uint32_t idx = m.order[k];
         const auto& r = records[idx];
+        if (!sequences.empty()) sequences[idx] = record_seq;
+        ++record_seq;
         builder.add(r.start_ns, r.end_ns, r.receive_ns, r.sample_rate, m.record_sender[idx], r.sha256, r.bytes);
         after.first_start_ns = std::min(after.first_start_ns, r.start_ns);
         after.last_end_ns = std::max(after.last_end_ns, r.end_ns);
@@ -926,6 +961,13 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
     std::string v(8, '\0');
     keys::put_u64_be(reinterpret_cast<uint8_t*>(v.data()), seq);
     m.batch.Put(m.meta, slice(keys::kNextSeqKey), slice(v));
+  }
+  if (!write_index.empty()) {
+    const auto key = keys::sequence_key(first_record_seq);
+    m.batch.Put(m.sequence, slice(keys::as_view(key)), slice(m.index_buffer));
+    std::string v(8, '\0');
+    keys::put_u64_be(reinterpret_cast<uint8_t*>(v.data()), record_seq);
+    m.batch.Put(m.meta, slice(keys::kNextRecordSeqKey), slice(v));
   }
   // New catalog names are published before the write: a reader whose
   // snapshot includes the batch must be able to name its channels and
@@ -987,6 +1029,7 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
 
   // 4. The batch is in: the writer's state moves on.
   m.next_seq = seq;
+  m.next_record_seq.store(record_seq, std::memory_order_release);
   for (auto& [ch, s] : updated) m.summaries[ch] = s;
   m.next_channel_id += static_cast<uint32_t>(new_channels.size());
   m.next_sender_id += static_cast<uint32_t>(new_senders.size());
@@ -1387,6 +1430,7 @@ Status RecordStore::read_records(const ChannelSelection& selection, TimeWindow w
         }
         r.sha256 = e.sha256;
         r.bytes = std::span<const uint8_t>(e.bytes, e.length);
+        r.sequence = e.sequence;
         if (!visitor(r)) {
           stopped = true;
           return false;
@@ -1406,6 +1450,146 @@ Status RecordStore::read_records(const ChannelSelection& selection, TimeWindow w
     }
   }
   return {};
+}
+
+uint64_t RecordStore::next_sequence() const { return impl_->next_record_seq.load(std::memory_order_acquire); }
+
+Result<uint64_t> RecordStore::first_sequence() const {
+  const Impl& m = *impl_;
+  const uint64_t next = next_sequence();
+  std::unique_ptr<rocksdb::Iterator> it(m.db->NewIterator({}, m.sequence));
+  it->SeekToFirst();
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the sequence index");
+  if (!it->Valid()) return next;
+  if (it->key().size() != 8) return Status::corruption("a sequence index key has a bad size");
+  return std::min(next, keys::get_u64_be(reinterpret_cast<const uint8_t*>(it->key().data())));
+}
+
+Status RecordStore::read_sequence(
+    uint64_t from, uint64_t until,
+    const std::function<bool(uint32_t channel_id, std::string_view source_id)>& want_channel,
+    const std::function<bool(const StoredRecord&)>& visitor) const {
+  const Impl& m = *impl_;
+  if (from >= until) return {};
+  rocksdb::ManagedSnapshot snap(m.db.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.snapshot();
+  std::unique_ptr<rocksdb::Iterator> it(m.db->NewIterator(ro, m.sequence));
+  // The write holding `from` is the last entry whose key is at most `from`.
+  const auto from_key = keys::sequence_key(from);
+  it->SeekForPrev(slice(keys::as_view(from_key)));
+  if (!it->Valid()) it->SeekToFirst();
+
+  // Source ids and sender names, looked up once per read.
+  std::unordered_map<uint32_t, std::string> channel_names;
+  std::unordered_map<uint32_t, std::string> sender_names;
+  auto name_of = [&](std::unordered_map<uint32_t, std::string>& cache, auto& source, uint32_t id) -> const std::string& {
+    auto c = cache.find(id);
+    if (c == cache.end()) {
+      std::shared_lock lock(m.catalog_mutex);
+      auto f = source.find(id);
+      c = cache.emplace(id, f == source.end() ? std::string() : f->second).first;
+    }
+    return c->second;
+  };
+  auto channel_name = [&](uint32_t id) -> const std::string& {
+    auto c = channel_names.find(id);
+    if (c == channel_names.end()) {
+      std::string name;
+      rocksdb::PinnableSlice v;
+      if (m.db->Get(ro, m.catalog, slice(keys::channel_by_id(id)), &v).ok()) name.assign(v.data(), v.size());
+      c = channel_names.emplace(id, std::move(name)).first;
+    }
+    return c->second;
+  };
+
+  WriteIndexView index;
+  BlockView records_of_block;
+  rocksdb::PinnableSlice block;
+  for (; it->Valid(); it->Next()) {
+    if (it->key().size() != 8) return Status::corruption("a sequence index key has a bad size");
+    uint64_t seq = keys::get_u64_be(reinterpret_cast<const uint8_t*>(it->key().data()));
+    if (seq >= until) break;
+    if (auto st = index.parse(view(it->value())); !st.ok()) return st;
+    if (seq + index.record_count() <= from) continue;
+    for (uint32_t i = 0; i < index.size(); ++i) {
+      const auto b = index.block(i);
+      const uint64_t block_first = seq;
+      seq += b.record_count;
+      if (seq <= from) continue;
+      if (block_first >= until) return {};
+      const std::string& source_id = channel_name(b.channel_id);
+      if (source_id.empty() || !want_channel(b.channel_id, source_id)) continue;
+      const auto key = keys::record_key(b.channel_id, b.start_ns, index.first_block_seq() + i);
+      block.Reset();
+      auto s = m.db->Get(ro, b.long_cf ? m.long_records : m.records, slice(keys::as_view(key)), &block);
+      if (s.IsNotFound()) continue;  // no longer stored
+      if (!s.ok()) return from_rocks(s, "reading a block by sequence number");
+      if (auto st = records_of_block.parse(view(block)); !st.ok()) return st;
+      if (records_of_block.first_sequence() != block_first || records_of_block.size() != b.record_count) {
+        return Status::corruption(fmt::format("block {} of {} does not hold the records the sequence index says",
+                                              index.first_block_seq() + i, source_id));
+      }
+      for (uint32_t k = 0; k < records_of_block.size(); ++k) {
+        const auto e = records_of_block.entry(k);
+        if (e.sequence < from || e.sequence >= until) continue;
+        StoredRecord r;
+        r.channel_id = b.channel_id;
+        r.source_id = source_id;
+        r.start_ns = e.start_ns;
+        r.end_ns = e.end_ns;
+        r.receive_ns = e.receive_ns;
+        r.sample_rate = e.sample_rate;
+        if (e.sender_id != 0) r.sender = name_of(sender_names, m.sender_names, e.sender_id);
+        r.sha256 = e.sha256;
+        r.bytes = std::span<const uint8_t>(e.bytes, e.length);
+        r.sequence = e.sequence;
+        if (!visitor(r)) return {};
+      }
+    }
+  }
+  return from_rocks(it->status(), "reading the sequence index");
+}
+
+Result<uint64_t> RecordStore::sequence_at(TimeNs commit_time) const {
+  const Impl& m = *impl_;
+  const uint64_t next = next_sequence();
+  rocksdb::ManagedSnapshot snap(m.db.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.snapshot();
+  std::unique_ptr<rocksdb::Iterator> it(m.db->NewIterator(ro, m.sequence));
+  WriteIndexView index;
+  // The first write at or after position x, and whether it was committed at
+  // or after commit_time (true when there is none): monotone in x while the
+  // clock only moves forward. Binary search for the smallest such x.
+  auto at_or_after = [&](uint64_t x, uint64_t& key) -> Result<bool> {
+    const auto k = keys::sequence_key(x);
+    it->Seek(slice(keys::as_view(k)));
+    if (!it->Valid()) {
+      if (!it->status().ok()) return from_rocks(it->status(), "reading the sequence index");
+      key = next;
+      return true;
+    }
+    key = keys::get_u64_be(reinterpret_cast<const uint8_t*>(it->key().data()));
+    if (auto st = index.parse(view(it->value())); !st.ok()) return st;
+    return index.commit_ns() >= commit_time;
+  };
+  uint64_t lo = 0, hi = next;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    uint64_t key = 0;
+    auto ok = at_or_after(mid, key);
+    if (!ok.ok()) return ok.status();
+    if (*ok) {
+      hi = mid;
+    } else {
+      lo = key + 1;
+    }
+  }
+  uint64_t key = 0;
+  auto ok = at_or_after(lo, key);
+  if (!ok.ok()) return ok.status();
+  return key;
 }
 
 Result<std::vector<ChannelInfo>> RecordStore::list_channels(const ChannelSelection& selection) const {

@@ -57,8 +57,8 @@ std::vector<ChannelAvailability> avail(const RecordStore& store, TimeWindow w = 
 }
 
 // The store's RocksDB opened directly, behind the RecordStore's back, with
-// its five column families (handles: default, records, catalog, summary,
-// long).
+// its six column families (handles: default, records, catalog, summary,
+// long, sequence).
 struct RawStore {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -70,6 +70,7 @@ struct RawStore {
         {"catalog", rocksdb::ColumnFamilyOptions()},
         {"summary", rocksdb::ColumnFamilyOptions()},
         {"long", rocksdb::ColumnFamilyOptions()},
+        {"sequence", rocksdb::ColumnFamilyOptions()},
     };
     rocksdb::DB* raw = nullptr;
     auto s = rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), cfs, &handles, &raw);
@@ -1784,4 +1785,66 @@ TEST_CASE("obsolete files are deleted through the paced scheduler, none left beh
     return true;
   }).ok());
   CHECK(read == all.size());
+}
+
+// Rewrites a store the way schema version 3 kept it: blocks of format 1 (no
+// sequence number in their header), no sequence index, no record counter.
+void downgrade_to_v3(const std::filesystem::path& dir) {
+  RawStore raw(dir);
+  rocksdb::WriteBatch wb;
+  for (int cf : {1, 4}) {
+    std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator({}, raw.handles[cf]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string v = it->value().ToString();
+      REQUIRE(v.size() >= 16);
+      REQUIRE(v[0] == 2);
+      v.erase(8, 8);
+      v[0] = 1;
+      wb.Put(raw.handles[cf], it->key(), v);
+    }
+  }
+  std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator({}, raw.handles[5]));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) wb.Delete(raw.handles[5], it->key());
+  it.reset();
+  wb.Delete(raw.handles[0], "next_record_seq");
+  wb.Put(raw.handles[0], "schema_version", "3");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  REQUIRE(raw.db->Write(wo, &wb).ok());
+}
+
+TEST_CASE("a schema-3 store (no record sequence numbers) is migrated when opened: old records read as before "
+          "without a number, new ones are numbered from 1",
+          "[store][reopen][schema][sequence]") {
+  TempDir tmp;
+  std::vector<Rec> old;
+  for (int k = 0; k < 40; ++k) old.push_back(rec(k % 2 ? "XX.AAA..BHZ" : "XX.BBB..BHZ", kT0 + k * kSecond, 100, 100.0, k));
+  old.push_back(rec_span("XX.AAA..LHZ", kT0, kT0 + 3 * 3600 * kSecond, 99));  // a long record
+  {
+    auto store = open_store(tmp.path(), small_options(8));
+    write_ok(*store, old);
+  }
+  downgrade_to_v3(tmp.path());
+  auto store = open_store(tmp.path(), small_options(8));
+  CHECK(store->next_sequence() == 1);
+  const auto got = read(*store);
+  CHECK(got.size() == old.size());
+  auto st = store->read_records({}, {}, [&](const StoredRecord& r) {
+    CHECK(r.sequence == 0);
+    return true;
+  });
+  CHECK(st.ok());
+  CHECK(count_of(write_ok(*store, old).outcomes, WriteOutcome::kDuplicate) == old.size());
+  const Rec fresh = rec("XX.AAA..BHZ", kT0 + 1000 * kSecond, 100, 100.0, 1000);
+  CHECK(write_ok(*store, {fresh}).outcomes[0] == WriteOutcome::kStored);
+  std::vector<uint64_t> numbers;
+  st = store->read_sequence(
+      0, 100, [](uint32_t, std::string_view) { return true; },
+      [&](const StoredRecord& r) {
+        numbers.push_back(r.sequence);
+        CHECK(std::vector<uint8_t>(r.bytes.begin(), r.bytes.end()) == fresh.bytes);
+        return true;
+      });
+  CHECK(st.ok());
+  CHECK(numbers == std::vector<uint64_t>{1});
 }

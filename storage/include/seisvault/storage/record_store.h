@@ -15,7 +15,10 @@
 //   catalog  CF: "c"+source id -> channel id, "i"+id -> source id,
 //                "s"+sender -> sender id, "j"+id -> sender.
 //   summary  CF: "p" + page (u32 BE) -> the ChannelSummaries of 64 consecutive channel ids.
-//   default  CF: schema version, next block sequence number,
+//   sequence CF: key = the first record sequence number of one write (u64 BE)
+//                value = that write's commit time and the keys of its blocks, in
+//                sequence order: the index from sequence number to record.
+//   default  CF: schema version, next block and record sequence numbers,
 //                "inventory/"+name -> loaded time (i64 BE) | StationXML document.
 //
 // Thread-safety: a RecordStore is safe for concurrent use. write() calls are
@@ -45,10 +48,11 @@
 namespace seisvault::storage {
 
 // The schema this code writes and reads. A store of version 1 (one summary
-// entry per channel) or 2 (pages of 64-byte summaries, no long CF) is
-// migrated when opened; opening a store of any other version fails with
-// Incompatible rather than misreading it.
-inline constexpr uint32_t kSchemaVersion = 3;
+// entry per channel), 2 (pages of 64-byte summaries, no long CF) or 3 (no
+// record sequence numbers) is migrated when opened (its records keep
+// sequence number 0: found by time, not by sequence); opening a store of any
+// other version fails with Incompatible rather than misreading it.
+inline constexpr uint32_t kSchemaVersion = 4;
 
 // The longest time a block of the records CF spans, from its first record's
 // start to the latest end of any record in it: part of the schema (since
@@ -104,13 +108,20 @@ class RecordStore {
   // On error nothing of the batch is stored. outcomes.size() must equal
   // records.size().
   //
+  // Every stored record gets a sequence number: unique, increasing with
+  // each write (commit order), with no gap between two writes; within a
+  // write, in the order of its blocks (by channel id, then start time).
+  // When `sequences` is not empty (it must then be records.size() long),
+  // sequences[i] is records[i]'s number when it was stored, 0 otherwise
+  // (meaningful only when write() returns OK).
+  //
   // Unavailable, without writing anything, while the store is not ok
   // (health()): free space below StoreOptions::min_free_bytes, a failed
   // write RocksDB has not yet recovered from, or a failed fsync. A write or
   // sync that fails moves the store to paused or failed and returns
   // Unavailable too; the message says why and what to do.
   Status write(std::span<const NewRecord> records, std::span<WriteOutcome> outcomes, bool sync,
-               WriteStats* stats = nullptr);
+               WriteStats* stats = nullptr, std::span<uint64_t> sequences = {});
 
   // Makes every write that has returned so far durable (fsync of the WAL).
   // A group-commit writer calls it once per interval, then acknowledges.
@@ -139,6 +150,33 @@ class RecordStore {
   // at the start: channels created during the read are not visited.
   Status read_records(const ChannelSelection& selection, TimeWindow window,
                       const std::function<bool(const StoredRecord&)>& visitor) const;
+
+  // The sequence number the next stored record will get: every record with
+  // a smaller number has been written (by a write() that returned; durable
+  // only once the WAL is synced). 1 for a store that never stored a record
+  // with a sequence number.
+  uint64_t next_sequence() const;
+
+  // The oldest sequence number the index still holds (the first record
+  // stored since schema 4), or next_sequence() when there is none.
+  Result<uint64_t> first_sequence() const;
+
+  // Visits the records with sequence numbers in [from, until), in sequence
+  // order, with StoredRecord::sequence set. Before reading a block,
+  // want_channel(channel id, source id) is asked whether its channel is of
+  // interest: blocks of other channels are skipped unread. The visitor
+  // returns false to stop. One snapshot for the whole read: keep `until -
+  // from` bounded (callers read in chunks). Records of blocks that are no
+  // longer stored are skipped. Errors: IoError, Corruption.
+  Status read_sequence(uint64_t from, uint64_t until,
+                       const std::function<bool(uint32_t channel_id, std::string_view source_id)>& want_channel,
+                       const std::function<bool(const StoredRecord&)>& visitor) const;
+
+  // The first sequence number written at or after `commit_time` (wall
+  // clock, when the write happened), or next_sequence() when none was.
+  // A binary search over the index: exact when the clock never stepped
+  // back between writes, close to it otherwise.
+  Result<uint64_t> sequence_at(TimeNs commit_time) const;
 
   // The selected channels with their summaries, in source-id order.
   Result<std::vector<ChannelInfo>> list_channels(const ChannelSelection& selection) const;

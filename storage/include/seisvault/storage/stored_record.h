@@ -20,6 +20,9 @@ struct StoredRecord {
   std::string_view sender;             // who delivered it ("" for local loads)
   const uint8_t* sha256 = nullptr;     // 32 bytes: the SHA-256 computed on arrival
   std::span<const uint8_t> bytes;      // byte-identical to what was ingested
+  // The record's commit sequence number (RecordStore::write): unique,
+  // assigned in commit order; 0 for a record stored before schema 4.
+  uint64_t sequence = 0;
 };
 
 }  // namespace seisvault::storage
