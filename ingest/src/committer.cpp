@@ -79,11 +79,12 @@ void Committer::write_group(size_t count) {
   records_.reserve(count);
   for (const auto& g : group_) records_.insert(records_.end(), g->accepted.begin(), g->accepted.end());
   outcomes_.resize(records_.size());
+  sequences_.assign(records_.size(), 0);
   Status s;
   if (!records_.empty()) {
     storage::WriteStats ws;
     const auto write_start = std::chrono::steady_clock::now();
-    s = p_.store.write(records_, outcomes_, p_.options.sync == SyncPolicy::kEveryBatch, &ws);
+    s = p_.store.write(records_, outcomes_, p_.options.sync == SyncPolicy::kEveryBatch, &ws, sequences_);
     const auto took = std::chrono::steady_clock::now() - write_start;
     stats.store_write_duration.observe(took);
     // A moving average of how long a write takes, for gather()'s timing.
@@ -100,8 +101,10 @@ void Committer::write_group(size_t count) {
   station_deltas_.clear();
   size_t k = 0;
   for (auto& g : group_) {
+    g->sequences.assign(g->accepted.size(), 0);
     for (size_t j = 0; j < g->accepted.size(); ++j, ++k) {
       auto& v = g->verdicts[g->accepted_index[j]];
+      if (s.ok()) g->sequences[j] = sequences_[k];
       if (!s.ok()) {
         v = {v1::REJECTED, RejectReason::kInternal, "the server could not store the record; resend it"};
         p_.rejections.count(RejectReason::kInternal, s.message());

@@ -47,6 +47,7 @@ class Committer {
   std::vector<BatchPtr> group_;
   std::vector<storage::NewRecord> records_;
   std::vector<storage::WriteOutcome> outcomes_;
+  std::vector<uint64_t> sequences_;
   std::vector<StationTotals::Delta> station_deltas_;  // one write's stored records per station
   std::chrono::steady_clock::duration write_estimate_ = std::chrono::milliseconds(1);
 };

@@ -49,6 +49,10 @@ struct InFlightBatch {
   std::vector<ValidatedRecord> validated;      // accepted records (reserved up front: views stay valid)
   std::vector<uint32_t> accepted_index;        // record index of each accepted record
   std::vector<storage::NewRecord> accepted;    // what the committer writes
+
+  // Filled by the committer: the sequence number of each accepted record
+  // the store took (0 for the others). Parallel to `accepted`.
+  std::vector<uint64_t> sequences;
 };
 
 }  // namespace seisvault::ingest

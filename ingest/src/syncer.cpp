@@ -107,7 +107,10 @@ void Syncer::publish_durable(std::vector<BatchPtr>& batches) {
   for (const auto& b : batches) {
     if (b->error != v1::BATCH_ERROR_UNSPECIFIED) continue;
     for (size_t j = 0; j < b->accepted.size(); ++j) {
-      if (b->verdicts[b->accepted_index[j]].status == v1::STORED) durable->records.push_back(b->accepted[j]);
+      if (b->verdicts[b->accepted_index[j]].status == v1::STORED) {
+        durable->records.push_back(b->accepted[j]);
+        durable->sequences.push_back(b->sequences[j]);
+      }
     }
   }
   if (durable->records.empty()) return;

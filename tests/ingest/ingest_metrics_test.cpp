@@ -12,6 +12,7 @@
 #include "seisvault/ingest/ingest_server.h"
 #include "seisvault/storage/record_store.h"
 #include "support/server_data.h"
+#include "in_process_server.h"
 #include "support/temp_dir.h"
 #include "support/test_station.h"
 
@@ -21,29 +22,6 @@ namespace v1 = seisvault::ingest::v1;
 
 namespace {
 
-struct InProcessServer {
-  std::unique_ptr<storage::RecordStore> store;
-  ingest::AccessControl access;
-  std::unique_ptr<ingest::IngestServer> ingest;
-
-  InProcessServer(const std::filesystem::path& dir, ingest::SyncPolicy sync) : access(dir / "authorized_stations") {
-    storage::StoreOptions so;
-    so.memtable_mib = 8;
-    so.block_cache_mib = 8;
-    so.min_free_bytes = 0;
-    auto s = storage::RecordStore::open(dir / "store", so);
-    REQUIRE(s.ok());
-    store = std::move(s.value());
-    ingest::IngestOptions io;
-    io.insecure = true;  // any station may write: the figures are the point here
-    io.endpoint = "tcp://127.0.0.1:*";
-    io.workers = 2;
-    io.sync = sync;
-    auto i = ingest::IngestServer::start(io, *store, access);
-    REQUIRE(i.ok());
-    ingest = std::move(i.value());
-  }
-};
 
 size_t stored_count(const v1::IngestAck& ack) {
   size_t n = 0;
