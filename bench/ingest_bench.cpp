@@ -95,7 +95,7 @@ int run(int argc, char** argv) {
   size_t store_group = 3000;  // records per store write: what the server's committer made, once known
   {
     BenchServer server(seisvaultd, dir / "server",
-                       {"--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--http", "127.0.0.1:0", "--sync", "group",
+                       {"--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--http", "127.0.0.1:0", "--seedlink", "127.0.0.1:0", "--sync", "group",
                         "--sync-interval-ms", std::to_string(sync_ms), "--workers", std::to_string(workers)});
     RecordGenerator gen(channels, start);
     std::unordered_map<std::string, Clock::time_point> sent_at;  // sampled records

@@ -179,7 +179,7 @@ int run(int argc, char** argv) {
   }
 
   BenchServer server(seisvaultd, dir / "server",
-                     {"--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--http", "127.0.0.1:0", "--max-window-days", "3660"});
+                     {"--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--http", "127.0.0.1:0", "--seedlink", "127.0.0.1:0", "--max-window-days", "3660"});
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
   auto api = wv::Waveforms::NewStub(

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api_exposure.h"
+#include "host_port.h"
 #include "fdsn_availability_service.h"
 #include "fdsn_dataselect.h"
 #include "fdsn_station_service.h"
@@ -18,36 +19,6 @@
 namespace seisvault::server {
 
 namespace {
-
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-
-Result<HostPort> split_address(std::string_view address) {
-  HostPort out;
-  std::string_view port;
-  if (!address.empty() && address.front() == '[') {
-    const auto close = address.find(']');
-    if (close == std::string_view::npos || close + 1 >= address.size() || address[close + 1] != ':') {
-      return Status::invalid_argument(fmt::format("HTTP address '{}' is not [IPv6]:PORT", address));
-    }
-    out.host = std::string(address.substr(1, close - 1));
-    port = address.substr(close + 2);
-  } else {
-    const auto colon = address.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      return Status::invalid_argument(fmt::format("HTTP address '{}' is not HOST:PORT", address));
-    }
-    out.host = std::string(address.substr(0, colon));
-    port = address.substr(colon + 1);
-  }
-  const auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
-  if (ec != std::errc() || p != port.data() + port.size() || out.port < 0 || out.port > 65535) {
-    return Status::invalid_argument(fmt::format("HTTP address '{}': port '{}' is not 0-65535", address, port));
-  }
-  return out;
-}
 
 // The route a path belongs to, for metrics: a fixed, small set of labels.
 std::string_view route_of(const std::string& path) {
@@ -90,7 +61,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpOptions& options
   if (tls && (options.tls_cert_file.empty() || options.tls_key_file.empty())) {
     return Status::invalid_argument("HTTPS needs both --http-tls-cert and --http-tls-key");
   }
-  auto hp = split_address(options.address);
+  auto hp = split_host_port(options.address, "HTTP");
   if (!hp.ok()) return hp.status();
   if (auto s = check_api_exposure(options.address, tls, query.token_required(), options.allow_insecure, "http");
       !s.ok()) {

@@ -151,7 +151,20 @@ int run(const server::ServerConfig& cfg) {
                  inv->network_count() == 0 ? " (the FDSN station service answers no data until some is loaded)" : "");
   }
   server::SubscriptionHub hub;
-  options.on_durable = [&hub](std::shared_ptr<const ingest::DurableRecords> records) {
+  // The SeedLink face starts before ingest: every record it finds in the
+  // store is durable, and every later one reaches it through on_durable.
+  std::unique_ptr<server::SeedLinkServer> seedlink;
+  if (!cfg.seedlink.empty()) {
+    auto s = server::SeedLinkServer::start(cfg.seedlink_options(), **store, SEISVAULT_VERSION);
+    if (!s.ok()) {
+      spdlog::critical("{}", s.status().message());
+      return 1;
+    }
+    seedlink = std::move(s).value();
+  }
+  server::SeedLinkServer* seedlink_ptr = seedlink.get();
+  options.on_durable = [&hub, seedlink_ptr](std::shared_ptr<const ingest::DurableRecords> records) {
+    if (seedlink_ptr) seedlink_ptr->publish(records);
     hub.publish(std::move(records));
   };
   auto ingest = ingest::IngestServer::start(options, **store, access);
@@ -208,6 +221,7 @@ int run(const server::ServerConfig& cfg) {
   // http.endpoint first: ingest.endpoint appearing means the server is fully up.
   write_endpoint(dir / "api.endpoint", (*api)->address());
   write_endpoint(dir / "http.endpoint", (*http)->address());
+  if (seedlink) write_endpoint(dir / "seedlink.endpoint", seedlink->address());
   write_endpoint(dir / "ingest.endpoint", (*ingest)->endpoint());
 
   for (;;) {
@@ -238,10 +252,12 @@ int run(const server::ServerConfig& cfg) {
   http->reset();
   api->reset();
   ingest->reset();
+  seedlink.reset();
   store->reset();
   std::filesystem::remove(dir / "ingest.endpoint", ec);
   std::filesystem::remove(dir / "api.endpoint", ec);
   std::filesystem::remove(dir / "http.endpoint", ec);
+  std::filesystem::remove(dir / "seedlink.endpoint", ec);
   spdlog::info("seisvaultd stopped");
   return 0;
 }

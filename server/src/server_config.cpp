@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "api_exposure.h"
 
@@ -27,6 +28,41 @@ void ServerConfig::add_to(CLI::App& app) {
   app.add_option("--http-tls-key", http_tls_key, "PEM private key for HTTPS");
   app.add_option("--http-threads", http_threads, "HTTP requests served at once")
       ->check(CLI::Range(size_t{1}, size_t{1024}))
+      ->capture_default_str();
+  app.add_option("--seedlink", seedlink,
+                 "SeedLink 3.1/4.0 address (read-only live and windowed feeds); port 0 picks a free one, \"\" "
+                 "turns it off")
+      ->capture_default_str();
+  app.add_option("--seedlink-allow", seedlink_allow,
+                 "client addresses or CIDR blocks allowed on the SeedLink port (default: all); needed to serve "
+                 "SeedLink off loopback, unless --api-allow-insecure")
+      ->delimiter(',');
+  app.add_option("--seedlink-stations", seedlink_stations,
+                 "stations served over SeedLink, NET_STA globs such as IU_* (default: all)")
+      ->delimiter(',');
+  app.add_option("--seedlink-max-connections", seedlink_max_connections, "SeedLink connections open at once")
+      ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+  app.add_option("--seedlink-max-connections-per-address", seedlink_max_connections_per_address,
+                 "SeedLink connections one client address may have open")
+      ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+  app.add_option("--seedlink-threads", seedlink_threads, "threads reading the store for SeedLink backfills")
+      ->check(CLI::Range(size_t{1}, size_t{64}))
+      ->capture_default_str();
+  app.add_option("--seedlink-handshake-timeout-s", seedlink_handshake_timeout_s,
+                 "close a SeedLink client that sends no command for this long before its feed starts")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  app.add_option("--seedlink-stall-timeout-s", seedlink_stall_timeout_s,
+                 "close a SeedLink client that takes nothing for this long while data wait for it")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  app.add_option("--seedlink-queue-bytes", seedlink_queue_bytes,
+                 "bytes queued per SeedLink client; a live client further behind continues from the store")
+      ->transform(CLI::AsSizeValue(false))
+      ->default_str("1MiB");
+  app.add_option("--seedlink-organization", seedlink_organization, "second line of the SeedLink HELLO answer")
       ->capture_default_str();
   app.add_option("--max-request-records", max_request_records,
                  "records one dataselect request may return; more is answered 413 (0: no limit)")
@@ -106,7 +142,34 @@ Status ServerConfig::validate() const {
   if (http_tls_cert.empty() != http_tls_key.empty()) {
     return Status::invalid_argument("HTTPS needs both --http-tls-cert and --http-tls-key");
   }
-  return check_api_exposure(http, !http_tls_cert.empty(), !api_token_file.empty(), api_allow_insecure, "http");
+  if (auto s = check_api_exposure(http, !http_tls_cert.empty(), !api_token_file.empty(), api_allow_insecure, "http");
+      !s.ok()) {
+    return s;
+  }
+  // SeedLink has neither TLS nor tokens: off loopback, a client allow-list.
+  if (!seedlink.empty() && seedlink_allow.empty() && !api_allow_insecure && !is_loopback_api_address(seedlink)) {
+    return Status::invalid_argument(fmt::format(
+        "refusing to serve SeedLink on {} to every address: SeedLink has no TLS or tokens, so anyone who can "
+        "reach it could read every stored waveform. Give --seedlink-allow with the client addresses or networks "
+        "(e.g. 10.0.0.0/8), listen on loopback, or pass --api-allow-insecure if that network is trusted",
+        seedlink));
+  }
+  return {};
+}
+
+SeedLinkOptions ServerConfig::seedlink_options() const {
+  SeedLinkOptions o;
+  o.endpoint = seedlink;
+  o.allow = seedlink_allow;
+  o.stations = seedlink_stations;
+  o.max_connections = seedlink_max_connections;
+  o.max_connections_per_address = seedlink_max_connections_per_address;
+  o.threads = seedlink_threads;
+  o.handshake_timeout = std::chrono::seconds(seedlink_handshake_timeout_s);
+  o.stall_timeout = std::chrono::seconds(seedlink_stall_timeout_s);
+  o.queue_bytes = seedlink_queue_bytes;
+  o.organization = seedlink_organization;
+  return o;
 }
 
 ingest::IngestOptions ServerConfig::ingest_options() const {
@@ -177,13 +240,17 @@ std::string ServerConfig::describe() const {
       "sync-interval-ms={} workers={} queue-batches={} max-batch-records={} max-batch-bytes={} future-margin-s={} "
       "insecure={} memtable-mib={} memtables={} block-cache-mib={} min-free-space={} max-connections={} "
       "max-connections-per-key={} max-batches-per-connection={} max-channels-per-station={} "
-      "max-new-channels-per-key-per-hour={}",
+      "max-new-channels-per-key-per-hour={} seedlink={} seedlink-allow={} seedlink-stations={} "
+      "seedlink-max-connections={}",
       data_dir, ingest, api, api_tls_cert.empty() ? "off" : "on", api_token_file.empty() ? "off" : "required",
       api_allow_insecure, http, http_tls_cert.empty() ? "off" : "on", http_threads, max_request_records,
       max_request_bytes, max_window_days, sync, sync_interval_ms, workers, queue_batches, max_batch_records,
       max_batch_bytes, future_margin_s, insecure, memtable_mib, memtables, block_cache_mib, min_free_space, max_connections,
       max_connections_per_key, max_batches_per_connection, max_channels_per_station,
-      max_new_channels_per_key_per_hour);
+      max_new_channels_per_key_per_hour, seedlink.empty() ? "off" : seedlink,
+      seedlink_allow.empty() ? "all" : fmt::format("{}", fmt::join(seedlink_allow, ",")),
+      seedlink_stations.empty() ? "all" : fmt::format("{}", fmt::join(seedlink_stations, ",")),
+      seedlink_max_connections);
 }
 
 }  // namespace seisvault::server

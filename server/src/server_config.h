@@ -14,6 +14,7 @@
 #include "seisvault/ingest/ingest_options.h"
 #include "api_server.h"
 #include "http_server.h"
+#include "seedlink_server.h"
 #include "seisvault/storage/store_options.h"
 
 namespace seisvault::server {
@@ -50,6 +51,19 @@ struct ServerConfig {
   std::string http_tls_key;
   // HTTP requests served at once (worker threads).
   size_t http_threads = 8;
+  // The SeedLink face (docs/seedlink.md): ADDR:PORT, port 0 picks a free one
+  // (written to DATA_DIR/seedlink.endpoint); "" turns it off. Off loopback
+  // it needs a client allow-list (--seedlink-allow) or --api-allow-insecure.
+  std::string seedlink = "127.0.0.1:18000";
+  std::vector<std::string> seedlink_allow;     // client addresses / CIDR blocks; empty: all
+  std::vector<std::string> seedlink_stations;  // NET_STA globs served; empty: all
+  size_t seedlink_max_connections = 500;
+  size_t seedlink_max_connections_per_address = 50;
+  size_t seedlink_threads = 2;
+  int seedlink_handshake_timeout_s = 60;
+  int seedlink_stall_timeout_s = 300;
+  uint64_t seedlink_queue_bytes = uint64_t{1} << 20;
+  std::string seedlink_organization = "SeisVault";
   // Records and bytes one dataselect request may return; more is refused
   // with 413 before anything is sent. 0: no limit.
   uint64_t max_request_records = 10'000'000;
@@ -97,6 +111,7 @@ struct ServerConfig {
   storage::StoreOptions store_options() const;
   ApiOptions api_options() const;
   HttpOptions http_options() const;
+  SeedLinkOptions seedlink_options() const;
   // The request checks both faces share; reads the token file.
   // InvalidArgument when it cannot be read or is empty.
   Result<QueryOptions> query_options() const;

@@ -62,7 +62,7 @@ TEST_CASE("an HTTP face off loopback without TLS or a token is refused at start-
           "[server][http]") {
   TempDir tmp;
   ChildProcess refused({built_program("server/seisvaultd").string(), "--data-dir", tmp.path().string(), "--ingest",
-                        "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--http", "0.0.0.0:0"},
+                        "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--http", "0.0.0.0:0", "--seedlink", "127.0.0.1:0"},
                        tmp.path() / "refused.log");
   const auto code = refused.wait(std::chrono::seconds(30));
   REQUIRE(code);

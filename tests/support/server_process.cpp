@@ -19,11 +19,13 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::string ingest,
   std::filesystem::remove(dir_ / "ingest.endpoint");
   std::filesystem::remove(dir_ / "api.endpoint");
   std::filesystem::remove(dir_ / "http.endpoint");
+  std::filesystem::remove(dir_ / "seedlink.endpoint");
   std::vector<std::string> argv = {built_program("server/seisvaultd").string(), "--data-dir", dir_.string(),
                                    "--ingest", ingest, "--log-level", "debug"};
   // Small defaults for tests, unless the test gives its own.
   for (const auto& [flag, value] : {std::pair<const char*, const char*>{"--api", "127.0.0.1:0"},  // free ports: tests run in parallel
                                     {"--http", "127.0.0.1:0"},
+                                    {"--seedlink", "127.0.0.1:0"},
                                     {"--memtable-mib", "16"},
                                     {"--block-cache-mib", "16"},
                                     {"--min-free-space", "64MiB"}}) {
@@ -43,6 +45,10 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::string ingest,
   while (!api_.empty() && api_.back() == '\n') api_.pop_back();
   http_ = read_text(dir_ / "http.endpoint");
   while (!http_.empty() && http_.back() == '\n') http_.pop_back();
+  if (std::filesystem::exists(dir_ / "seedlink.endpoint")) {
+    seedlink_ = read_text(dir_ / "seedlink.endpoint");
+    while (!seedlink_.empty() && seedlink_.back() == '\n') seedlink_.pop_back();
+  }
 }
 
 std::string ServerProcess::public_key() const {

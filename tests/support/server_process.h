@@ -23,6 +23,8 @@ class ServerProcess {
   const std::string& api() const { return api_; }
   // The HTTP face's "host:port" (DATA_DIR/http.endpoint).
   const std::string& http() const { return http_; }
+  // The SeedLink face's "host:port" (DATA_DIR/seedlink.endpoint; "" when off).
+  const std::string& seedlink() const { return seedlink_; }
   std::string public_key() const;  // from DIR/server.pub
   const std::filesystem::path& data_dir() const { return dir_; }
   std::filesystem::path log_path() const { return dir_ / "seisvaultd.log"; }
@@ -38,6 +40,7 @@ class ServerProcess {
   std::string endpoint_;
   std::string api_;
   std::string http_;
+  std::string seedlink_;
   std::unique_ptr<ChildProcess> process_;
 };
 

@@ -136,7 +136,7 @@ class Seisvaultd:
             "--insecure",
             "--ingest", "tcp://127.0.0.1:*",
             "--api", "127.0.0.1:0",
-            "--http", "127.0.0.1:0",
+            "--http", "127.0.0.1:0", "--seedlink", "127.0.0.1:0",
             # A small free-space reserve: tests run on machines with little disk.
             "--min-free-space", "64MiB",
             *extra_args,

@@ -320,8 +320,8 @@ class Seisvaultd:
         self._log = open(self.log_path, "ab")
         args = [str(server_binary()), "--data-dir", str(self.data_dir), "--insecure",
                 "--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--http", "127.0.0.1:0",
-                "--min-free-space", "64MiB", *self.extra_args]
-        for name in ("ingest.endpoint", "http.endpoint", "api.endpoint"):
+                "--seedlink", "127.0.0.1:0", "--min-free-space", "64MiB", *self.extra_args]
+        for name in ("ingest.endpoint", "http.endpoint", "api.endpoint", "seedlink.endpoint"):
             try:
                 (self.data_dir / name).unlink()
             except FileNotFoundError:
@@ -331,6 +331,8 @@ class Seisvaultd:
             # ingest.endpoint is written last: the other two exist by then.
             self.ingest = self._wait_endpoint("ingest.endpoint", r"^tcp://\S+:[1-9]\d*$")
             self.http = (self.data_dir / "http.endpoint").read_text().strip()
+            seedlink_file = self.data_dir / "seedlink.endpoint"
+            self.seedlink = seedlink_file.read_text().strip() if seedlink_file.exists() else ""
             if not re.fullmatch(r"\S+:[1-9]\d*", self.http):
                 raise RuntimeError(f"http.endpoint holds {self.http!r}, not HOST:PORT")
         except BaseException:
