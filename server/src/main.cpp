@@ -182,8 +182,9 @@ int run(const server::ServerConfig& cfg) {
   server::HttpHooks hooks;
   const storage::RecordStore* store_ptr = store->get();
   const ingest::IngestStats* ingest_stats = &(*ingest)->stats();
-  hooks.metrics = [store_ptr, ingest_stats, &hub, &api_metrics] {
+  hooks.metrics = [store_ptr, ingest_stats, &hub, &api_metrics, seedlink_ptr] {
     server::MetricsSources sources;
+    sources.seedlink = seedlink_ptr;
     sources.ingest = ingest_stats;
     sources.store = store_ptr;
     sources.hub = &hub;

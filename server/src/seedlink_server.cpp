@@ -231,7 +231,7 @@ struct SeedLinkServer::Impl : SessionHost {
   std::deque<ConnPtr> jobs;
 
   std::atomic<uint64_t> open_connections{0};
-  std::atomic<uint64_t> accepted{0}, refused{0}, packets_sent{0}, bytes_sent{0}, live_fallbacks{0},
+  std::atomic<uint64_t> accepted{0}, refused{0}, bytes_sent{0}, live_fallbacks{0},
       backfill_records{0}, groups_dropped{0};
 
   std::thread io_thread, feed_thread;
@@ -1098,7 +1098,6 @@ SeedLinkCounters SeedLinkServer::counters() const {
   {
     std::lock_guard lock(const_cast<Impl&>(m).feed_mutex);
     c.feeding = m.feeding.size();
-    for (const auto& f : m.feeding) c.packets_sent += f->packets.load();
   }
   return c;
 }

@@ -78,7 +78,6 @@ struct SeedLinkCounters {
   uint64_t connections_refused = 0;  // allow-list or limits
   uint64_t connections_open = 0;
   uint64_t feeding = 0;
-  uint64_t packets_sent = 0;
   uint64_t bytes_sent = 0;
   uint64_t live_fallbacks = 0;  // live clients that fell back to the store
   uint64_t backfill_records = 0;

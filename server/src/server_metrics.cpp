@@ -319,6 +319,27 @@ void render_hub(PrometheusText& w, const SubscriptionHub& hub) {
          "Records in the groups the subscription hub dropped.", c.records_dropped);
 }
 
+void render_seedlink(PrometheusText& w, const SeedLinkServer& seedlink) {
+  const auto c = seedlink.counters();
+  single(w, "seisvault_seedlink_connections", MetricType::kGauge, "SeedLink connections open now.",
+         c.connections_open);
+  single(w, "seisvault_seedlink_feeding", MetricType::kGauge, "SeedLink connections being fed now.", c.feeding);
+  single(w, "seisvault_seedlink_connections_accepted_total", MetricType::kCounter, "SeedLink connections accepted.",
+         c.connections_accepted);
+  single(w, "seisvault_seedlink_connections_refused_total", MetricType::kCounter,
+         "SeedLink connections refused (allow-list or connection limits).", c.connections_refused);
+  single(w, "seisvault_seedlink_sent_bytes_total", MetricType::kCounter, "Bytes written to SeedLink clients.",
+         c.bytes_sent);
+  single(w, "seisvault_seedlink_live_fallbacks_total", MetricType::kCounter,
+         "Times a live SeedLink client fell behind and continued from the store.", c.live_fallbacks);
+  single(w, "seisvault_seedlink_backfill_records_total", MetricType::kCounter,
+         "Records SeedLink clients were sent from the store (resumes, time starts, slow clients).",
+         c.backfill_records);
+  single(w, "seisvault_seedlink_groups_dropped_total", MetricType::kCounter,
+         "Groups of new records the SeedLink feed could not take (its clients then read them from the store).",
+         c.groups_dropped);
+}
+
 }  // namespace
 
 std::string render_metrics(const MetricsSources& s) {
@@ -335,6 +356,7 @@ std::string render_metrics(const MetricsSources& s) {
     complete = render_channels(w, page, *s.store, now, s.per_channel) && complete;
   }
   if (s.hub) render_hub(w, *s.hub);
+  if (s.seedlink) render_seedlink(w, *s.seedlink);
   if (s.api) s.api->render(w);
   single(w, "seisvault_metrics_incomplete", MetricType::kGauge,
          "1 when a source of this page could not be read (see the server's log); its families lack samples.",

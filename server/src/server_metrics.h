@@ -20,6 +20,8 @@
 //    location is ""): data latency (now minus the time of the last sample)
 //    and the time the latest record was received;
 //  - live subscribers (SubscriptionHub) and what the hub dropped;
+//  - SeedLink connections, what they were sent, live clients that fell back
+//    to the store;
 //  - query API requests per face, method and status, and their durations
 //    (ApiMetrics).
 //
@@ -43,6 +45,7 @@
 #include "seisvault/common/time.h"
 #include "seisvault/ingest/ingest_stats.h"
 #include "seisvault/storage/record_store.h"
+#include "seedlink_server.h"
 #include "subscription_hub.h"
 
 namespace seisvault::server {
@@ -56,6 +59,7 @@ struct MetricsSources {
   const ApiMetrics* api = nullptr;
   TimeNs now_ns = 0;                             // "now" of the data latencies; 0: the clock's now
   bool per_channel = true;                       // the per-channel families (2 series per channel)
+  const SeedLinkServer* seedlink = nullptr;      // SeedLink clients (may be null: face off)
 };
 
 // The whole page. A source that fails to answer (the channel list, on a

@@ -268,6 +268,27 @@ class SeedLinkFace(unittest.TestCase):
             self.assertIn("error", json.loads(c.read_info()))
 
 
+    def test_metrics_count_seedlink_connections_and_bytes(self):
+        from fdsnws_support import parse_prometheus
+        def families():
+            return parse_prometheus(self.server.get("/metrics").text)
+        def value(fams, name):
+            return sum(value for _, _, value in fams[name].samples)
+        before = families()
+        with self.client() as c:
+            c.hello()
+            c.command("STATION BGLD BW")
+            c.command("DATA 1")
+            c.send("END")
+            c.read_packets(10)
+            during = families()
+        self.assertGreaterEqual(value(during, "seisvault_seedlink_connections"), 1)
+        self.assertGreater(value(during, "seisvault_seedlink_sent_bytes_total"),
+                           value(before, "seisvault_seedlink_sent_bytes_total"))
+        self.assertGreater(value(during, "seisvault_seedlink_connections_accepted_total"),
+                           value(before, "seisvault_seedlink_connections_accepted_total"))
+
+
 class LiveFeed(unittest.TestCase):
     """Live delivery and its join with backfill, on a server of its own."""
 
