@@ -58,6 +58,7 @@ BenchServer::BenchServer(const std::filesystem::path& seisvaultd, const std::fil
   ingest_ = read_line(dir / "ingest.endpoint");
   api_ = read_line(dir / "api.endpoint");
   if (std::filesystem::exists(dir / "http.endpoint")) http_ = read_line(dir / "http.endpoint");
+  if (std::filesystem::exists(dir / "seedlink.endpoint")) seedlink_ = read_line(dir / "seedlink.endpoint");
   if (ingest_.empty()) throw std::runtime_error("seisvaultd did not come up");
 }
 

@@ -27,6 +27,8 @@ class BenchServer {
   const std::string& api_address() const { return api_; }
   // The HTTP face's "host:port" (pass --http 127.0.0.1:0).
   const std::string& http_address() const { return http_; }
+  // The SeedLink face's "host:port" (pass --seedlink 127.0.0.1:0).
+  const std::string& seedlink_address() const { return seedlink_; }
   const CurveKeyPair& server_keys() const { return server_keys_; }
   const CurveKeyPair& station_keys() const { return station_keys_; }
   // Options for a PushClient of the authorized station, to this server.
@@ -38,7 +40,7 @@ class BenchServer {
 
  private:
   pid_t pid_ = -1;
-  std::string ingest_, api_, http_;
+  std::string ingest_, api_, http_, seedlink_;
   std::filesystem::path log_;
   CurveKeyPair server_keys_, station_keys_;
 };
