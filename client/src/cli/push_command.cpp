@@ -13,6 +13,7 @@
 
 #include "exit_codes.h"
 #include "progress_reporter.h"
+#include "push_from_seedlink.h"
 #include "seisvault/client/file_follower.h"
 #include "seisvault/client/file_source.h"
 #include "seisvault/client/push_client.h"
@@ -29,22 +30,14 @@ namespace {
 
 // The first SIGINT/SIGTERM stops reading (then what was read is flushed);
 // the second stops waiting for the server. Signal handlers can only set
-// flags, hence these two globals.
+// flags, hence this global.
 volatile std::sig_atomic_t g_signals = 0;
 
 void on_signal(int) { g_signals = g_signals + 1; }
 
-bool stop_requested() { return g_signals >= 1; }
-bool abort_requested() { return g_signals >= 2; }
-
-void install_signal_handlers() {
-  struct sigaction sa{};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: a blocked read of stdin returns, so Ctrl-C is noticed
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
+bool stop_requested() { return push_stop_requested(); }
+bool abort_requested() { return push_abort_requested(); }
+void install_signal_handlers() { install_push_signal_handlers(); }
 
 constexpr auto kFollowInterval = milliseconds(200);
 constexpr auto kRescanInterval = std::chrono::seconds(5);
@@ -77,6 +70,25 @@ void print_summary(const client::PushClient& client, const ReadCounts& read, Clo
     fmt::print("  {} pieces were not miniSEED 2 records; they were sent too, for the server to say why\n",
                read.non_records);
   }
+  print_delivery_summary(client, spool_dir);
+}
+
+}  // namespace
+
+void install_push_signal_handlers() {
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked read of stdin returns, so Ctrl-C is noticed
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool push_stop_requested() { return g_signals >= 1; }
+bool push_abort_requested() { return g_signals >= 2; }
+
+void print_delivery_summary(const client::PushClient& client, const std::string& spool_dir) {
+  const auto& s = client.stats();
   if (s.batches_recovered > 0) {
     fmt::print("  recovered from the spool  {} records in {} batches\n", s.records_recovered, s.batches_recovered);
   }
@@ -107,10 +119,35 @@ void print_summary(const client::PushClient& client, const ReadCounts& read, Clo
   }
 }
 
-}  // namespace
+std::string apply_push_args(const PushArgs& args, client::PushOptions& options) {
+  options.endpoint = args.server;
+  if (args.insecure) {
+    if (!args.server_key_file.empty() || !args.key_prefix.empty()) {
+      return "--insecure sends without CURVE: leave out --server-key and --key";
+    }
+  } else {
+    if (args.server_key_file.empty() || args.key_prefix.empty()) {
+      return "give --server-key (the server's server.pub) and --key (this station's PREFIX from seisvault keygen), "
+             "or --insecure for a server started with --insecure";
+    }
+    auto server_key = client::load_public_key(args.server_key_file);
+    if (!server_key.ok()) return server_key.status().message();
+    auto keys = client::load_station_keys(args.key_prefix);
+    if (!keys.ok()) return keys.status().message();
+    options.server_public_key = std::move(*server_key);
+    options.client_keys = std::move(*keys);
+  }
+  options.spool_dir = args.spool_dir;
+  options.max_batch_records = args.batch_records;
+  options.max_in_flight = args.in_flight;
+  options.ack_timeout = to_ms(args.ack_timeout_s);
+  return {};
+}
 
 CLI::App* add_push_command(CLI::App& app, PushArgs& args) {
-  auto* cmd = app.add_subcommand("push", "send miniSEED records from files, directories or stdin to seisvaultd");
+  auto* cmd = app.add_subcommand(
+      "push", "send miniSEED records from files, directories or stdin, or from a station's SeedLink server, to "
+              "seisvaultd");
   cmd->add_option("--server", args.server, "the server's ingest endpoint, tcp://HOST:PORT")->required();
   cmd->add_option("--server-key", args.server_key_file, "the server's public key file (its DATA_DIR/server.pub)");
   cmd->add_option("--key", args.key_prefix, "this station's key PREFIX (reads PREFIX.key, which must be mode 0600)");
@@ -128,16 +165,17 @@ CLI::App* add_push_command(CLI::App& app, PushArgs& args) {
       ->check(CLI::Range(1, 1000));
   cmd->add_option("--timeout", args.timeout_s,
                   "give up (exit 3) when the server has stored nothing for this many seconds while records wait "
-                  "(no answer, or answers that it cannot store now); 0 waits for ever. With --follow: how long the "
-                  "final flush after SIGINT/SIGTERM may take")
+                  "(no answer, or answers that it cannot store now); 0 waits for ever. With --follow, and with "
+                  "--from-seedlink without --fetch: how long the final flush after SIGINT/SIGTERM may take")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--ack-timeout", args.ack_timeout_s, "resend a batch not acknowledged after this many seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--log-level", args.log_level, "trace, debug, info, warn, error")->capture_default_str();
-  cmd->add_option("PATH", args.paths, "files, directories (read recursively, in sorted order) or - for stdin")
-      ->required();
+  auto* paths = cmd->add_option("PATH", args.paths,
+                                "files, directories (read recursively, in sorted order) or - for stdin");
+  add_seedlink_options(*cmd, args, paths);
   return cmd;
 }
 
@@ -151,32 +189,14 @@ int run_push(const PushArgs& args) {
     return kExitUsage;
   };
 
+  if (!args.from_seedlink.empty()) return run_push_from_seedlink(args);
+  if (args.paths.empty()) return usage_error("give the files to push (PATH..., - for stdin), or --from-seedlink");
+
   client::PushOptions options;
-  options.endpoint = args.server;
-  if (args.insecure) {
-    if (!args.server_key_file.empty() || !args.key_prefix.empty()) {
-      return usage_error("--insecure sends without CURVE: leave out --server-key and --key");
-    }
-  } else {
-    if (args.server_key_file.empty() || args.key_prefix.empty()) {
-      return usage_error(
-          "give --server-key (the server's server.pub) and --key (this station's PREFIX from seisvault keygen), or "
-          "--insecure for a server started with --insecure");
-    }
-    auto server_key = client::load_public_key(args.server_key_file);
-    if (!server_key.ok()) return usage_error(server_key.status().message());
-    auto keys = client::load_station_keys(args.key_prefix);
-    if (!keys.ok()) return usage_error(keys.status().message());
-    options.server_public_key = std::move(*server_key);
-    options.client_keys = std::move(*keys);
-  }
+  if (auto problem = apply_push_args(args, options); !problem.empty()) return usage_error(problem);
   auto inputs = client::expand_input_paths(args.paths);
   if (!inputs.ok()) return usage_error(inputs.status().message());
 
-  options.spool_dir = args.spool_dir;
-  options.max_batch_records = args.batch_records;
-  options.max_in_flight = args.in_flight;
-  options.ack_timeout = to_ms(args.ack_timeout_s);
   // While following, the server may be away for as long as it takes.
   if (!args.follow) options.stall_timeout = to_ms(args.timeout_s);
 
