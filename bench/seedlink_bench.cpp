@@ -13,6 +13,11 @@
 //
 // The clients are sockets in this process read by one thread (poll), so
 // they cost the server nothing but the protocol.
+//
+// Then the bridge: `seisvault push --from-seedlink --fetch` (the real CLI)
+// from a server holding `bridge_records` records to an empty one, against
+// the reference of `seisvault push FILE` of the same records to an empty
+// server, in the same run.
 #include <poll.h>
 #include <sys/socket.h>
 #include <netdb.h>
@@ -31,6 +36,7 @@
 #include "bench_server.h"
 #include "bench_support.h"
 #include "seisvault/client/push_client.h"
+#include "seisvault/common/curve_keys.h"
 #include "seisvault/common/logging.h"
 
 using namespace seisvault;
@@ -209,15 +215,87 @@ Phase run_phase(const std::string& seisvaultd, const std::filesystem::path& dir,
   return p;
 }
 
+// Runs a command line; throws unless it exits 0.
+void run_command(const std::string& command) {
+  if (const int rc = std::system(command.c_str()); rc != 0) {
+    throw std::runtime_error(fmt::format("exit status {}: {}", rc, command));
+  }
+}
+
+// The key files the CLI reads for a bench server's station key.
+std::string key_args(const BenchServer& s, const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  if (auto st = write_key_files(dir / "station", s.station_keys()); !st.ok()) throw std::runtime_error(st.message());
+  const auto server_pub = dir / "server.pub";
+  std::FILE* f = std::fopen(server_pub.c_str(), "w");
+  if (!f) throw std::runtime_error("cannot write " + server_pub.string());
+  fmt::print(f, "{}\n", s.server_keys().public_key);
+  std::fclose(f);
+  return fmt::format("--server {} --server-key {} --key {}", s.ingest_endpoint(), server_pub.string(),
+                     (dir / "station").string());
+}
+
+struct BridgeFigures {
+  double push_records_per_s = 0;
+  double bridge_records_per_s = 0;
+};
+
+BridgeFigures run_bridge(const std::string& seisvaultd, const std::filesystem::path& dir, size_t records,
+                         size_t channels) {
+  const std::filesystem::path bin = std::filesystem::path(seisvaultd).parent_path().parent_path() / "client" / "seisvault";
+  const std::vector<std::string> flags = {"--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--http",
+                                          "127.0.0.1:0", "--seedlink", "127.0.0.1:0"};
+  // The records, as a file.
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "records.mseed";
+  {
+    RecordGenerator gen(channels, *parse_iso8601("2025-01-01T00:00:00Z"));
+    std::FILE* f = std::fopen(file.c_str(), "wb");
+    if (!f) throw std::runtime_error("cannot write " + file.string());
+    std::vector<uint8_t> rec;
+    for (size_t i = 0; i < records; ++i) {
+      gen.next(i % channels, rec);
+      std::fwrite(rec.data(), 1, rec.size(), f);
+    }
+    std::fclose(f);
+  }
+  BridgeFigures out;
+  // Reference: seisvault push FILE into an empty server; the same into A.
+  {
+    BenchServer ref(seisvaultd, dir / "ref", flags);
+    const auto t0 = Clock::now();
+    run_command(fmt::format("{} push {} --spool {} {} > /dev/null", bin.string(), key_args(ref, dir / "ref-keys"),
+                            (dir / "ref-spool").string(), file.string()));
+    out.push_records_per_s = static_cast<double>(records) / seconds_since(t0);
+  }
+  BenchServer a(seisvaultd, dir / "a", flags);
+  run_command(fmt::format("{} push {} --spool {} {} > /dev/null", bin.string(), key_args(a, dir / "a-keys"),
+                          (dir / "a-spool").string(), file.string()));
+  BenchServer b(seisvaultd, dir / "b", flags);
+  std::string streams;
+  for (size_t c = 0; c < channels; ++c) streams += fmt::format("{}XX_S{:04}", c ? "," : "", c);
+  const auto t0 = Clock::now();
+  run_command(fmt::format("{} push {} --spool {} --from-seedlink {} --streams {} --fetch --seedlink-start oldest "
+                          "> /dev/null 2>&1",
+                          bin.string(), key_args(b, dir / "b-keys"), (dir / "b-spool").string(), a.seedlink_address(),
+                          streams));
+  out.bridge_records_per_s = static_cast<double>(records) / seconds_since(t0);
+  return out;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"bench_seedlink: SeedLink fan-out during full-rate ingest"};
   size_t records = 1'000'000, channels = 1000, clients = 100, per_client = 10, batch = 500, in_flight = 16;
+  size_t bridge_records = 500'000, bridge_channels = 100;
   bool smoke = false;
   std::string dir_arg, seisvaultd = std::string(SEISVAULT_BUILD_DIR) + "/server/seisvaultd";
   app.add_option("--records", records, "records to push in each phase")->capture_default_str();
   app.add_option("--channels", channels, "stations (one channel each)")->capture_default_str();
   app.add_option("--clients", clients, "SeedLink clients in phase B")->capture_default_str();
   app.add_option("--stations-per-client", per_client, "stations each client follows")->capture_default_str();
+  app.add_option("--bridge-records", bridge_records, "records the bridge carries (0: no bridge figure)")
+      ->capture_default_str();
+  app.add_option("--bridge-channels", bridge_channels, "stations of the bridge's records")->capture_default_str();
   app.add_option("--dir", dir_arg, "work directory (default: a fresh one, removed after)");
   app.add_option("--seisvaultd", seisvaultd, "server binary")->capture_default_str();
   app.add_flag("--smoke", smoke, "a few thousand records: checks the benchmark runs, measures nothing");
@@ -227,6 +305,8 @@ int run(int argc, char** argv) {
     records = 5000;
     channels = 50;
     clients = 5;
+    bridge_records = 2000;
+    bridge_channels = 10;
   }
   const WorkDir work(dir_arg);
   const std::string conditions = fmt::format(
@@ -248,6 +328,16 @@ int run(int argc, char** argv) {
   if (b.packets > 0) {
     report.add("extra server CPU per delivered packet", (b.server_cpu_s - a.server_cpu_s) / static_cast<double>(b.packets) * 1e6,
                "us");
+  }
+  if (bridge_records > 0) {
+    const auto f = run_bridge(seisvaultd, work.path() / "bridge", bridge_records, bridge_channels);
+    const std::string bc = fmt::format(
+        "{} records over {} stations, 512-byte Steim-2: seisvault push --from-seedlink --fetch (SeedLink 4) from a "
+        "server holding them to an empty one, vs seisvault push of the same file to an empty one",
+        bridge_records, bridge_channels);
+    report.add("bridge throughput", f.bridge_records_per_s, "records/s", bc);
+    report.add("seisvault push of the file (reference)", f.push_records_per_s, "records/s");
+    report.add("ratio (bridge / push)", f.bridge_records_per_s / f.push_records_per_s, "");
   }
   report.print();
   return 0;
