@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "message_sink.h"
 #include "seisvault/common/atomic_file.h"
 #include "seisvault/common/seedlink_wire.h"
 #include "seisvault/common/sha256.h"
@@ -247,15 +248,7 @@ struct SeedLinkBridge::Impl {
 
   std::string server() const { return fmt::format("{}:{}", opt.seedlink.host, opt.seedlink.port); }
 
-  void say(const std::string& message, bool warning) const {
-    if (opt.on_message) {
-      opt.on_message(message, warning);
-    } else if (warning) {
-      spdlog::warn("{}", message);
-    } else {
-      spdlog::info("{}", message);
-    }
-  }
+  void say(const std::string& message, bool warning) const { say_to(opt.on_message, message, warning); }
 
   bool should_stop() {
     if (!stopping && opt.keep_running && !opt.keep_running()) stopping = true;

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "message_sink.h"
 #include "seisvault/client/unique_fd.h"
 #include "seisvault/common/seedlink_wire.h"
 
@@ -190,15 +191,7 @@ struct SeedLinkClient::Impl {
 
   std::string address() const { return fmt::format("{}:{}", opt.host, opt.port); }
 
-  void say(const std::string& message, bool warning) const {
-    if (opt.on_message) {
-      opt.on_message(message, warning);
-    } else if (warning) {
-      spdlog::warn("{}", message);
-    } else {
-      spdlog::info("{}", message);
-    }
-  }
+  void say(const std::string& message, bool warning) const { say_to(opt.on_message, message, warning); }
 
   void reset_connection() {
     fd.reset();

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "seedlink_text.h"
+
 #include "seedlink_selector.h"
 
 namespace seisvault::server::seedlink {
@@ -12,9 +14,6 @@ namespace seisvault::server::seedlink {
 namespace {
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -24,24 +23,7 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = to_upper(c);
-  return out;
-}
 
-// Peer text made safe to echo in a log line or an ERROR reply: printable
-// ASCII only, at most 40 characters.
-std::string printable(std::string_view s) {
-  constexpr size_t kMax = 40;
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    out += (c >= 0x20 && c < 0x7F) ? static_cast<char>(c) : '?';
-  }
-  if (s.size() > kMax) out += "...";
-  return out;
-}
 
 }  // namespace
 

@@ -2,30 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "seedlink_text.h"
+
 namespace seisvault::server::seedlink {
 
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = to_upper(c);
-  return out;
-}
 
-std::string printable(std::string_view s) {
-  constexpr size_t kMax = 40;
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    out += (c >= 0x20 && c < 0x7F) ? static_cast<char>(c) : '?';
-  }
-  if (s.size() > kMax) out += "...";
-  return out;
-}
 
 bool all_of_chars(std::string_view s, bool allow_underscore) {
   for (char c : s) {
