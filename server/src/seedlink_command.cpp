@@ -456,4 +456,11 @@ Result<ProtocolVersion> parse_slproto_arguments(std::span<const std::string> arg
   return version;
 }
 
+uint64_t widen_v3_sequence(uint64_t sent, uint64_t newest) {
+  const uint64_t low = sent & kV3SequenceMask;
+  uint64_t candidate = (newest & ~kV3SequenceMask) | low;
+  if (candidate > newest && candidate > kV3SequenceMask) candidate -= kV3SequenceMask + 1;
+  return candidate;
+}
+
 }  // namespace seisvault::server::seedlink

@@ -167,6 +167,12 @@ inline constexpr uint64_t kV3SequenceMask = 0xFFFFFF;
 // ringserver does. InvalidArgument otherwise.
 Result<uint64_t> parse_v3_sequence(std::string_view text);
 
+// A v3 resume sequence (its low 24 bits count) widened to a full sequence
+// number against `newest` (the next number to be assigned): the most recent
+// number at or below `newest` with those low bits (ringserver's rule). Right
+// when the client was away for fewer than 2^24 numbers.
+uint64_t widen_v3_sequence(uint64_t sent, uint64_t newest);
+
 // A v4 DATA/FETCH sequence argument.
 struct V4Sequence {
   enum class Kind {

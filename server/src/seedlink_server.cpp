@@ -369,15 +369,6 @@ struct SeedLinkServer::Impl : SessionHost {
 
   // --- Starting a feed -------------------------------------------------------
 
-  // A v3 24-bit sequence widened against the newest number (ringserver's
-  // rule): the most recent number with those low bits.
-  static uint64_t widen_v3(uint64_t sent, uint64_t head) {
-    const uint64_t low = sent & kV3SequenceMask;
-    uint64_t candidate = (head & ~kV3SequenceMask) | low;
-    if (candidate > head && candidate > kV3SequenceMask) candidate -= kV3SequenceMask + 1;
-    return candidate;
-  }
-
   void start_feed(const ConnPtr& c) {
     FeedRequest req = c->session->take_feed();
     auto plan = std::make_shared<FeedPlan>();
@@ -402,7 +393,7 @@ struct SeedLinkServer::Impl : SessionHost {
       } else if (st.all) {
         s.from_sequence = first;
       } else if (st.sequence) {
-        const uint64_t asked = req.protocol_major == 4 ? *st.sequence : widen_v3(*st.sequence, head);
+        const uint64_t asked = req.protocol_major == 4 ? *st.sequence : widen_v3_sequence(*st.sequence, head);
         // Too old: the oldest held; newer than anything: the next to come.
         s.from_sequence = std::clamp(asked, first, head);
       } else if (st.begin) {

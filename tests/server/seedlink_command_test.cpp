@@ -445,3 +445,15 @@ TEST_CASE("SLPROTO takes one major.minor version", "[seedlink]") {
     CHECK_FALSE(sl::parse_slproto_arguments(bad).ok());
   }
 }
+
+TEST_CASE("v3 resume sequences are widened to the most recent full number with their low 24 bits",
+          "[seedlink][command]") {
+  using seisvault::server::seedlink::widen_v3_sequence;
+  CHECK(widen_v3_sequence(0x000010, 0x000100) == 0x000010);
+  CHECK(widen_v3_sequence(0x000100, 0x000100) == 0x000100);            // the next one to come
+  CHECK(widen_v3_sequence(0x000200, 0x000100) == 0x000200);            // newer than anything: kept (clamped later)
+  CHECK(widen_v3_sequence(0xFFFFF0, 0x1000010) == 0xFFFFF0);           // just before the wrap
+  CHECK(widen_v3_sequence(0x000005, 0x1000010) == 0x1000005);          // just after it
+  CHECK(widen_v3_sequence(0x000020, 0x1000010) == 0x0000020);          // one wrap back
+  CHECK(widen_v3_sequence(0x12ABCDEF, 0x5000000) == 0x4ABCDEF);        // only the low 24 bits count
+}
