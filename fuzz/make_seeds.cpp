@@ -12,6 +12,12 @@
 //                      their SHA-256, as a station sends it
 //   spool_reader/      those batches as spool batch files, written by Spool
 //   record_splitter/   the first kSplitterBytes of every file
+//   miniseed_repack/   the same pieces as record_validator/ (what the
+//                      store holds and SeedLink v3 clients get repacked)
+//   seedlink_wire/     per file, its first piece framed as a SeedLink
+//                      server sends it (v3 "SL" + sequence, v4 "SE" header),
+//                      written by seedlink_wire.h's encoders; plus the v3
+//                      INFO headers and "END"
 // Seeds are named by the SHA-256 of their content (libFuzzer's own naming),
 // so running it again changes nothing. Exits 1 with a message on any error.
 #include <unistd.h>
@@ -29,6 +35,7 @@
 
 #include "seisvault/client/spool.h"
 #include "seisvault/common/record_splitter.h"
+#include "seisvault/common/seedlink_wire.h"
 #include "seisvault/common/sha256.h"
 #include "seisvault/proto/ingest.pb.h"
 
@@ -95,7 +102,8 @@ std::string batch_of(const std::vector<std::span<const uint8_t>>& pieces, uint64
 }
 
 int run(const fs::path& testdata, const fs::path& out) {
-  for (const char* sub : {"record_validator", "batch_parser", "spool_reader", "record_splitter"}) {
+  for (const char* sub : {"record_validator", "batch_parser", "spool_reader", "record_splitter", "miniseed_repack",
+                          "seedlink_wire"}) {
     fs::create_directories(out / sub);
   }
   // Spool files are written by the real Spool, in a scratch spool.
@@ -118,6 +126,20 @@ int run(const fs::path& testdata, const fs::path& out) {
     const auto pieces = pieces_of(data);
     for (size_t i = 0; i < pieces.size() && i < kPiecesPerFile; ++i, ++records) {
       write_seed(out / "record_validator", pieces[i]);
+      write_seed(out / "miniseed_repack", pieces[i]);
+    }
+    if (!pieces.empty()) {
+      const auto& first = pieces.front();
+      std::string v3;
+      seisvault::seedlink::append_v3_header(v3, batch_id * 0x10101);
+      v3.append(reinterpret_cast<const char*>(first.data()), first.size());
+      write_seed(out / "seedlink_wire", bytes_of(v3));
+      std::string v4;
+      seisvault::seedlink::append_v4_header(v4, seisvault::seedlink::kFormatMiniSeed2,
+                                            seisvault::seedlink::kSubformatData, static_cast<uint32_t>(first.size()),
+                                            batch_id * 1000003, fmt::format("XX_S{}", batch_id));
+      v4.append(reinterpret_cast<const char*>(first.data()), first.size());
+      write_seed(out / "seedlink_wire", bytes_of(v4));
     }
     const std::string batch = batch_of(pieces, batch_id);
     write_seed(out / "batch_parser", bytes_of(batch));
@@ -131,6 +153,12 @@ int run(const fs::path& testdata, const fs::path& out) {
   write_seed(out / "batch_parser", bytes_of(batch_of({}, 7)));
   const std::string unknown = batch_of({}, 8) + std::string("\x22\x03xyz", 5);  // field 4, length-delimited
   write_seed(out / "batch_parser", bytes_of(unknown));
+  for (const bool more : {true, false}) {
+    std::string info;
+    seisvault::seedlink::append_v3_info_header(info, more);
+    write_seed(out / "seedlink_wire", bytes_of(info));
+  }
+  write_seed(out / "seedlink_wire", bytes_of(std::string(seisvault::seedlink::kEndMarker)));
 
   std::printf("fuzz_make_seeds: %zu files -> %zu record seeds, %zu batches and spool files, in %s\n", files.size(),
               records, batches, out.c_str());

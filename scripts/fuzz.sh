@@ -21,7 +21,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(record_validator batch_parser channel_selection time_parser spool_reader station_access_list record_splitter)
+targets=(record_validator batch_parser channel_selection time_parser spool_reader station_access_list record_splitter
+         seedlink_session miniseed_repack seedlink_wire)
 
 usage() {
   echo "usage: $0 [TARGET|all] [--time SECONDS | --runs N] [--keep-going]" >&2
@@ -94,7 +95,10 @@ for t in "${selected[@]}"; do
   options=()
   ((keep_going)) && options=(-fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1)
   # Words compared inside libmseed, where libFuzzer sees no coverage.
-  [[ "$t" == record_validator || "$t" == record_splitter ]] && options+=(-dict=fuzz/miniseed.dict)
+  [[ "$t" == record_validator || "$t" == record_splitter || "$t" == miniseed_repack ]] &&
+    options+=(-dict=fuzz/miniseed.dict)
+  # SeedLink's command words (seedlink_session).
+  [[ "$t" == seedlink_session ]] && options+=(-dict=fuzz/seedlink.dict)
   before=$(find "$dir/artifacts" -type f | wc -l)
   echo "== fuzz_$t: ${limit[*]} ${options[*]} (log: $dir/log)"
   set +e

@@ -3,6 +3,7 @@
 #include <libmseed.h>
 
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -144,6 +145,14 @@ std::string libmseed_said(const LibmseedLock& lock, std::string_view fallback) {
   return std::string(lock.first_error().empty() ? fallback : lock.first_error());
 }
 
+// libmseed writes its cleaned code strings (cut at a NUL, spaces dropped);
+// put back the original's raw code bytes (station, location, channel,
+// network: header bytes 8-19) so that the pieces name the record's channel
+// exactly as the store does (fuzzing finding F7).
+void restore_codes(std::vector<std::string>& records, std::span<const uint8_t> original) {
+  for (auto& r : records) std::memcpy(r.data() + 8, original.data() + 8, 12);
+}
+
 // One 512-byte record with the original's header and blockettes, no data.
 Result<std::vector<std::string>> pack_header_only(MSRecord& msr, const LibmseedLock& lock) {
   size_t needed = kFixedHeaderSize;
@@ -171,9 +180,15 @@ Result<std::vector<std::string>> pack_header_only(MSRecord& msr, const LibmseedL
   char* const original = msr.record;
   msr.record = out.data();
   msr.samplecnt = 0;
+  // msr_pack_header takes a data offset it finds in the template as the room
+  // for the blockettes, and drops those that do not fit (only logging it):
+  // let it compute the offset (fuzzing finding F8).
+  msr.fsdh->data_offset = 0;
   const int header_size = msr_pack_header(&msr, 1, 0);
   msr.record = original;
-  if (header_size < 0) return Status::internal("libmseed cannot pack the header: " + libmseed_said(lock, "no reason given"));
+  if (header_size < 0 || lock.error_logged()) {
+    return Status::internal("libmseed cannot pack the header: " + libmseed_said(lock, "no reason given"));
+  }
   std::vector<std::string> records;
   records.push_back(std::move(out));
   return records;
@@ -248,6 +263,7 @@ Result<std::vector<std::string>> repack(std::span<const uint8_t> record) {
     }
   }
   restore_rate_fields(records, rate_factor, rate_multiplier);
+  restore_codes(records, record);
   return records;
 }
 

@@ -8,7 +8,12 @@
 // that SeedLink SELECT ".T" suffixes, INFO STREAMS and v4 subformats use.
 //
 // repack_to_512(record)
-//   Input: exactly one miniSEED 2 record (the span's size is its length).
+//   Input: exactly one miniSEED 2 record (the span's size is its length)
+//   that ingest's RecordValidator accepts: what the store holds. Bytes it
+//   refuses (a blockette running past the record, more samples than the
+//   data section holds) can make libmseed read out of bounds when it
+//   decodes them (fuzzing finding F6); the SeedLink face validates a record
+//   before repacking it.
 //   Output, on success, one or more strings of exactly 512 bytes each:
 //   - A record that is already 512 bytes comes back byte for byte (nothing
 //     is decoded, whatever its byte order or blockettes).

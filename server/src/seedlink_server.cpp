@@ -28,8 +28,10 @@
 #include "miniseed_repack.h"
 #include "seedlink_info.h"
 #include "seedlink_session.h"
+#include "seedlink_text.h"
 #include "seisvault/common/seedlink_wire.h"
 #include "seisvault/common/string_map.h"
+#include "seisvault/ingest/record_validator.h"
 #include "seisvault/storage/channel_selection.h"
 
 namespace seisvault::server {
@@ -175,7 +177,13 @@ size_t append_packets(std::string& out, int version, std::span<const uint8_t> by
 // Repacks a record for v3 clients; nullopt (logged, at most once a minute)
 // when it cannot be.
 std::optional<std::vector<std::string>> pieces_for_v3(std::span<const uint8_t> bytes, std::string_view source_id) {
-  auto r = repack_to_512(bytes);
+  // repack_to_512 takes only what the validator accepts (libmseed decodes
+  // the samples); a record stored before today's checks may not be.
+  // No future limit: the record was within it when it arrived (100 years keeps now + margin in range).
+  thread_local ingest::RecordValidator validator(ingest::ValidatorOptions{int64_t{100} * 366 * 86400 * kNanosPerSecond});
+  const auto v = validator.validate(bytes, now_ns());
+  auto r = v.ok() ? repack_to_512(bytes)
+                  : Result<std::vector<std::string>>(Status::invalid_argument("the record no longer passes validation: " + v.message));
   if (r.ok()) return std::move(r).value();
   static std::atomic<int64_t> last_log{0};
   const int64_t now = now_ns();
@@ -358,7 +366,7 @@ struct SeedLinkServer::Impl : SessionHost {
     if (!level || (!v4 && *level == InfoLevel::kFormats)) {
       return refuse("ARGUMENTS", fmt::format("INFO {} is not offered: ID, CAPABILITIES, STATIONS, STREAMS, "
                                              "CONNECTIONS{}",
-                                             word.substr(0, 32), v4 ? ", FORMATS" : ""));
+                                             printable(word), v4 ? ", FORMATS" : ""));
     }
     if (*level == InfoLevel::kConnections && !(asking_conn && asking_conn->loopback)) {
       return refuse("UNAUTHORIZED", "INFO CONNECTIONS is answered to clients on this host only");

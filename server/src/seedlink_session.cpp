@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "seedlink_text.h"
+
 namespace seisvault::server::seedlink {
 
 void Session::ok(std::string& out) const { out += "OK\r\n"; }
@@ -231,7 +233,7 @@ Session::Next Session::handle(std::string_view line, std::string& out) {
     case Verb::kUnknown:
       break;
   }
-  error(out, "UNSUPPORTED", fmt::format("unknown command '{}'", cmd.word.substr(0, 32)));
+  error(out, "UNSUPPORTED", fmt::format("unknown command '{}'", printable(cmd.word)));
   return Next::kContinue;
 }
 

@@ -405,3 +405,53 @@ TEST_CASE("record_type is safe on short, garbage and looping input", "[record_ty
     CHECK((t == 'D' || t == 'E' || t == 'C' || t == 'T' || t == 'L' || t == 'O'));
   }
 }
+
+namespace {
+
+std::string from_hex(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+
+}  // namespace
+
+// Fuzzing finding F7 (fuzz/regressions/miniseed_repack/code-with-nul-renamed):
+// a channel code holding a NUL ("\0(E") came out of libmseed's packer as an
+// empty channel: the pieces named another channel than the store's.
+TEST_CASE("repacked pieces keep the original's raw code bytes (F7)", "[repack][regression]") {
+  const std::string original = from_hex(
+      "3030303030314420540000000000000028455858d4075e01000000000000000000000000000000000000000000000000000000000000"
+      "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+      "0000000000000000000000000000000000000000");
+  REQUIRE(original.size() == 128);
+  auto pieces = repack_to_512(bytes(original));
+  REQUIRE(pieces.ok());
+  for (const auto& p : *pieces) {
+    REQUIRE(p.size() == 512);
+    CHECK(p.substr(8, 12) == original.substr(8, 12));
+  }
+}
+
+// Fuzzing finding F8 (fuzz/regressions/miniseed_repack/header-only-data-offset-too-small):
+// a record without samples whose data offset (52) leaves no room for its
+// blockettes became a piece claiming blockettes it did not hold.
+TEST_CASE("a record without samples and a short data offset keeps its blockettes (F8)", "[repack][regression]") {
+  const std::string original = from_hex(
+      "3030303030314420544553542020204248455858d4075e000000011900000000010001000000000100000000340000001c4000000000"
+      "000000000028400000000000002a400000000000002c40000000264000000000000028400000000000002a400000000000002c400000"
+      "0000000000000000000038400000000000003940");
+  REQUIRE(original.size() == 128);
+  auto pieces = repack_to_512(bytes(original));
+  if (!pieces.ok()) {
+    SUCCEED("refused with a reason: " << pieces.status().message());
+    return;
+  }
+  for (const auto& p : *pieces) {
+    REQUIRE(p.size() == 512);
+    const Decoded d = decode(bytes(p));
+    CHECK(d.ok);
+    CHECK_FALSE(d.error_logged);
+    CHECK(d.reclen == 512);
+  }
+}

@@ -156,3 +156,18 @@ TEST_CASE("an overlong line is answered with an error; HTTP requests are refused
   CHECK(h.say("GET / HTTP/1.1", &next).starts_with("ERROR"));
   CHECK(next == Session::Next::kClose);
 }
+
+// Fuzzing finding F5 (fuzz/regressions/seedlink_session/unknown-verb-echoed-raw):
+// the reply to an unknown command echoed its raw bytes, control bytes and
+// all, to the client.
+TEST_CASE("an unknown command is echoed in its reply as printable ASCII only (F5)", "[seedlink][session][regression]") {
+  Harness h;
+  h.say("SLPROTO 4.0");
+  const auto reply = h.say(std::string("\xEB\x01\x7F", 3));
+  REQUIRE(reply.starts_with("ERROR UNSUPPORTED "));
+  REQUIRE(reply.ends_with("\r\n"));
+  for (size_t i = 0; i + 2 < reply.size(); ++i) {
+    const auto c = static_cast<unsigned char>(reply[i]);
+    CHECK((c >= 0x20 && c < 0x7F));
+  }
+}
