@@ -503,7 +503,7 @@ TEST_CASE("a state file line that does not parse stops the bridge from starting"
   CHECK(bridge.status().message().find("line 1") != std::string::npos);
 }
 
-TEST_CASE("--streams lists stations with their selectors", "[seedlink][seedlink_bridge]") {
+TEST_CASE("the --streams list gives stations with their selectors", "[seedlink][seedlink_bridge]") {
   auto s = parse_seedlink_streams("GE_WLF:BHZ+HHZ,GE_APE, IU_ANMO:00BH?.D 10LH?");
   REQUIRE(s.ok());
   REQUIRE(s->size() == 3);
