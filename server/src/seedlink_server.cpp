@@ -792,7 +792,7 @@ struct SeedLinkServer::Impl : SessionHost {
 
   // Writes what is queued; false when the connection was closed.
   bool flush(const ConnPtr& c) {
-    bool close = false, blocked = false, schedule = false;
+    bool close = false, blocked = false;
     {
       std::lock_guard lock(c->mutex);
       while (c->queued() > 0) {
@@ -823,11 +823,9 @@ struct SeedLinkServer::Impl : SessionHost {
       }
       if ((c->mode == Mode::kBackfill || c->mode == Mode::kWindow) && !c->job_queued &&
           room(*c) > options.queue_bytes / 2) {
-        schedule = true;
         queue_job_locked(c);
       }
     }
-    (void)schedule;
     if (close) {
       close_conn(c, c->close_after_flush ? "feed finished" : "write failed: client gone");
       return false;

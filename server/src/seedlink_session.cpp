@@ -47,8 +47,7 @@ FeedRequest Session::take_feed() {
   return f;
 }
 
-Session::Next Session::start(std::string& out, bool dialup) {
-  (void)out;
+Session::Next Session::start(bool dialup) {
   dialup_ = dialup;
   feeding_ = true;
   return Next::kStartFeed;
@@ -185,7 +184,7 @@ Session::Next Session::handle(std::string_view line, std::string& out) {
       const bool dialup = cmd.verb == Verb::kFetch;
       if (!v4_ && stations_.empty()) {
         // v3 uni-station mode: the command itself starts the feed, unanswered.
-        return start(out, dialup);
+        return start(dialup);
       }
       if (dialup) dialup_ = true;
       ok(answer);
@@ -193,10 +192,10 @@ Session::Next Session::handle(std::string_view line, std::string& out) {
     }
 
     case Verb::kEnd:
-      return start(out, dialup_);
+      return start(dialup_);
 
     case Verb::kEndFetch:
-      return start(out, true);
+      return start(true);
 
     case Verb::kInfo:
       if (cmd.args.empty()) {

@@ -95,7 +95,7 @@ class Session {
   void error(std::string& out, std::string_view code, std::string_view message) const;
   // The request DATA/FETCH/TIME/SELECT apply to: the last STATION's, or the global one.
   StationRequest& current();
-  Next start(std::string& out, bool dialup);
+  Next start(bool dialup);
 
   SessionHost& host_;
   bool v4_ = false;
