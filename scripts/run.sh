@@ -48,7 +48,10 @@ echo "run.sh: pushing ${#inputs[@]} sample file(s) to $endpoint (some corpus fil
 "$build/client/seisvault" push --server "$endpoint" --server-key "$data/server.pub" --key "$station" \
   "${inputs[@]}" || true
 api=$(cat "$data/api.endpoint")
-echo "run.sh: seisvaultd is running (ingest $endpoint, query API $api). Try:"
+http=$(cat "$data/http.endpoint")
+seedlink=$(cat "$data/seedlink.endpoint" 2>/dev/null || echo off)
+echo "run.sh: seisvaultd is running (ingest $endpoint, query API $api, HTTP $http, SeedLink $seedlink). Try:"
 echo "  $build/client/seisvault query --api $api channels"
+echo "  curl 'http://$http/fdsnws/availability/1/extent'"
 echo "Ctrl-C stops it."
 wait $server
