@@ -330,7 +330,7 @@ class LiveFeed(unittest.TestCase):
 
 
 class Resume(unittest.TestCase):
-    def test_a_client_resumes_after_a_server_restart_with_every_record_once_in_commit_order(self):
+    def resume_across_restart(self, kill: bool):
         require_environment()
         server = Seisvaultd()
         try:
@@ -345,6 +345,9 @@ class Resume(unittest.TestCase):
                 c.command("DATA ALL")
                 c.send("END")
                 first = c.read_packets(total // 3)
+            if kill:
+                server.proc.kill()
+                server.proc.wait(timeout=30)
             server.stop()
             server.start()
             last = {}
@@ -366,6 +369,12 @@ class Resume(unittest.TestCase):
                 self.assertEqual(seqs, sorted(seqs))
         finally:
             server.close()
+
+    def test_a_client_resumes_after_a_server_restart_with_every_record_once_in_commit_order(self):
+        self.resume_across_restart(kill=False)
+
+    def test_a_client_resumes_after_the_server_is_killed_with_every_record_once_in_commit_order(self):
+        self.resume_across_restart(kill=True)
 
 
 if __name__ == "__main__":
