@@ -335,7 +335,8 @@ Status SeedLinkClient::Impl::read_some(Clock::time_point deadline, bool& got) {
 Result<std::string> SeedLinkClient::Impl::read_line(Clock::time_point deadline, std::string_view what) {
   for (;;) {
     const auto data = available();
-    const auto* nl = static_cast<const uint8_t*>(std::memchr(data.data(), '\n', data.size()));
+    // memchr must not see the null pointer of an empty buffer (UBSan).
+    const auto* nl = data.empty() ? nullptr : static_cast<const uint8_t*>(std::memchr(data.data(), '\n', data.size()));
     if (nl != nullptr) {
       const size_t n = static_cast<size_t>(nl - data.data()) + 1;
       std::string line(trim(std::string_view(reinterpret_cast<const char*>(data.data()), n)));
