@@ -31,11 +31,11 @@
 #include <spdlog/spdlog.h>
 
 #include "block_format.h"
-#include "write_index.h"
 #include "keys.h"
 #include "seisvault/common/string_map.h"
 #include "store_file_system.h"
 #include "store_log.h"
+#include "write_index.h"
 
 namespace seisvault::storage {
 
