@@ -141,8 +141,9 @@ double percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
-double process_cpu_seconds(int pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+// utime + stime of a /proc stat file, in seconds.
+static double stat_cpu_seconds(const std::string& path) {
+  std::ifstream in(path);
   std::string line;
   std::getline(in, line);
   const auto close = line.rfind(')');
@@ -155,6 +156,30 @@ double process_cpu_seconds(int pid) {
     if (i == 15) stime = std::stod(field);
   }
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double process_cpu_seconds(int pid) { return stat_cpu_seconds(fmt::format("/proc/{}/stat", pid)); }
+
+std::map<std::string, double> thread_cpu_seconds(int pid) {
+  std::map<std::string, double> out;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.empty()) continue;
+    out[name] += stat_cpu_seconds((task.path() / "stat").string());
+  }
+  return out;
+}
+
+uint64_t process_write_bytes(int pid) {
+  std::ifstream in(fmt::format("/proc/{}/io", pid));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("write_bytes:", 0) == 0) return std::stoull(line.substr(12));
+  }
+  return 0;
 }
 
 static uint64_t status_kib(int pid, const char* key) {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,14 @@ double percentile(std::vector<double> values, double p);
 
 // CPU seconds (user + system) and peak RSS (bytes) of a process.
 double process_cpu_seconds(int pid);
+// CPU seconds per thread name (/proc/PID/task/*/comm), the threads of one
+// name summed: SeisVault names its stages "sv-..." (common/thread_name.h),
+// RocksDB its pools "rocksdb:low"/"rocksdb:high". Threads that ended are
+// not counted.
+std::map<std::string, double> thread_cpu_seconds(int pid);
+// Bytes the process caused to be written to storage (/proc/PID/io
+// write_bytes): WAL, table files, whatever reached the disk on its account.
+uint64_t process_write_bytes(int pid);
 uint64_t process_peak_rss(int pid);
 uint64_t process_rss(int pid);
 

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -70,8 +71,13 @@ int run(int argc, char** argv) {
                  "a live subscriber (Subscribe) during the run with this many patterns, of which only the last "
                  "selects anything (the first channel): what it costs ingest is matching, not delivery (0: none)")
       ->capture_default_str();
+  bool sustained = false;
+  app.add_flag("--sustained", sustained,
+               "10 M records (unless --records says more): long enough for compactions to run as they do in "
+               "service, for the write amplification figure");
   app.add_flag("--smoke", smoke, "a few thousand records: checks the benchmark runs, measures nothing");
   CLI11_PARSE(app, argc, argv);
+  if (sustained) records = std::max<size_t>(records, 10'000'000);
   (void)configure_logging("warn");
   if (smoke) {
     records = 5000;
@@ -165,6 +171,8 @@ int run(int argc, char** argv) {
     }
     std::vector<uint8_t> rec;
     const double cpu0 = process_cpu_seconds(server.pid());
+    const uint64_t written0 = process_write_bytes(server.pid());
+    const auto threads0 = thread_cpu_seconds(server.pid());
     std::vector<uint64_t> rss_samples;
     t0 = Clock::now();
     uint64_t first_channel_records = 0;  // what the subscriber selects
@@ -192,6 +200,41 @@ int run(int argc, char** argv) {
     }
     const double dt = seconds_since(t0);
     const double cpu = process_cpu_seconds(server.pid()) - cpu0;
+    // Write amplification: what the server wrote to the disk (WAL, flushes,
+    // compactions) per byte of miniSEED stored, counted until compaction is
+    // idle (the bytes written stop growing for 3 s; at most 10 min).
+    {
+      uint64_t last = process_write_bytes(server.pid());
+      int quiet = 0;
+      const auto deadline = Clock::now() + std::chrono::minutes(10);
+      while (quiet < 3 && Clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        const uint64_t now = process_write_bytes(server.pid());
+        quiet = now == last ? quiet + 1 : 0;
+        last = now;
+      }
+      const double payload = static_cast<double>(records) * 512;
+      report.add("write_amplification", static_cast<double>(last - written0) / payload, "x",
+                 fmt::format("bytes the server wrote to the disk (/proc write_bytes, WAL included) until compaction "
+                             "was idle, per byte of miniSEED pushed ({:.0f} MB written for {:.0f} MB); {}",
+                             static_cast<double>(last - written0) / 1e6, payload / 1e6, conditions));
+    }
+    // CPU per record per stage (threads by name, common/thread_name.h).
+    {
+      const auto threads1 = thread_cpu_seconds(server.pid());
+      std::map<std::string, double> stage;
+      for (const auto& [name, seconds] : threads1) {
+        const auto before = threads0.find(name);
+        const double used = seconds - (before == threads0.end() ? 0.0 : before->second);
+        const std::string group = name.rfind("sv-", 0) == 0 || name.rfind("rocksdb:", 0) == 0 ? name : "other";
+        stage[group] += used;
+      }
+      for (const auto& [name, seconds] : stage) {
+        if (seconds <= 0) continue;
+        report.add("cpu_us_per_record_" + name, seconds / static_cast<double>(records) * 1e6, "us",
+                   "server threads of this name, from the first record to compaction idle; " + conditions);
+      }
+    }
     if (subscriber.joinable()) {
       // Its records are the first channel's: wait for them (or skips), then end it.
       const uint64_t expect = first_channel_records;

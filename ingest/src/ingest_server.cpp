@@ -9,6 +9,7 @@
 #include "log_limiter.h"
 #include "pipeline.h"
 #include "receiver.h"
+#include "seisvault/common/thread_name.h"
 #include "syncer.h"
 #include "validation_worker.h"
 #include "zap_handler.h"
@@ -75,13 +76,25 @@ Result<std::unique_ptr<IngestServer>> IngestServer::start(const IngestOptions& o
   const unsigned n = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     auto& w = m.workers.emplace_back(std::make_unique<ValidationWorker>(p));
-    m.worker_threads.emplace_back([w = w.get()] { w->run(); });
+    m.worker_threads.emplace_back([w = w.get()] {
+      set_thread_name("sv-validate");
+      w->run();
+    });
   }
   m.committer = std::make_unique<Committer>(p);
   m.syncer = std::make_unique<Syncer>(p);
-  m.committer_thread = std::thread([&m] { m.committer->run(); });
-  m.syncer_thread = std::thread([&m] { m.syncer->run(); });
-  m.receiver_thread = std::thread([&m] { m.receiver->run(); });
+  m.committer_thread = std::thread([&m] {
+    set_thread_name("sv-committer");
+    m.committer->run();
+  });
+  m.syncer_thread = std::thread([&m] {
+    set_thread_name("sv-syncer");
+    m.syncer->run();
+  });
+  m.receiver_thread = std::thread([&m] {
+    set_thread_name("sv-receiver");
+    m.receiver->run();
+  });
   spdlog::info("ingest listening on {} ({}; {} validation workers, sync {})", m.receiver->endpoint(),
                options.insecure ? "INSECURE: no CURVE, any station may write" : "CURVE, authorized keys only", n,
                options.sync == SyncPolicy::kEveryBatch

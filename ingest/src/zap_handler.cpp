@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "seisvault/common/thread_name.h"
+
 namespace seisvault::ingest {
 
 ZapHandler::ZapHandler(zmq::context_t& context, const AccessControl& access,
@@ -11,7 +13,10 @@ ZapHandler::ZapHandler(zmq::context_t& context, const AccessControl& access,
     : socket_(context, zmq::socket_type::rep), access_(access), on_refused_(std::move(on_refused)) {
   socket_.set(zmq::sockopt::linger, 0);
   socket_.bind("inproc://zeromq.zap.01");
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    set_thread_name("sv-zap");
+    run();
+  });
 }
 
 ZapHandler::~ZapHandler() {

@@ -31,6 +31,7 @@
 #include "seedlink_text.h"
 #include "seisvault/common/seedlink_wire.h"
 #include "seisvault/common/string_map.h"
+#include "seisvault/common/thread_name.h"
 #include "seisvault/ingest/record_validator.h"
 #include "seisvault/storage/channel_selection.h"
 
@@ -664,6 +665,25 @@ struct SeedLinkServer::Impl : SessionHost {
       for (const auto& e : entries) {
         const auto& g = *e.group;
         if (g.records.empty() || g.sequences.size() != g.records.size()) continue;
+        {
+          // No live client: nothing to match or copy, the head moves on (a
+          // client that turns live later starts from it).
+          std::lock_guard feed(feed_mutex);
+          bool any_live = false;
+          for (auto& c : feeding) {
+            std::lock_guard lock(c->mutex);
+            if (c->mode == Mode::kLive) {
+              any_live = true;
+              break;
+            }
+          }
+          if (!any_live) {
+            durable_head = std::max(durable_head, g.end_sequence());
+            durable_head_seen.store(durable_head);
+            gap = false;
+            continue;
+          }
+        }
         items.clear();
         for (uint32_t i = 0; i < g.records.size(); ++i) {
           auto codes = codes_of(g.records[i].source_id);
@@ -1048,9 +1068,20 @@ Result<std::unique_ptr<SeedLinkServer>> SeedLinkServer::start(SeedLinkOptions op
   impl->durable_head_seen = impl->durable_head;
 
   Impl* p = impl.get();
-  impl->io_thread = std::thread([p] { p->io_loop(); });
-  impl->feed_thread = std::thread([p] { p->feed_loop(); });
-  for (size_t i = 0; i < p->options.threads; ++i) impl->workers.emplace_back([p] { p->worker_loop(); });
+  impl->io_thread = std::thread([p] {
+    set_thread_name("sv-sl-io");
+    p->io_loop();
+  });
+  impl->feed_thread = std::thread([p] {
+    set_thread_name("sv-sl-feed");
+    p->feed_loop();
+  });
+  for (size_t i = 0; i < p->options.threads; ++i) {
+    impl->workers.emplace_back([p] {
+      set_thread_name("sv-sl-read");
+      p->worker_loop();
+    });
+  }
   spdlog::info("SeedLink 3.1/4.0 on {} (sequence numbers from {})", impl->bound_address, impl->durable_head);
   return std::unique_ptr<SeedLinkServer>(new SeedLinkServer(std::move(impl)));
 }

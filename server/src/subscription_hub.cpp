@@ -6,12 +6,17 @@
 
 #include <spdlog/spdlog.h>
 
+#include "seisvault/common/thread_name.h"
+
 namespace seisvault::server {
 
 SubscriptionHub::SubscriptionHub(HubOptions options)
     : options_(options),
       queue_(options.queue_groups, options.queue_bytes),
-      thread_([this] { run(); }) {}
+      thread_([this] {
+        set_thread_name("sv-hub");
+        run();
+      }) {}
 
 SubscriptionHub::~SubscriptionHub() {
   queue_.close();
