@@ -13,12 +13,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "ack_peer.h"
 #include "seisvault/common/curve_keys.h"
 #include "seisvault/common/station_access_list.h"
+#include "support/process.h"
 #include "support/temp_dir.h"
 #include "test_records.h"
 
@@ -33,27 +33,13 @@ namespace {
 
 const std::string kTool = std::string(SEISVAULT_BINARY_DIR) + "/client/seisvault";
 
-struct Run {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
+using Run = test::ToolRun;
 
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::read_text;
 
 // Runs the tool with `args` (shell words) and `input` as stdin, with a time limit.
 Run run(const test::TempDir& dir, const std::string& args, const std::string& input = "/dev/null") {
-  const auto out = dir.path() / "output.txt";
-  const std::string cmd = "timeout 60 " + kTool + " " + args + " > " + out.string() + " 2>&1 < " + input;
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.output = read_text(out);
-  return r;
+  return test::run_seisvault(dir.path(), args, input);
 }
 
 void write_records(const std::filesystem::path& path, const std::vector<std::vector<uint8_t>>& records,

@@ -8,13 +8,10 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include <httplib.h>
@@ -27,32 +24,15 @@ using namespace seisvault;
 
 namespace {
 
-const std::string kTool = std::string(SEISVAULT_BINARY_DIR) + "/client/seisvault";
 const std::filesystem::path kFixture =
     std::filesystem::path(__FILE__).parent_path().parent_path() / "data/stationxml/seisvault_test_inventory.xml";
 
-struct Run {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
+using Run = test::ToolRun;
 
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::read_text;
 
 // Runs the tool with `args` (shell words), with a time limit.
-Run run(const test::TempDir& dir, const std::string& args) {
-  const auto out = dir.path() / "output.txt";
-  const std::string cmd = "timeout 60 " + kTool + " " + args + " > " + out.string() + " 2>&1 < /dev/null";
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.output = read_text(out);
-  return r;
-}
+Run run(const test::TempDir& dir, const std::string& args) { return test::run_seisvault(dir.path(), args); }
 
 // A data directory in `dir`, as seisvaultd would have it before its first start.
 std::string data_dir(const test::TempDir& dir) {

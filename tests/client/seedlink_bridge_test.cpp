@@ -8,13 +8,10 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
-#include <sys/wait.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -47,12 +44,7 @@ std::string unused_endpoint() {
   return s.get(zmq::sockopt::last_endpoint);
 }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::read_text;
 
 SeedLinkStationRequest station(std::string net, std::string sta) {
   SeedLinkStationRequest r;
@@ -527,20 +519,7 @@ namespace {
 
 const std::string kTool = std::string(SEISVAULT_BINARY_DIR) + "/client/seisvault";
 
-struct Run {
-  int code = -1;
-  std::string output;
-};
-
-Run run_tool(const test::TempDir& dir, const std::string& args) {
-  const auto out = dir.path() / "output.txt";
-  const std::string cmd = "timeout 60 " + kTool + " " + args + " > " + out.string() + " 2>&1 < /dev/null";
-  const int status = std::system(cmd.c_str());
-  Run r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.output = read_text(out);
-  return r;
-}
+test::ToolRun run_tool(const test::TempDir& dir, const std::string& args) { return test::run_seisvault(dir.path(), args); }
 
 }  // namespace
 
@@ -556,7 +535,7 @@ TEST_CASE("`seisvault push --from-seedlink --fetch` pulls a dial-up feed to its 
     c.send(v4_stream(records, 1, "GE_WLF") + "END");
     c.wait_closed(30s);
   }});
-  const Run r = run_tool(f.dir, fmt::format("push --from-seedlink {} --streams GE_WLF:HHZ --server {} --insecure "
+  const auto r = run_tool(f.dir, fmt::format("push --from-seedlink {} --streams GE_WLF:HHZ --server {} --insecure "
                                             "--spool {} --fetch",
                                             server.address(), peer.endpoint(), f.spool.string()));
   INFO(r.output);

@@ -6,7 +6,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 
 #include "seisvault/client/push_client.h"
@@ -53,18 +52,9 @@ void add_all(PushClient& client, const std::vector<std::vector<uint8_t>>& record
   for (size_t i = from; i < std::min(to, records.size()); ++i) REQUIRE(client.add(bytes_of(records[i])).ok());
 }
 
-struct Run {
-  int code = -1;
-  std::string output;
-};
+using Run = test::ToolRun;
 
-Run run_tool(const std::filesystem::path& dir, const std::string& args) {
-  const auto out = dir / "tool-output.txt";
-  const std::string cmd = "timeout 60 " + test::built_program("client/seisvault").string() + " " + args + " > " +
-                          out.string() + " 2>&1 < /dev/null";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::read_text(out)};
-}
+Run run_tool(const std::filesystem::path& dir, const std::string& args) { return test::run_seisvault(dir, args); }
 
 }  // namespace
 

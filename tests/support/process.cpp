@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -71,6 +72,14 @@ std::string read_text(const std::filesystem::path& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+ToolRun run_seisvault(const std::filesystem::path& work_dir, const std::string& args, const std::string& input) {
+  const auto out = work_dir / "tool-output.txt";
+  const std::string cmd = "timeout 60 " + built_program("client/seisvault").string() + " " + args + " > " +
+                          out.string() + " 2>&1 < " + input;
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(out)};
 }
 
 }  // namespace seisvault::test

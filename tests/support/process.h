@@ -50,4 +50,17 @@ bool eventually(F condition, std::chrono::milliseconds timeout) {
 
 std::string read_text(const std::filesystem::path& path);
 
+// One run of the `seisvault` tool: its exit status and what it printed
+// (stdout and stderr together).
+struct ToolRun {
+  int code = -1;
+  std::string output;
+};
+
+// Runs this build's client/seisvault with `args` (shell words), stdin from
+// `input`, its output kept in `work_dir`/tool-output.txt; killed after 60 s
+// (exit status 124).
+ToolRun run_seisvault(const std::filesystem::path& work_dir, const std::string& args,
+                      const std::string& input = "/dev/null");
+
 }  // namespace seisvault::test
