@@ -46,10 +46,7 @@ struct Server {
   }
 
   void start() {
-    storage::StoreOptions so;
-    so.memtable_mib = 8;
-    so.block_cache_mib = 8;
-    so.min_free_bytes = 0;
+    storage::StoreOptions so = test::small_store_options();
     so.faults = faults;
     auto s = storage::RecordStore::open(dir / "store", so);
     REQUIRE(s.ok());

@@ -10,6 +10,7 @@
 #include "seisvault/ingest/access_control.h"
 #include "seisvault/ingest/ingest_server.h"
 #include "seisvault/storage/record_store.h"
+#include "support/server_data.h"
 
 namespace seisvault::test {
 
@@ -21,11 +22,7 @@ struct InProcessServer {
   InProcessServer(const std::filesystem::path& dir, ingest::SyncPolicy sync,
                   std::function<void(std::shared_ptr<const ingest::DurableRecords>)> on_durable = {})
       : access(dir / "authorized_stations") {
-    storage::StoreOptions so;
-    so.memtable_mib = 8;
-    so.block_cache_mib = 8;
-    so.min_free_bytes = 0;
-    auto s = storage::RecordStore::open(dir / "store", so);
+    auto s = storage::RecordStore::open(dir / "store", small_store_options());
     REQUIRE(s.ok());
     store = std::move(s.value());
     ingest::IngestOptions io;

@@ -22,6 +22,7 @@
 #include "seisvault/proto/waveform.grpc.pb.h"
 #include "support/corpus.h"
 #include "support/record_factory.h"
+#include "support/server_data.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 #include "support/test_station.h"
@@ -458,10 +459,7 @@ TEST_CASE("Verify reports stored records that are damaged, fail today's validati
   bytes[2][300] ^= 0x01;
   std::memcpy(bytes[3].data() + 8, "OTHER", 5);
   {
-    storage::StoreOptions o;
-    o.memtable_mib = 8;
-    o.block_cache_mib = 8;
-    o.min_free_bytes = 0;
+    const storage::StoreOptions o = test::small_store_options();
     auto store = storage::RecordStore::open(tmp.path() / "store", o);
     REQUIRE(store.ok());
     std::vector<storage::NewRecord> in;

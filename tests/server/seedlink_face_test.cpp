@@ -13,6 +13,7 @@
 #include "seisvault/common/sha256.h"
 #include "seisvault/storage/record_store.h"
 #include "support/record_factory.h"
+#include "support/server_data.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -56,10 +57,7 @@ TEST_CASE("a stored record the validator refuses is left out for SeedLink 3 clie
                           0x00, 0x00, 0x00, 0x00, 0x08, 0x00};
   std::copy(std::begin(rest), std::end(rest), bad.begin() + 20);
   {
-    storage::StoreOptions o;
-    o.memtable_mib = 8;
-    o.block_cache_mib = 8;
-    o.min_free_bytes = 0;
+    const storage::StoreOptions o = test::small_store_options();
     auto store = storage::RecordStore::open(data / "store", o);
     REQUIRE(store.ok());
     std::vector<storage::NewRecord> in;

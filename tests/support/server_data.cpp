@@ -39,13 +39,17 @@ waveform::v1::Stats server_stats(const ServerProcess& server) {
   return stats;
 }
 
-std::multiset<std::vector<uint8_t>> stored_records(const std::filesystem::path& data_dir) {
-  std::multiset<std::vector<uint8_t>> out;
+storage::StoreOptions small_store_options() {
   storage::StoreOptions o;
   o.memtable_mib = 8;
   o.block_cache_mib = 8;
   o.min_free_bytes = 0;
-  auto store = storage::RecordStore::open(data_dir / "store", o);
+  return o;
+}
+
+std::multiset<std::vector<uint8_t>> stored_records(const std::filesystem::path& data_dir) {
+  std::multiset<std::vector<uint8_t>> out;
+  auto store = storage::RecordStore::open(data_dir / "store", small_store_options());
   REQUIRE(store.ok());
   REQUIRE((*store)->read_records(storage::ChannelSelection(), {}, [&](const storage::StoredRecord& r) {
     out.emplace(r.bytes.begin(), r.bytes.end());

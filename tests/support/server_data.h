@@ -1,7 +1,7 @@
 // What end-to-end tests do to a server's data directory around a real
 // seisvaultd: authorize station keys, make records for a station, ask the
-// running server for its statistics, and read back everything the store
-// holds (with the server stopped).
+// running server for its statistics, open a small store, and read back
+// everything the store holds (with the server stopped).
 #pragma once
 
 #include <filesystem>
@@ -12,6 +12,7 @@
 #include "seisvault/common/curve_keys.h"
 #include "seisvault/common/time.h"
 #include "seisvault/proto/waveform.pb.h"
+#include "seisvault/storage/store_options.h"
 #include "support/server_process.h"
 
 namespace seisvault::test {
@@ -28,6 +29,10 @@ std::vector<std::vector<uint8_t>> station_records(const std::string& station, si
 
 // The running server's GetStats answer (through its API, within 10 s).
 waveform::v1::Stats server_stats(const ServerProcess& server);
+
+// Options for a store a test opens itself: 8 MiB memtables and block cache,
+// no free-space reserve (tests run on machines with little disk).
+storage::StoreOptions small_store_options();
 
 // Every record stored under DATA_DIR/store (the server must be stopped).
 std::multiset<std::vector<uint8_t>> stored_records(const std::filesystem::path& data_dir);
