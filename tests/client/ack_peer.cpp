@@ -230,4 +230,12 @@ void AckPeer::run() {
   }
 }
 
+std::string unused_endpoint() {
+  zmq::context_t ctx;
+  zmq::socket_t s(ctx, zmq::socket_type::router);
+  s.set(zmq::sockopt::linger, 0);
+  s.bind("tcp://127.0.0.1:*");
+  return s.get(zmq::sockopt::last_endpoint);
+}
+
 }  // namespace seisvault::test

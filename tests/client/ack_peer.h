@@ -108,4 +108,8 @@ class AckPeer {
   std::thread thread_;
 };
 
+// A ZeroMQ endpoint nobody listens on: bound once on 127.0.0.1 to pick a
+// free port, then closed.
+std::string unused_endpoint();
+
 }  // namespace seisvault::test

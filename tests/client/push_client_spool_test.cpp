@@ -23,6 +23,8 @@ using seisvault::test::AckPeer;
 using seisvault::test::AckPeerOptions;
 using seisvault::test::bytes_of;
 
+using seisvault::test::unused_endpoint;
+
 namespace {
 
 PushOptions spooled_options(const std::string& endpoint, const std::filesystem::path& spool) {
@@ -35,14 +37,6 @@ PushOptions spooled_options(const std::string& endpoint, const std::filesystem::
   o.reconnect_interval_max = 200ms;
   o.on_connection = [](ConnectionState, std::string_view) {};
   return o;
-}
-
-std::string unused_endpoint() {
-  zmq::context_t ctx;
-  zmq::socket_t s(ctx, zmq::socket_type::router);
-  s.set(zmq::sockopt::linger, 0);
-  s.bind("tcp://127.0.0.1:*");
-  return s.get(zmq::sockopt::last_endpoint);
 }
 
 size_t batch_files(const std::filesystem::path& dir) {

@@ -20,6 +20,8 @@ using seisvault::test::AckPeer;
 using seisvault::test::AckPeerOptions;
 using seisvault::test::bytes_of;
 
+using seisvault::test::unused_endpoint;
+
 namespace {
 
 PushOptions plain_options(const std::string& endpoint) {
@@ -33,14 +35,6 @@ PushOptions plain_options(const std::string& endpoint) {
   return o;
 }
 
-// An endpoint nobody listens on: bound once to pick a free port, then closed.
-std::string unused_endpoint() {
-  zmq::context_t ctx;
-  zmq::socket_t s(ctx, zmq::socket_type::router);
-  s.set(zmq::sockopt::linger, 0);
-  s.bind("tcp://127.0.0.1:*");
-  return s.get(zmq::sockopt::last_endpoint);
-}
 
 void add_all(PushClient& client, const std::vector<std::vector<uint8_t>>& records) {
   for (const auto& r : records) REQUIRE(client.add(bytes_of(r)).ok());

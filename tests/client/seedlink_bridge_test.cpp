@@ -32,19 +32,11 @@ using seisvault::test::ScriptedSeedLinkServer;
 using seisvault::test::SeedLinkHandshake;
 using Connection = seisvault::test::ScriptedSeedLinkServer::Connection;
 using Clock = std::chrono::steady_clock;
+using seisvault::test::read_text;
+using seisvault::test::unused_endpoint;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string unused_endpoint() {
-  zmq::context_t ctx;
-  zmq::socket_t s(ctx, zmq::socket_type::router);
-  s.set(zmq::sockopt::linger, 0);
-  s.bind("tcp://127.0.0.1:*");
-  return s.get(zmq::sockopt::last_endpoint);
-}
-
-using test::read_text;
 
 SeedLinkStationRequest station(std::string net, std::string sta) {
   SeedLinkStationRequest r;
