@@ -86,6 +86,10 @@ struct FeedPlan {
   std::vector<FeedStation> stations;
   std::vector<std::string> window_channels;  // window mode: the channels to read, in order
   TimeNs window_begin = kTimeMax, window_end = kTimeMin;
+  // Some station has a time limit: whether a record is wanted then depends
+  // on its times, not only on its channel, and the feed thread cannot keep
+  // a verdict per channel.
+  bool time_limited = false;
 
   // Whether any station asks for NET.STA (before selectors).
   bool station_wanted(std::string_view net, std::string_view sta) const {
@@ -276,16 +280,23 @@ struct SeedLinkServer::Impl : SessionHost {
     return false;
   }
 
+  InfoServer info_server() const {
+    InfoServer server;
+    server.software = software();
+    server.organization = options.organization;
+    server.started = started_ns;
+    for (const auto c : kV3Capabilities) server.capabilities.emplace_back(c);
+    return server;
+  }
+
   InfoSnapshot snapshot(InfoLevel level) {
     InfoSnapshot s;
-    s.server.software = software();
-    s.server.organization = options.organization;
-    s.server.started = started_ns;
-    for (const auto c : kV3Capabilities) s.server.capabilities.emplace_back(c);
+    s.server = info_server();
     if (level == InfoLevel::kStations || level == InfoLevel::kStreams) {
       auto channels = store.list_channels({});
       if (channels.ok()) {
-        const uint64_t first = store.first_sequence().ok() ? store.first_sequence().value() : 1;
+        const auto first_held = store.first_sequence();
+        const uint64_t first = first_held.ok() ? first_held.value() : 1;
         uint64_t head;
         {
           std::lock_guard lock(feed_mutex);
@@ -356,10 +367,7 @@ struct SeedLinkServer::Impl : SessionHost {
   std::string info(int protocol_major, std::string_view word) override {
     const auto level = parse_info_level(word);
     const bool v4 = protocol_major == 4;
-    InfoServer server;
-    server.software = software();
-    server.organization = options.organization;
-    server.started = started_ns;
+    const InfoServer server = info_server();
     auto refuse = [&](std::string_view code, std::string_view message) {
       return v4 ? pack_v4_info(info_json_error(server, code, message), true)
                 : pack_v3_info(info_xml_error(server), true, now_ns());
@@ -432,7 +440,10 @@ struct SeedLinkServer::Impl : SessionHost {
       }
     }
     uint64_t from = head;
-    for (const auto& s : plan->stations) from = std::min(from, s.from_sequence);
+    for (const auto& s : plan->stations) {
+      from = std::min(from, s.from_sequence);
+      plan->time_limited = plan->time_limited || s.begin || s.end;
+    }
 
     std::lock_guard feed(feed_mutex);
     std::lock_guard lock(c->mutex);
@@ -725,13 +736,7 @@ struct SeedLinkServer::Impl : SessionHost {
             if (v == 0 || c->verdict_types[it.channel] != it.type) {
               const bool yes = served_station(it.codes.net, it.codes.sta) &&
                                plan.wanted(it.codes, it.type, seq, r.start_ns, r.end_ns);
-              // Cache only verdicts that hold for every later record of the
-              // channel: stations without time limits.
-              bool cacheable = true;
-              for (const auto& s : plan.stations) cacheable = cacheable && !s.begin && !s.end;
-              if (!cacheable) {
-                if (!yes) continue;
-              } else {
+              if (!plan.time_limited) {  // the verdict holds for every later record of the channel
                 v = yes ? 2 : 1;
                 c->verdict_types[it.channel] = it.type;
               }
