@@ -319,9 +319,10 @@ struct RecordStore::Impl {
   // see more channels than their snapshot holds; those simply have no data.
   mutable std::shared_mutex catalog_mutex;
   std::map<std::string, uint32_t, std::less<>> channel_ids;  // sorted by source id
+  std::unordered_map<uint32_t, std::string_view> channel_names;  // views into channel_ids' keys
   std::unordered_map<uint32_t, std::string> sender_names;
 
-  // Writer state, guarded by write_mutex. channel_ids and sender_names
+  // Writer state, guarded by write_mutex. channel_ids, channel_names and sender_names
   // change only under it too, so the writer reads them without the catalog
   // lock.
   std::mutex write_mutex;
@@ -550,6 +551,7 @@ Status RecordStore::Impl::load() {
       if (k[0] == 'c') {
         auto [entry, _] = channel_ids.emplace(std::string(k.substr(1)), id);
         channel_index.emplace(entry->first, id);
+        channel_names.emplace(id, entry->first);
         ++station_channels[std::string(station_of(entry->first))];
         next_channel_id = std::max(next_channel_id, id + 1);
       } else {
@@ -979,8 +981,10 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       if (add) {
         auto [it, _] = m.channel_ids.emplace(c.name, c.id);
         m.channel_index.emplace(it->first, c.id);
+        m.channel_names.emplace(c.id, it->first);
       } else {
         m.channel_index.erase(c.name);
+        m.channel_names.erase(c.id);
         m.channel_ids.erase(c.name);
       }
     }
@@ -1488,17 +1492,7 @@ Status RecordStore::read_sequence(
     if (c == cache.end()) {
       std::shared_lock lock(m.catalog_mutex);
       auto f = source.find(id);
-      c = cache.emplace(id, f == source.end() ? std::string() : f->second).first;
-    }
-    return c->second;
-  };
-  auto channel_name = [&](uint32_t id) -> const std::string& {
-    auto c = channel_names.find(id);
-    if (c == channel_names.end()) {
-      std::string name;
-      rocksdb::PinnableSlice v;
-      if (m.db->Get(ro, m.catalog, slice(keys::channel_by_id(id)), &v).ok()) name.assign(v.data(), v.size());
-      c = channel_names.emplace(id, std::move(name)).first;
+      c = cache.emplace(id, f == source.end() ? std::string() : std::string(f->second)).first;
     }
     return c->second;
   };
@@ -1518,7 +1512,7 @@ Status RecordStore::read_sequence(
       seq += b.record_count;
       if (seq <= from) continue;
       if (block_first >= until) return {};
-      const std::string& source_id = channel_name(b.channel_id);
+      const std::string& source_id = name_of(channel_names, m.channel_names, b.channel_id);
       if (source_id.empty() || !want_channel(b.channel_id, source_id)) continue;
       const auto key = keys::record_key(b.channel_id, b.start_ns, index.first_block_seq() + i);
       block.Reset();
