@@ -14,21 +14,6 @@ using storage::TimeWindow;
 
 namespace {
 
-// The exact selection of one catalogued channel ("NET.STA.LOC.CHA", any
-// code possibly blank), built without parsing so that blank codes need no
-// "--" and nothing in a code is read as a wildcard list.
-// (Catalogued ids always have four codes; any other selects nothing.)
-ChannelSelection exact_channel(std::string_view source_id) {
-  const auto codes = storage::split_source_id(source_id);
-  if (!codes) return ChannelSelection(std::vector<storage::SourcePattern>{});
-  storage::SourcePattern p;
-  p.network = {std::string((*codes)[0])};
-  p.station = {std::string((*codes)[1])};
-  p.location = {std::string((*codes)[2])};
-  p.channel = {std::string((*codes)[3])};
-  return ChannelSelection({std::move(p)});
-}
-
 // Sorts windows and joins those that overlap or touch.
 std::vector<TimeWindow> merge_windows(std::vector<TimeWindow> w) {
   std::sort(w.begin(), w.end(), [](const TimeWindow& a, const TimeWindow& b) { return a.begin_ns < b.begin_ns; });
@@ -278,7 +263,7 @@ Result<ReadPlan> QueryService::plan(std::span<const RecordQuery> lines, const Re
       // The continuous spans inside the windows, each cut to its window.
       std::vector<TimeWindow> spans;
       for (const auto& win : merged) {
-        auto avail = store_.availability(exact_channel(source_id), win, std::nullopt);
+        auto avail = store_.availability(ChannelSelection::exact(source_id), win, std::nullopt);
         if (!avail.ok()) return avail.status();
         for (const auto& a : *avail) {
           for (const auto& s : a.spans) {
@@ -314,7 +299,7 @@ Status walk_plan(const storage::RecordStore& store, const ReadPlan& plan, const 
     });
   }
   for (const auto& channel : plan.channels) {
-    const auto sel = exact_channel(channel.source_id);
+    const auto sel = ChannelSelection::exact(channel.source_id);
     // A record overlapping two windows comes first with the earlier one:
     // records of later windows starting no later than the last one
     // delivered were delivered already (starts only grow within a channel).

@@ -201,11 +201,6 @@ std::optional<std::vector<std::string>> pieces_for_v3(std::span<const uint8_t> b
   return std::nullopt;
 }
 
-std::string exact_selection(const Codes& c) {
-  auto code = [](std::string_view v) { return v.empty() ? std::string("--") : std::string(v); };
-  return fmt::format("{}.{}.{}.{}", code(c.net), code(c.sta), code(c.loc), code(c.cha));
-}
-
 }  // namespace
 
 struct SeedLinkServer::Impl : SessionHost {
@@ -594,13 +589,12 @@ struct SeedLinkServer::Impl : SessionHost {
     bool channel_done = true;
     if (channel < plan->window_channels.size()) {
       const auto& source_id = plan->window_channels[channel];
-      auto codes = codes_of(source_id);
-      auto sel = codes ? storage::ChannelSelection::parse(exact_selection(*codes))
-                       : Result<storage::ChannelSelection>(Status::invalid_argument("bad source id"));
-      if (sel.ok()) {
+      const auto codes = codes_of(source_id);
+      if (codes) {
+        const auto sel = storage::ChannelSelection::exact(source_id);
         storage::TimeWindow w{plan->window_begin, plan->window_end};
         if (last) w.begin_ns = std::max(w.begin_ns, last->first);
-        auto st = store.read_records(*sel, w, [&](const storage::StoredRecord& r) {
+        auto st = store.read_records(sel, w, [&](const storage::StoredRecord& r) {
           if (last && std::make_pair(r.start_ns, r.sequence) <= *last) return true;
           if (buf.size() >= space) {
             channel_done = false;

@@ -101,6 +101,17 @@ std::optional<std::array<std::string_view, 4>> split_source_id(std::string_view 
   return parts;
 }
 
+ChannelSelection ChannelSelection::exact(std::string_view source_id) {
+  const auto codes = split_source_id(source_id);
+  if (!codes) return ChannelSelection(std::vector<SourcePattern>{});
+  SourcePattern p;
+  p.network = {std::string((*codes)[0])};
+  p.station = {std::string((*codes)[1])};
+  p.location = {std::string((*codes)[2])};
+  p.channel = {std::string((*codes)[3])};
+  return ChannelSelection({std::move(p)});
+}
+
 bool ChannelSelection::matches(std::string_view source_id) const {
   // Called for every catalogued channel of every read: split in place,
   // without allocating.

@@ -38,6 +38,12 @@ class ChannelSelection {
   // Returns InvalidArgument naming the bad part otherwise.
   static Result<ChannelSelection> parse(std::string_view text);
 
+  // The selection of one catalogued channel "NET.STA.LOC.CHA" (any code
+  // possibly blank), built without parsing, so that blank codes need no
+  // "--" and no code is read as a comma list. An id without four codes
+  // selects nothing.
+  static ChannelSelection exact(std::string_view source_id);
+
   // Whether a source id "NET.STA.LOC.CHA" is selected.
   bool matches(std::string_view source_id) const;
 
