@@ -394,6 +394,15 @@ class Seisvaultd:
         return requests.post(self.base + path, data=data, timeout=HTTP_TIMEOUT_S, **kwargs)
 
 
+def rss_kib(pid: int) -> int:
+    """The resident memory of a process, KiB (/proc/PID/status VmRSS)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def push_checked(server: Seisvaultd, *paths, allow_rejects: bool = False) -> str:
     """Pushes and checks the exit code (0; or 1 when records are rejected on purpose)."""
     done = server.push(*paths)

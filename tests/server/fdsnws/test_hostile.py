@@ -10,7 +10,7 @@ import unittest
 
 import requests
 
-from fdsnws_support import GAPS, Seisvaultd, corpus_dir, push_checked, require_environment
+from fdsnws_support import GAPS, Seisvaultd, corpus_dir, push_checked, require_environment, rss_kib
 
 PATHS = ["/fdsnws/dataselect/1/query", "/fdsnws/station/1/query", "/fdsnws/availability/1/query",
          "/fdsnws/availability/1/extent"]
@@ -20,14 +20,6 @@ NAMES = ["net", "sta", "loc", "cha", "start", "end", "quality", "minimumlength",
 VALUES = ["", "*", "?", "--", "IU,CH,,", "A" * 5000, ",".join(["X"] * 3000), "2010-02-30", "9999-99-99T99:99:99",
           "-1e308", "nan", "inf", "1e400", "\x00", "true", "TRUE", "2010-02-27T06:30:00.1234567891", "B", "Z",
           "404", "205", "samplerate,quality,overlap,overlap", "999999999999999999999", "BW", "BGLD", "EHE"]
-
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 class HostileInputTest(unittest.TestCase):

@@ -2,7 +2,6 @@
 connections, idle handshakes. Each is answered or dropped, and the server
 goes on serving everyone else with bounded memory."""
 
-import os
 import random
 import socket
 import sys
@@ -13,7 +12,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fdsnws"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fdsnws_support import BALST, Seisvaultd, corpus_dir, corpus_records, push_checked, require_environment  # noqa: E402
+from fdsnws_support import (BALST, Seisvaultd, corpus_dir, corpus_records, push_checked,  # noqa: E402
+                            require_environment, rss_kib)
 from seedlink_client import SeedLinkClient  # noqa: E402
 
 VERBS = ["HELLO", "SLPROTO", "CAPABILITIES", "GETCAPABILITIES", "USERAGENT", "AUTH", "STATION", "SELECT", "DATA",
@@ -21,13 +21,6 @@ VERBS = ["HELLO", "SLPROTO", "CAPABILITIES", "GETCAPABILITIES", "USERAGENT", "AU
 ARGS = ["", "0x", "ALL", "-1", "4.0", "3.1", "99.99", "IU_*", "*", "ANMO IU", "?", "!", "!*_B_H_?", "00BHZ.D", "--LHZ",
         "2024,1,1,0,0,0", "2024-01-01T00:00:00Z", "2024,13,40,25,61,61", "FFFFFFFFFFFFFFFFFF", "18446744073709551616",
         "EXTREPLY", "ID", "STREAMS", "CONNECTIONS", "GAPS", "\x00\xff", "A" * 300, "  ", "\t"]
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def drain(sock: socket.socket, seconds: float = 0.2) -> bytes:
