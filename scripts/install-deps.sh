@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ninja-build
   libmseed-dev
-  librocksdb-dev
+  librocksdb-dev libxxhash-dev
   libzmq3-dev cppzmq-dev
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc

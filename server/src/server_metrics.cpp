@@ -230,6 +230,9 @@ void render_store_engine(PrometheusText& w, const storage::RecordStore& store) {
   single(w, "seisvault_store_live_sst_files_bytes", G, "RocksDB table files of the current version.",
          e.live_sst_files_bytes);
   single(w, "seisvault_store_blob_files_bytes", G, "RocksDB blob files (0 without BlobDB).", e.blob_files_bytes);
+  single(w, "seisvault_store_segment_files", G, "Segment files (the records' bytes).", e.segment_files);
+  single(w, "seisvault_store_segment_files_bytes", G, "Bytes in segment files (the records' bytes).",
+         e.segment_files_bytes);
   single(w, "seisvault_store_live_data_estimate_bytes", G,
          "RocksDB's estimate of the live data (the size once compaction dropped what is obsolete).",
          e.live_data_estimate_bytes);

@@ -33,6 +33,7 @@
 #include "block_format.h"
 #include "keys.h"
 #include "seisvault/common/string_map.h"
+#include "segment_files.h"
 #include "store_file_system.h"
 #include "store_log.h"
 #include "write_index.h"
@@ -46,6 +47,7 @@ constexpr const char* kCatalogCf = "catalog";
 constexpr const char* kSummaryCf = "summary";
 constexpr const char* kLongCf = "long";
 constexpr const char* kSequenceCf = "sequence";
+constexpr const char* kSegmentsDir = "segments";
 
 // Station metadata documents live in the default CF under this prefix
 // ("inventory/" + name -> loaded time | document). No schema change: a store
@@ -258,6 +260,7 @@ rocksdb::ColumnFamilyOptions summary_cf_options(const std::shared_ptr<rocksdb::C
 // A block read from the records or long CF, kept while its records wait in the merge heap.
 struct LoadedBlock {
   std::string value;
+  std::string payload;  // format 3: read from its segment
   BlockView view;
   uint64_t seq = 0;
   uint32_t pending = 0;
@@ -314,6 +317,8 @@ struct RecordStore::Impl {
   rocksdb::ColumnFamilyHandle* summary = nullptr;
   rocksdb::ColumnFamilyHandle* long_records = nullptr;
   rocksdb::ColumnFamilyHandle* sequence = nullptr;
+  // The records' bytes (schema 5, segment_files.h). Appends under write_mutex.
+  std::unique_ptr<SegmentFiles> segments;
 
   // The catalog in memory. Ids never change once assigned, so readers may
   // see more channels than their snapshot holds; those simply have no data.
@@ -346,6 +351,7 @@ struct RecordStore::Impl {
   std::vector<NewChannel> new_channels;
   std::vector<std::pair<std::string, uint32_t>> new_senders;
   std::string block_buffer;
+  std::string payload_buffer;  // the write's records' bytes, appended to the active segment at once
   std::string page_buffer;
   std::string index_buffer;
   rocksdb::WriteBatch batch;
@@ -354,7 +360,9 @@ struct RecordStore::Impl {
   // any thread); the rest by write_mutex.
   mutable std::mutex health_mutex;
   StoreHealth health;
-  enum class Pause { kNone, kReserve, kWriteError } pause = Pause::kNone;
+  // kWriteError: RocksDB failed a write; kSegmentError: an append to a
+  // segment failed (nothing of that write reached RocksDB).
+  enum class Pause { kNone, kReserve, kWriteError, kSegmentError } pause = Pause::kNone;
   std::chrono::steady_clock::time_point next_space_check{};
   std::chrono::steady_clock::time_point next_resume{};
   bool recovered_since_failure = false;
@@ -373,6 +381,9 @@ struct RecordStore::Impl {
   void try_resume_locked();
   void refresh_free_space(std::chrono::steady_clock::time_point now);
   void set_state(StoreState state, std::string message);
+  // An append to a segment failed (or a new one could not be made): nothing
+  // of the write is stored; paused until try_resume_locked() retries.
+  Status segment_failed(const Status& cause);
   StoreState state() const;
   Status unavailable() const;
 
@@ -398,6 +409,10 @@ struct RecordStore::Impl {
                                    std::unique_ptr<rocksdb::Iterator>& long_it, uint32_t channel_id,
                                    const ChannelSummary& s, const NewRecord& r) const;
   std::vector<std::pair<uint32_t, std::string>> selected_channels(const ChannelSelection& sel) const;
+  // A format-3 block's payload, read from its segment into `payload` and
+  // attached to `view`; nothing to do for older formats. NotFound when the
+  // segment is gone (retention removed the block meanwhile).
+  Status load_payload(BlockView& view, std::string& payload) const;
   Result<bool> read_summary(const rocksdb::Snapshot* snap, uint32_t channel_id, ChannelSummary& out) const;
   // visit(const BlockEntry&, const RecordPos&) -> bool (false: stop).
   // after: when set, only records past that position are visited.
@@ -502,18 +517,23 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
     return from_rocks(s, "reading the schema version");
   } else if (version == "1" || version == "2") {
     if (auto st = impl->migrate_summaries(version == "1" ? 1 : 2); !st.ok()) return st;
-  } else if (version == "3") {
+  } else if (version == "3" || version == "4") {
     // Schema 4 adds record sequence numbers: the sequence CF (created empty
-    // at open) and block format 2. Older blocks stay as they are, their
-    // records without a number; nothing else changes.
+    // at open) and block format 2. Schema 5 keeps new records' bytes in
+    // segment files (block format 3). Older blocks stay as they are (their
+    // bytes inline; before 4, their records without a number): every
+    // format is read; nothing else changes.
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = impl->db->Put(wo, impl->meta, slice(keys::kSchemaVersionKey), std::to_string(kSchemaVersion));
-    if (!s.ok()) return from_rocks(s, "migrating the store from schema version 3");
+    if (!s.ok()) return from_rocks(s, fmt::format("migrating the store from schema version {}", version));
   } else if (version != std::to_string(kSchemaVersion)) {
     return Status::incompatible(fmt::format("store in {} has schema version {}, this program reads version {}",
                                             dir.string(), version, kSchemaVersion));
   }
+  auto segments = SegmentFiles::open(dir / kSegmentsDir, options.segment_mib << 20, options.faults);
+  if (!segments.ok()) return segments.status();
+  impl->segments = std::move(*segments);
   if (auto st = impl->load(); !st.ok()) return st;
   {
     std::lock_guard lock(impl->write_mutex);
@@ -844,6 +864,14 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   uint64_t record_seq = first_record_seq;
   WriteIndexBuilder write_index;
   write_index.begin(m.index_buffer, now_ns(), seq);
+  // The records' bytes go to the active segment, all at once after the
+  // blocks are built; each block names where its part will be.
+  auto position = m.segments->next_position();
+  if (!position.ok()) {
+    unadmit();
+    return m.segment_failed(position.status());
+  }
+  m.payload_buffer.clear();
   if (!sequences.empty()) std::fill(sequences.begin(), sequences.end(), 0);
   size_t g = 0;
   while (g < n) {
@@ -921,7 +949,8 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       }
       m.block_buffer.clear();
       BlockBuilder builder;
-      builder.begin(m.block_buffer, static_cast<uint32_t>(e - b), record_seq);
+      builder.begin(m.block_buffer, m.payload_buffer, static_cast<uint32_t>(e - b), record_seq, position->segment,
+                    position->offset + m.payload_buffer.size());
       write_index.add({long_block, ch, block_start, static_cast<uint32_t>(e - b)});
       for (size_t k = b; k < e; ++k) {
         const uint32_t idx = m.order[k];
@@ -939,6 +968,7 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
         after.byte_count += r.bytes.size();
         after.last_receive_ns = std::max(after.last_receive_ns, r.receive_ns);
       }
+      builder.finish();
       const TimeNs extent = sat_sub(block_end, block_start);
       if (long_block) {
         after.max_long_extent_ns = std::max(after.max_long_extent_ns, extent);
@@ -998,6 +1028,25 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       }
     }
   };
+  // The bytes are on disk before any block that names them can be: whatever
+  // the WAL holds after a crash names synced bytes (segment_files.h).
+  if (!m.payload_buffer.empty()) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(m.payload_buffer.data());
+    if (auto st = m.segments->append({bytes, m.payload_buffer.size()}); !st.ok()) {
+      unadmit();
+      return m.segment_failed(st);
+    }
+    if (auto st = m.segments->sync(); !st.ok()) {
+      unadmit();
+      m.set_state(StoreState::kFailed,
+                  fmt::format("an fsync of a record segment failed ({}): what was written since the last good "
+                              "fsync may not be on disk, so nothing more is acknowledged until seisvaultd is "
+                              "restarted (stations keep and resend their data); check the disk (dmesg), then "
+                              "restart seisvaultd",
+                              st.message()));
+      return m.unavailable();
+    }
+  }
   publish_names(true);
   rocksdb::WriteOptions wo;
   wo.sync = sync;
@@ -1105,6 +1154,10 @@ StoreEngineStats RecordStore::engine_stats() const {
   out.sst_files_bytes = summed(P::kTotalSstFilesSize);
   out.live_sst_files_bytes = summed(P::kLiveSstFilesSize);
   out.blob_files_bytes = summed(P::kTotalBlobFileSize);
+  for (const auto& segment : m.segments->list()) {
+    ++out.segment_files;
+    out.segment_files_bytes += segment.bytes;
+  }
   out.live_data_estimate_bytes = summed(P::kEstimateLiveDataSize);
   out.memtable_bytes = summed(P::kSizeAllMemTables);
   out.pending_compaction_bytes = summed(P::kEstimatePendingCompactionBytes);
@@ -1144,6 +1197,16 @@ void RecordStore::Impl::set_state(StoreState state, std::string message) {
     case StoreState::kPaused: spdlog::warn("store paused: {}", health.message); break;
     case StoreState::kFailed: spdlog::error("store failed: {}", health.message); break;
   }
+}
+
+Status RecordStore::Impl::segment_failed(const Status& cause) {
+  pause = Pause::kSegmentError;
+  next_resume = std::chrono::steady_clock::now() + kResumeInterval;
+  set_state(StoreState::kPaused,
+            fmt::format("a write to the store failed ({}); nothing of it was stored. Ingest waits and retries "
+                        "(stations keep their data); if the disk is full, free space and ingest resumes by itself",
+                        cause.message()));
+  return unavailable();
 }
 
 Status RecordStore::Impl::unavailable() const {
@@ -1216,6 +1279,20 @@ void RecordStore::Impl::try_resume_locked() {
   // edge does not flip between paused and taking records.
   const uint64_t resume_at = options.min_free_bytes + std::max<uint64_t>(options.min_free_bytes / 8, 16ull << 20);
   const bool room = options.min_free_bytes == 0 || free == 0 || free >= resume_at;
+  if (pause == Pause::kSegmentError) {
+    // Nothing reached RocksDB. Once a second, a probe append shows whether
+    // the segment takes bytes again (a full disk with space back).
+    if (room && now >= next_resume) {
+      next_resume = now + kResumeInterval;
+      if (const auto st = segments->probe(); st.ok()) {
+        pause = Pause::kNone;
+        set_state(StoreState::kOk, {});
+      } else {
+        spdlog::debug("store: segment still refuses appends: {}", st.message());
+      }
+    }
+    return;
+  }
   if (pause == Pause::kReserve) {
     if (room) {
       pause = Pause::kNone;
@@ -1242,6 +1319,13 @@ void RecordStore::Impl::try_resume_locked() {
   if (!recovered_since_failure || wal_guard->failed_wals.load() > 0) return;
   pause = Pause::kNone;
   set_state(StoreState::kOk, {});
+}
+
+Status RecordStore::Impl::load_payload(BlockView& view, std::string& payload) const {
+  if (!view.payload_elsewhere()) return {};
+  const auto& at = view.payload_location();
+  if (auto st = segments->read(at.segment, at.offset, at.length, payload); !st.ok()) return st;
+  return view.attach_payload(payload);
 }
 
 std::vector<std::pair<uint32_t, std::string>> RecordStore::Impl::selected_channels(
@@ -1353,6 +1437,12 @@ Status RecordStore::Impl::scan_channel(const rocksdb::Snapshot* snap, uint32_t c
     b.seq = k.seq;
     if (auto st = b.view.parse(b.value); !st.ok()) {
       return Status::corruption(fmt::format("{} (channel {}, block {})", st.message(), source_id, k.seq));
+    }
+    if (auto st = load_payload(b.view, b.payload); !st.ok()) {
+      if (st.code() != StatusCode::kNotFound) {
+        return Status(st.code(), fmt::format("{} (channel {}, block {})", st.message(), source_id, k.seq));
+      }
+      b.view = BlockView{};  // expired meanwhile: as if its key were gone
     }
     for (uint32_t i = 0; i < b.view.size(); ++i) {
       const auto e = b.view.entry(i);
@@ -1500,6 +1590,7 @@ Status RecordStore::read_sequence(
   WriteIndexView index;
   BlockView records_of_block;
   rocksdb::PinnableSlice block;
+  std::string payload;
   for (; it->Valid(); it->Next()) {
     if (it->key().size() != 8) return Status::corruption("a sequence index key has a bad size");
     uint64_t seq = keys::get_u64_be(reinterpret_cast<const uint8_t*>(it->key().data()));
@@ -1523,6 +1614,10 @@ Status RecordStore::read_sequence(
       if (records_of_block.first_sequence() != block_first || records_of_block.size() != b.record_count) {
         return Status::corruption(fmt::format("block {} of {} does not hold the records the sequence index says",
                                               index.first_block_seq() + i, source_id));
+      }
+      if (auto st = m.load_payload(records_of_block, payload); !st.ok()) {
+        if (st.code() == StatusCode::kNotFound) continue;  // no longer stored
+        return st;
       }
       for (uint32_t k = 0; k < records_of_block.size(); ++k) {
         const auto e = records_of_block.entry(k);

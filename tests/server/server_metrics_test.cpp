@@ -192,16 +192,24 @@ TEST_CASE("the store's engine figures agree with RecordStore::engine_stats", "[m
   CHECK(v(e, "seisvault_store_write_stops_total") == static_cast<double>(es.write_stops));
   CHECK(v(e, "seisvault_store_write_slowdowns_total") == static_cast<double>(es.write_slowdowns));
   CHECK(v(e, "seisvault_store_delayed_write_rate_bytes_per_second") == 0);
+  CHECK(v(e, "seisvault_store_segment_files") == static_cast<double>(es.segment_files));
+  CHECK(v(e, "seisvault_store_segment_files_bytes") == static_cast<double>(es.segment_files_bytes));
 
   // Reopened, RocksDB replays its log into table files (flushes, counted
   // with the compactions): the sizes and the flush figures show them.
   store.reset();
   store = open_store(tmp.path() / "store");
   const auto reopened = store->engine_stats();
-  CHECK(reopened.sst_files_bytes > 200 * 256);
+  // The table files hold the records' metadata (72 bytes each); their
+  // bytes are in segment files.
+  CHECK(reopened.sst_files_bytes > 200 * 72);
   CHECK(reopened.live_sst_files_bytes == reopened.sst_files_bytes);
   CHECK(reopened.compactions >= 1);
-  CHECK(reopened.compaction_written_bytes > 200 * 256);
+  CHECK(reopened.compaction_written_bytes > 200 * 72);
+  size_t record_bytes = 0;
+  for (const auto& r : records_of("XX.AAA.00.HHZ", 200)) record_bytes += r.bytes.size();
+  CHECK(reopened.segment_files_bytes == record_bytes);
+  CHECK(reopened.segment_files == 2);  // the one written, and the new one appends go to now
   const auto again = parse_ok(render_metrics({.store = store.get()}));
   CHECK(v(again, "seisvault_store_sst_files_bytes") == static_cast<double>(reopened.sst_files_bytes));
 }

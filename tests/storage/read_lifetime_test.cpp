@@ -150,7 +150,8 @@ TEST_CASE("a slow read does not keep table files that compactions made obsolete"
   std::vector<Rec> a;
   for (int i = 0; i < 2000; ++i) a.push_back(rec("XX.A.00.HHZ", kT0 + i * kSecond, 100, 100.0, 1, 512));
   write_ok(*store, a);
-  write_filler(8);  // ~4 MiB more: the data of A is in table files now
+  // 1,000 records put ~90 KiB into RocksDB (their bytes go to segment files).
+  write_filler(48);  // ~4 MiB more: the data of A is in table files now
   // Until flushes and compactions are done (the table files stay the same
   // for a while), so that every file there when the read starts is live.
   std::set<std::string> at_start = table_files(tmp.path());
@@ -174,7 +175,7 @@ TEST_CASE("a slow read does not keep table files that compactions made obsolete"
     const auto now = table_files(tmp.path());
     one_gone = std::any_of(at_start.begin(), at_start.end(), [&](const std::string& f) { return !now.count(f); });
     if (one_gone || visited >= 400) return false;  // A has 2,000 records
-    write_filler(1);
+    write_filler(6);
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
     return true;
   });

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -1703,9 +1704,12 @@ TEST_CASE("a reader racing a write from a new sender sees the sender's name", "[
 
 // 48 writes of 1,000 512-byte records over 20 channels (24 MiB): with 1 MiB
 // memtables, many flushes and compactions. Returns what was written.
-std::vector<Rec> write_24_mib(RecordStore& store) {
+// 24 MiB of 512-byte records (x `times`), 1,000 per write over 20 channels.
+// About a sixth of that reaches RocksDB (the blocks' metadata); the records'
+// bytes go to segment files.
+std::vector<Rec> write_24_mib(RecordStore& store, int times = 1) {
   std::vector<Rec> all;
-  for (int batch = 0; batch < 48; ++batch) {
+  for (int batch = 0; batch < 48 * times; ++batch) {
     std::vector<Rec> recs;
     for (int i = 0; i < 1000; ++i) {
       const int c = i % 20;
@@ -1769,7 +1773,7 @@ TEST_CASE("obsolete files are deleted through the paced scheduler, none left beh
     o.delete_rate_mib_per_s = 1;
     auto store = RecordStore::open(tmp.path(), o);
     REQUIRE(store.ok());
-    all = write_24_mib(**store);
+    all = write_24_mib(**store, 4);  // ~16 MiB into RocksDB
     REQUIRE((*store)->sync_wal().ok());
     CHECK(trash_files() > 0);
   }
@@ -1787,9 +1791,54 @@ TEST_CASE("obsolete files are deleted through the paced scheduler, none left beh
   CHECK(read == all.size());
 }
 
+// Rewrites a store the way schema version 4 kept it: blocks of format 2, the
+// records' bytes inside the block (read back from the segment files, which
+// are then removed).
+void downgrade_to_v4(const std::filesystem::path& dir) {
+  {
+    RawStore raw(dir);
+    rocksdb::WriteBatch wb;
+    for (int cf : {1, 4}) {
+      std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator({}, raw.handles[cf]));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        std::string v = it->value().ToString();
+        REQUIRE(v.size() >= 40);
+        REQUIRE(v[0] == 3);
+        uint32_t count;
+        uint64_t segment, offset;
+        std::memcpy(&count, v.data() + 4, 4);
+        std::memcpy(&segment, v.data() + 16, 8);
+        std::memcpy(&offset, v.data() + 24, 8);
+        REQUIRE(v.size() == 40 + size_t{count} * 72);
+        size_t length = 0;
+        for (uint32_t i = 0; i < count; ++i) {
+          uint32_t l;
+          std::memcpy(&l, v.data() + 40 + i * 72 + 36, 4);
+          length += l;
+        }
+        std::ifstream seg(dir / "segments" / fmt::format("{:020}.seg", segment), std::ios::binary);
+        REQUIRE(seg);
+        seg.seekg(static_cast<std::streamoff>(offset));
+        std::string payload(length, '\0');
+        REQUIRE(seg.read(payload.data(), static_cast<std::streamsize>(length)));
+        v.erase(16, 24);  // the payload's location and checksum
+        v[0] = 2;
+        v += payload;
+        wb.Put(raw.handles[cf], it->key(), v);
+      }
+    }
+    wb.Put(raw.handles[0], "schema_version", "4");
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    REQUIRE(raw.db->Write(wo, &wb).ok());
+  }
+  std::filesystem::remove_all(dir / "segments");
+}
+
 // Rewrites a store the way schema version 3 kept it: blocks of format 1 (no
 // sequence number in their header), no sequence index, no record counter.
 void downgrade_to_v3(const std::filesystem::path& dir) {
+  downgrade_to_v4(dir);
   RawStore raw(dir);
   rocksdb::WriteBatch wb;
   for (int cf : {1, 4}) {
@@ -1847,4 +1896,44 @@ TEST_CASE("a schema-3 store (no record sequence numbers) is migrated when opened
       });
   CHECK(st.ok());
   CHECK(numbers == std::vector<uint64_t>{1});
+}
+
+TEST_CASE("a schema-4 store (records' bytes inside RocksDB) is migrated when opened: old records read "
+          "byte-identical with their numbers, duplicates are still found, new records go to segment files",
+          "[store][reopen][schema][segments]") {
+  TempDir tmp;
+  std::vector<Rec> old;
+  for (int k = 0; k < 40; ++k) old.push_back(rec(k % 2 ? "XX.AAA..BHZ" : "XX.BBB..BHZ", kT0 + k * kSecond, 100, 100.0, k));
+  old.push_back(rec_span("XX.AAA..LHZ", kT0, kT0 + 3 * 3600 * kSecond, 99));  // a long record
+  {
+    auto store = open_store(tmp.path(), small_options(8));
+    write_ok(*store, old);
+  }
+  downgrade_to_v4(tmp.path());
+  REQUIRE_FALSE(std::filesystem::exists(tmp.path() / "segments"));
+  auto store = open_store(tmp.path(), small_options(8));
+  CHECK(store->next_sequence() == old.size() + 1);
+  std::map<std::vector<uint8_t>, uint64_t> numbers;
+  REQUIRE(store->read_records({}, {}, [&](const StoredRecord& r) {
+    numbers[std::vector<uint8_t>(r.bytes.begin(), r.bytes.end())] = r.sequence;
+    return true;
+  }).ok());
+  REQUIRE(numbers.size() == old.size());
+  for (const auto& r : old) CHECK(numbers.count(r.bytes) == 1);
+  CHECK(count_of(write_ok(*store, old).outcomes, WriteOutcome::kDuplicate) == old.size());
+  const Rec fresh = rec("XX.AAA..BHZ", kT0 + 1000 * kSecond, 100, 100.0, 1000);
+  CHECK(write_ok(*store, {fresh}).outcomes[0] == WriteOutcome::kStored);
+  CHECK(std::filesystem::file_size(tmp.path() / "segments" / fmt::format("{:020}.seg", 1)) == fresh.bytes.size());
+  std::vector<uint64_t> by_number;
+  REQUIRE(store->read_sequence(
+                   0, 1000, [](uint32_t, std::string_view) { return true; },
+                   [&](const StoredRecord& r) {
+                     by_number.push_back(r.sequence);
+                     return true;
+                   })
+              .ok());
+  CHECK(by_number.size() == old.size() + 1);
+  CHECK(by_number.back() == old.size() + 1);
+  const auto got = read(*store);
+  CHECK(got.size() == old.size() + 1);
 }

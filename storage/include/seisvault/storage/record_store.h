@@ -8,8 +8,11 @@
 // Layout (see docs/storage.md for the reasoning and the numbers):
 //   records  CF: key = channel id (u32 BE) | block start time (i64, order-preserving BE) | block seq (u64 BE)
 //                value = a block: the records of one channel that arrived in
-//                one write, sorted by start time, each with its metadata. A
-//                block never spans more than kMaxBlockSpanNs.
+//                one write, sorted by start time, each with its metadata,
+//                and where their bytes are. A block never spans more than
+//                kMaxBlockSpanNs.
+//   segments/    (files, not a CF) the records' bytes, appended once, in
+//                commit order, to files of StoreOptions::segment_mib.
 //   long     CF: the same keys and blocks, one record per block: records that
 //                alone span more than kMaxBlockSpanNs.
 //   catalog  CF: "c"+source id -> channel id, "i"+id -> source id,
@@ -48,11 +51,13 @@
 namespace seisvault::storage {
 
 // The schema this code writes and reads. A store of version 1 (one summary
-// entry per channel), 2 (pages of 64-byte summaries, no long CF) or 3 (no
-// record sequence numbers) is migrated when opened (its records keep
-// sequence number 0: found by time, not by sequence); opening a store of any
-// other version fails with Incompatible rather than misreading it.
-inline constexpr uint32_t kSchemaVersion = 4;
+// entry per channel), 2 (pages of 64-byte summaries, no long CF), 3 (no
+// record sequence numbers) or 4 (records' bytes inside RocksDB) is migrated
+// when opened (records stored before 4 keep sequence number 0: found by
+// time, not by sequence; records stored before 5 keep their bytes where they
+// are); opening a store of any other version fails with Incompatible rather
+// than misreading it.
+inline constexpr uint32_t kSchemaVersion = 5;
 
 // The longest time a block of the records CF spans, from its first record's
 // start to the latest end of any record in it: part of the schema (since

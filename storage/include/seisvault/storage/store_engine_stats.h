@@ -18,6 +18,9 @@ struct StoreEngineStats {
   uint64_t live_sst_files_bytes = 0;
   // Blob files (rocksdb.total-blob-file-size): 0 unless BlobDB is enabled.
   uint64_t blob_files_bytes = 0;
+  // Segment files (the records' bytes since schema 5): their number and size.
+  uint64_t segment_files = 0;
+  uint64_t segment_files_bytes = 0;
   // RocksDB's estimate of the live data (rocksdb.estimate-live-data-size):
   // what the store would shrink to once compaction dropped every overwritten
   // or deleted entry.

@@ -33,6 +33,11 @@ struct StoreOptions {
   uint32_t block_max_records = 32;
   size_t block_max_bytes = 64 * 1024;
 
+  // The records' bytes are appended to segment files (DIR/segments) of
+  // about this many MiB; the blocks in RocksDB name where they are.
+  // Retention deletes whole segments. Default: 256 MiB.
+  size_t segment_mib = 256;
+
   // RocksDB background threads (flush + compaction). Default: 2.
   int background_jobs = 2;
 

@@ -1,0 +1,243 @@
+#include "segment_files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace seisvault::storage {
+
+namespace {
+
+constexpr std::string_view kSuffix = ".seg";
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+// "00000000000000000042.seg" -> 42; nullopt for anything else.
+std::optional<uint64_t> segment_number(const std::filesystem::path& p) {
+  const auto name = p.filename().string();
+  if (name.size() <= kSuffix.size() || !name.ends_with(kSuffix)) return std::nullopt;
+  uint64_t n = 0;
+  for (size_t i = 0; i + kSuffix.size() < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(name[i] - '0');
+  }
+  return n;
+}
+
+Status sync_dir(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", dir.string(), errno_text(errno)));
+  const int rc = ::fsync(fd);
+  const int e = errno;
+  ::close(fd);
+  if (rc != 0) return Status::io_error(fmt::format("cannot sync directory {}: {}", dir.string(), errno_text(e)));
+  return {};
+}
+
+}  // namespace
+
+SegmentFiles::SegmentFiles(std::filesystem::path dir, uint64_t segment_bytes, std::shared_ptr<FaultInjection> faults)
+    : dir_(std::move(dir)), segment_bytes_(std::max<uint64_t>(segment_bytes, 1)), faults_(std::move(faults)) {}
+
+SegmentFiles::~SegmentFiles() {
+  if (active_fd_ >= 0) {
+    if (dirty_) ::fdatasync(active_fd_);
+    ::close(active_fd_);
+  }
+}
+
+SegmentFiles::ReadFile::~ReadFile() {
+  if (fd >= 0) ::close(fd);
+}
+
+std::filesystem::path SegmentFiles::path_of(uint64_t segment) const {
+  return dir_ / fmt::format("{:020}{}", segment, kSuffix);
+}
+
+Result<std::unique_ptr<SegmentFiles>> SegmentFiles::open(const std::filesystem::path& dir, uint64_t segment_bytes,
+                                                         std::shared_ptr<FaultInjection> faults) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::io_error(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  std::unique_ptr<SegmentFiles> files(new SegmentFiles(dir, segment_bytes, std::move(faults)));
+  uint64_t last = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const auto n = segment_number(entry.path());
+    if (!n) continue;
+    std::error_code size_ec;
+    const auto size = std::filesystem::file_size(entry.path(), size_ec);
+    files->sizes_[*n] = size_ec ? 0 : size;
+    last = std::max(last, *n);
+  }
+  if (ec) return Status::io_error(fmt::format("cannot list {}: {}", dir.string(), ec.message()));
+  if (auto st = files->start_segment(last + 1); !st.ok()) return st;
+  return files;
+}
+
+Status SegmentFiles::start_segment(uint64_t number) {
+  const auto path = path_of(number);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::io_error(fmt::format("cannot create {}: {}", path.string(), errno_text(errno)));
+  if (auto st = sync_dir(dir_); !st.ok()) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    return st;
+  }
+  if (active_fd_ >= 0) {
+    // Full: its bytes are synced before it is closed, so that sync() need
+    // only ever look at the active segment.
+    if (dirty_ && ::fdatasync(active_fd_) != 0) {
+      const int e = errno;
+      ::close(fd);
+      ::unlink(path.c_str());
+      return Status::io_error(fmt::format("cannot sync {}: {}", path_of(active_).string(), errno_text(e)));
+    }
+    ::close(active_fd_);
+  }
+  active_fd_ = fd;
+  active_ = number;
+  end_ = 0;
+  dirty_ = false;
+  std::lock_guard lock(sizes_mutex_);
+  sizes_[number] = 0;
+  return {};
+}
+
+Result<SegmentFiles::Position> SegmentFiles::next_position() {
+  if (end_ >= segment_bytes_) {
+    if (auto st = start_segment(active_ + 1); !st.ok()) return st;
+  }
+  return Position{active_, end_};
+}
+
+Status SegmentFiles::append(std::span<const uint8_t> bytes) {
+  if (faults_ && faults_->fail_all_writes()) {
+    faults_->count_failure();
+    failed_bytes_ = bytes.size();
+    return Status::io_error(fmt::format("cannot append to {}: {}", path_of(active_).string(), errno_text(ENOSPC)));
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::pwrite(active_fd_, bytes.data() + done, bytes.size() - done,
+                               static_cast<off_t>(end_ + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      failed_bytes_ = bytes.size();
+      return Status::io_error(fmt::format("cannot append to {}: {}", path_of(active_).string(), errno_text(errno)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  end_ += bytes.size();
+  dirty_ = dirty_ || !bytes.empty();
+  std::lock_guard lock(sizes_mutex_);
+  sizes_[active_] = end_;
+  return {};
+}
+
+Status SegmentFiles::probe() {
+  const size_t bytes = std::max<size_t>(failed_bytes_, 4096);
+  if (faults_ && faults_->fail_all_writes()) {
+    faults_->count_failure();
+    return Status::io_error(fmt::format("cannot append to {}: {}", path_of(active_).string(), errno_text(ENOSPC)));
+  }
+  if (::fallocate(active_fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(end_), static_cast<off_t>(bytes)) == 0) return {};
+  if (errno != EOPNOTSUPP) {
+    return Status::io_error(fmt::format("cannot allocate {} bytes in {}: {}", bytes, path_of(active_).string(),
+                                        errno_text(errno)));
+  }
+  const std::string zeros(bytes, '\0');
+  size_t done = 0;
+  while (done < bytes) {
+    const ssize_t n = ::pwrite(active_fd_, zeros.data() + done, bytes - done, static_cast<off_t>(end_ + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::io_error(fmt::format("cannot append to {}: {}", path_of(active_).string(), errno_text(errno)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  dirty_ = true;
+  return {};
+}
+
+Status SegmentFiles::sync() {
+  if (!dirty_) return {};
+  if (faults_ && faults_->fail_wal_syncs()) {
+    faults_->count_failure();
+    return Status::io_error(fmt::format("cannot sync {}: {}", path_of(active_).string(), errno_text(EIO)));
+  }
+  if (::fdatasync(active_fd_) != 0) {
+    return Status::io_error(fmt::format("cannot sync {}: {}", path_of(active_).string(), errno_text(errno)));
+  }
+  dirty_ = false;
+  return {};
+}
+
+std::shared_ptr<SegmentFiles::ReadFile> SegmentFiles::reader(uint64_t segment) const {
+  {
+    std::shared_lock lock(readers_mutex_);
+    if (auto it = readers_.find(segment); it != readers_.end()) return it->second;
+  }
+  std::unique_lock lock(readers_mutex_);
+  if (auto it = readers_.find(segment); it != readers_.end()) return it->second;
+  auto file = std::make_shared<ReadFile>();
+  file->fd = ::open(path_of(segment).c_str(), O_RDONLY | O_CLOEXEC);
+  if (file->fd < 0) return nullptr;
+  readers_.emplace(segment, file);
+  return file;
+}
+
+Status SegmentFiles::read(uint64_t segment, uint64_t offset, size_t length, std::string& out) const {
+  out.resize(length);
+  const auto file = reader(segment);
+  if (!file) {
+    if (errno == ENOENT) return Status::not_found(fmt::format("segment {} no longer exists", segment));
+    return Status::io_error(fmt::format("cannot open {}: {}", path_of(segment).string(), errno_text(errno)));
+  }
+  size_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::pread(file->fd, out.data() + done, length - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::io_error(fmt::format("cannot read {}: {}", path_of(segment).string(), errno_text(errno)));
+    }
+    if (n == 0) {
+      return Status::corruption(fmt::format("{} ends at {} bytes, before the {} bytes a block names at offset {}",
+                                            path_of(segment).string(), offset + done, length, offset));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Status SegmentFiles::remove(uint64_t segment) {
+  if (segment == active_) return Status::invalid_argument("the active segment cannot be removed");
+  {
+    std::unique_lock lock(readers_mutex_);
+    readers_.erase(segment);  // a read holding it finishes first (ReadFile closes it)
+  }
+  if (::unlink(path_of(segment).c_str()) != 0 && errno != ENOENT) {
+    return Status::io_error(fmt::format("cannot delete {}: {}", path_of(segment).string(), errno_text(errno)));
+  }
+  std::lock_guard lock(sizes_mutex_);
+  sizes_.erase(segment);
+  return {};
+}
+
+std::vector<SegmentFiles::Info> SegmentFiles::list() const {
+  std::lock_guard lock(sizes_mutex_);
+  std::vector<Info> out;
+  out.reserve(sizes_.size());
+  for (const auto& [n, size] : sizes_) out.push_back({n, size});
+  return out;
+}
+
+uint64_t SegmentFiles::active() const {
+  std::lock_guard lock(sizes_mutex_);
+  return sizes_.empty() ? 0 : sizes_.rbegin()->first;
+}
+
+}  // namespace seisvault::storage
