@@ -19,6 +19,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <grpcpp/grpcpp.h>
 
 #include "bench_server.h"
@@ -71,6 +72,10 @@ int run(int argc, char** argv) {
                  "a live subscriber (Subscribe) during the run with this many patterns, of which only the last "
                  "selects anything (the first channel): what it costs ingest is matching, not delivery (0: none)")
       ->capture_default_str();
+  std::vector<std::string> server_flags;
+  app.add_option("--server-flag", server_flags,
+                 "one more seisvaultd flag (repeat; a flag and its value as one argument each, e.g. "
+                 "--server-flag=--memtable-mib --server-flag=64): for trying a setting");
   bool sustained = false;
   app.add_flag("--sustained", sustained,
                "10 M records (unless --records says more): long enough for compactions to run as they do in "
@@ -93,16 +98,19 @@ int run(int argc, char** argv) {
                   records, channels, run == 1 ? std::string("round-robin") : fmt::format("runs of {}", run), batch,
                   in_flight, sync_ms, std::thread::hardware_concurrency()) +
       (rate > 0 ? fmt::format(", offered {:.0f} records/s", rate) : std::string()) +
-      (subscriber_patterns > 0 ? fmt::format(", a subscriber holding {} patterns", subscriber_patterns) : std::string());
+      (subscriber_patterns > 0 ? fmt::format(", a subscriber holding {} patterns", subscriber_patterns) : std::string()) +
+      (server_flags.empty() ? std::string() : fmt::format(", seisvaultd {}", fmt::join(server_flags, " ")));
   Report report("ingest");
 
   // --- End to end -----------------------------------------------------------
   double e2e_rate = 0;
   size_t store_group = 3000;  // records per store write: what the server's committer made, once known
   {
-    BenchServer server(seisvaultd, dir / "server",
-                       {"--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--http", "127.0.0.1:0", "--seedlink", "127.0.0.1:0", "--sync", "group",
-                        "--sync-interval-ms", std::to_string(sync_ms), "--workers", std::to_string(workers)});
+    std::vector<std::string> flags = {"--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--http", "127.0.0.1:0",
+                                      "--seedlink", "127.0.0.1:0", "--sync", "group", "--sync-interval-ms",
+                                      std::to_string(sync_ms), "--workers", std::to_string(workers)};
+    flags.insert(flags.end(), server_flags.begin(), server_flags.end());
+    BenchServer server(seisvaultd, dir / "server", flags);
     RecordGenerator gen(channels, start);
     std::unordered_map<std::string, Clock::time_point> sent_at;  // sampled records
     std::vector<double> latencies_ms;

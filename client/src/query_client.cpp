@@ -166,6 +166,14 @@ grpc::Status QueryClient::list_inventory(v1::ListInventoryResponse* response) co
   return stub_->ListInventory(ctx.get(), v1::ListInventoryRequest(), response);
 }
 
+grpc::Status QueryClient::backup(const std::string& destination, v1::BackupResponse* response) const {
+  v1::BackupRequest request;
+  request.set_destination(destination);
+  // Linking and copying a large store's files takes a while: no short deadline.
+  auto ctx = context(std::chrono::hours(1));
+  return stub_->Backup(ctx.get(), request, response);
+}
+
 grpc::Status QueryClient::remove_inventory(const std::string& name) const {
   v1::RemoveInventoryRequest request;
   request.set_name(name);

@@ -28,6 +28,7 @@
 #include "server_metrics.h"
 #include "station_metadata.h"
 #include "query_service.h"
+#include "retention_runner.h"
 #include "subscription_hub.h"
 
 namespace {
@@ -172,6 +173,12 @@ int run(const server::ServerConfig& cfg) {
     spdlog::critical("{}", ingest.status().message());
     return 1;
   }
+  // Retention: the first pass a minute after start (or one interval, when
+  // shorter), then once an interval.
+  const auto retention_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(cfg.retention_interval_s * 1000));
+  server::RetentionRunner retention(**store, cfg.retention_policy(), retention_interval,
+                                    std::min<std::chrono::milliseconds>(retention_interval, std::chrono::minutes(1)));
   server::ApiMetrics api_metrics;
   auto api = server::ApiServer::start(cfg.api_options(), query, &(*ingest)->stats(), hub, &access, &api_metrics,
                                      station_metadata->get());
@@ -182,8 +189,9 @@ int run(const server::ServerConfig& cfg) {
   server::HttpHooks hooks;
   const storage::RecordStore* store_ptr = store->get();
   const ingest::IngestStats* ingest_stats = &(*ingest)->stats();
-  hooks.metrics = [store_ptr, ingest_stats, &hub, &api_metrics, seedlink_ptr] {
+  hooks.metrics = [store_ptr, ingest_stats, &hub, &api_metrics, seedlink_ptr, &retention] {
     server::MetricsSources sources;
+    sources.retention = &retention;
     sources.seedlink = seedlink_ptr;
     sources.ingest = ingest_stats;
     sources.store = store_ptr;

@@ -1,6 +1,7 @@
 #include "server_config.h"
 
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -125,10 +126,57 @@ void ServerConfig::add_to(CLI::App& app) {
                  "pauses (stations keep their data) and resumes by itself once space is free")
       ->transform(CLI::AsSizeValue(false))
       ->default_str("1GiB");
+  app.add_option("--retention-days", retention_days,
+                 "remove records that ended more than this many days ago (whole blocks and segment files, once an "
+                 "interval); 0 keeps them for good")
+      ->check(CLI::Range(uint32_t{0}, uint32_t{1'000'000}))
+      ->capture_default_str();
+  app.add_option("--retention-network", retention_networks,
+                 "NET=DAYS: another retention for one network (0: for good); repeat for more (TOML: "
+                 "retention-network = [\"IU=3650\", \"XX=7\"])");
+  app.add_option("--retention-interval-s", retention_interval_s, "seconds between two retention passes")
+      ->check(CLI::Range(1.0, 7.0 * 86400))
+      ->capture_default_str();
+}
+
+namespace {
+
+// "IU=3650" -> ("IU", 3650); nullopt when it is not NET=DAYS.
+std::optional<std::pair<std::string, uint32_t>> parse_network_retention(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == 0 || eq == std::string::npos || eq + 1 == text.size()) return std::nullopt;
+  const std::string net = text.substr(0, eq);
+  if (net.size() > 8 || net.find('.') != std::string::npos) return std::nullopt;
+  uint64_t days = 0;
+  for (size_t i = eq + 1; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    days = days * 10 + static_cast<uint64_t>(text[i] - '0');
+    if (days > 1'000'000) return std::nullopt;
+  }
+  return std::pair{net, static_cast<uint32_t>(days)};
+}
+
+}  // namespace
+
+storage::RetentionPolicy ServerConfig::retention_policy() const {
+  storage::RetentionPolicy p;
+  p.default_days = retention_days;
+  for (const auto& text : retention_networks) {
+    if (auto parsed = parse_network_retention(text)) p.network_days[parsed->first] = parsed->second;
+  }
+  return p;
 }
 
 Status ServerConfig::validate() const {
   if (data_dir.empty()) return Status::invalid_argument("--data-dir must not be empty");
+  for (const auto& text : retention_networks) {
+    if (!parse_network_retention(text)) {
+      return Status::invalid_argument(fmt::format(
+          "--retention-network {}: give NET=DAYS, a network code (at most 8 characters, no '.') and whole days "
+          "(0: for good), e.g. IU=3650",
+          text));
+    }
+  }
   if (memtable_mib < 1 || memtables < 2) return Status::invalid_argument("--memtable-mib >= 1 and --memtables >= 2");
   // Before anything starts: refusing after the store opened would be late.
   if (auto s = check_api_exposure(api, !api_tls_cert.empty() || !api_tls_key.empty(), !api_token_file.empty(),
@@ -241,7 +289,7 @@ std::string ServerConfig::describe() const {
       "insecure={} memtable-mib={} memtables={} block-cache-mib={} min-free-space={} max-connections={} "
       "max-connections-per-key={} max-batches-per-connection={} max-channels-per-station={} "
       "max-new-channels-per-key-per-hour={} seedlink={} seedlink-allow={} seedlink-stations={} "
-      "seedlink-max-connections={}",
+      "seedlink-max-connections={} retention-days={} retention-network={}",
       data_dir, ingest, api, api_tls_cert.empty() ? "off" : "on", api_token_file.empty() ? "off" : "required",
       api_allow_insecure, http, http_tls_cert.empty() ? "off" : "on", http_threads, max_request_records,
       max_request_bytes, max_window_days, sync, sync_interval_ms, workers, queue_batches, max_batch_records,
@@ -250,7 +298,8 @@ std::string ServerConfig::describe() const {
       max_new_channels_per_key_per_hour, seedlink.empty() ? "off" : seedlink,
       seedlink_allow.empty() ? "all" : fmt::format("{}", fmt::join(seedlink_allow, ",")),
       seedlink_stations.empty() ? "all" : fmt::format("{}", fmt::join(seedlink_stations, ",")),
-      seedlink_max_connections);
+      seedlink_max_connections, retention_days,
+      retention_networks.empty() ? "none" : fmt::format("{}", fmt::join(retention_networks, ",")));
 }
 
 }  // namespace seisvault::server

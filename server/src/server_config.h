@@ -15,6 +15,7 @@
 #include "api_server.h"
 #include "http_server.h"
 #include "seedlink_server.h"
+#include "seisvault/storage/record_store.h"
 #include "seisvault/storage/store_options.h"
 
 namespace seisvault::server {
@@ -84,7 +85,7 @@ struct ServerConfig {
   bool insecure = false;
   std::string log_level = "info";
   // RocksDB memtable size (MiB) and count for records; block cache (MiB).
-  size_t memtable_mib = 256;
+  size_t memtable_mib = 64;
   int memtables = 4;
   size_t block_cache_mib = 256;
   // Station connections open at once, per station key, and batches one
@@ -102,6 +103,14 @@ struct ServerConfig {
   // taking records (stations keep them) and resumes by itself once space is
   // free. 0: none. See StoreOptions::min_free_bytes.
   uint64_t min_free_space = 1ull << 30;
+  // Retention (docs/storage.md): records that ended more than this many
+  // days ago are removed, by whole blocks and segment files, once an hour
+  // (the first pass a minute after start). 0: kept for good.
+  uint32_t retention_days = 0;
+  // Per network, overriding retention_days: "NET=DAYS" (0: for good), e.g.
+  // ["IU=3650", "XX=7"].
+  std::vector<std::string> retention_networks;
+  double retention_interval_s = 3600;
 
   // Registers every field as a flag (and config-file key) on `app`.
   void add_to(CLI::App& app);
@@ -112,6 +121,8 @@ struct ServerConfig {
   ApiOptions api_options() const;
   HttpOptions http_options() const;
   SeedLinkOptions seedlink_options() const;
+  // retention_days and retention_networks (validate() checks them first).
+  storage::RetentionPolicy retention_policy() const;
   // The request checks both faces share; reads the token file.
   // InvalidArgument when it cannot be read or is empty.
   Result<QueryOptions> query_options() const;

@@ -99,6 +99,10 @@ void single(PrometheusText& w, std::string_view name, MetricType type, std::stri
   w.family(name, type, help);
   w.sample(name, {}, value);
 }
+void single(PrometheusText& w, std::string_view name, MetricType type, std::string_view help, double value) {
+  w.family(name, type, help);
+  w.sample(name, {}, value);
+}
 
 // "NET.STA" -> {"NET", "STA"} (station "" when there is no dot).
 std::pair<std::string_view, std::string_view> split_station(std::string_view net_sta) {
@@ -345,6 +349,25 @@ void render_seedlink(PrometheusText& w, const SeedLinkServer& seedlink) {
 
 }  // namespace
 
+void render_retention(PrometheusText& w, const RetentionRunner& retention) {
+  constexpr auto C = MetricType::kCounter;
+  constexpr auto G = MetricType::kGauge;
+  const auto f = retention.figures();
+  single(w, "seisvault_retention_passes_total", C, "Retention passes run since start.", f.passes);
+  single(w, "seisvault_retention_failed_passes_total", C, "Retention passes that failed (see the log).",
+         f.failed_passes);
+  single(w, "seisvault_retention_records_removed_total", C, "Records retention removed since start.", f.records);
+  single(w, "seisvault_retention_bytes_removed_total", C, "Bytes of records retention removed since start.", f.bytes);
+  single(w, "seisvault_retention_segment_files_removed_total", C, "Segment files retention deleted since start.",
+         f.segment_files);
+  single(w, "seisvault_retention_segment_bytes_freed_total", C, "Bytes of the segment files retention deleted.",
+         f.segment_bytes);
+  single(w, "seisvault_retention_last_pass_seconds", G, "How long the last retention pass took.",
+         f.last_pass_seconds);
+  single(w, "seisvault_retention_last_longest_hold_seconds", G,
+         "The longest time writes waited for the last retention pass.", f.last_longest_hold_ms / 1000);
+}
+
 std::string render_metrics(const MetricsSources& s) {
   const TimeNs now = s.now_ns != 0 ? s.now_ns : now_ns();
   std::string page;
@@ -360,6 +383,7 @@ std::string render_metrics(const MetricsSources& s) {
   }
   if (s.hub) render_hub(w, *s.hub);
   if (s.seedlink) render_seedlink(w, *s.seedlink);
+  if (s.retention) render_retention(w, *s.retention);
   if (s.api) s.api->render(w);
   single(w, "seisvault_metrics_incomplete", MetricType::kGauge,
          "1 when a source of this page could not be read (see the server's log); its families lack samples.",

@@ -45,6 +45,7 @@
 #include "seisvault/common/time.h"
 #include "seisvault/ingest/ingest_stats.h"
 #include "seisvault/storage/record_store.h"
+#include "retention_runner.h"
 #include "seedlink_server.h"
 #include "subscription_hub.h"
 
@@ -60,6 +61,7 @@ struct MetricsSources {
   TimeNs now_ns = 0;                             // "now" of the data latencies; 0: the clock's now
   bool per_channel = true;                       // the per-channel families (2 series per channel)
   const SeedLinkServer* seedlink = nullptr;      // SeedLink clients (may be null: face off)
+  const RetentionRunner* retention = nullptr;    // retention passes (may be null)
 };
 
 // The whole page. A source that fails to answer (the channel list, on a

@@ -1,8 +1,10 @@
 #include "waveform_service.h"
 
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "seisvault/ingest/record_validator.h"
 #include "api_exposure.h"
@@ -472,6 +474,53 @@ grpc::Status WaveformService::GetStats(grpc::ServerContext* context, const v1::G
 
 grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::VerifyRequest* request, grpc::ServerWriter<v1::VerifyReport>* writer) {
   return observed("Verify", [&] { return verify(context, request, writer); });
+}
+
+namespace {
+
+// Whether a gRPC peer ("ipv4:127.0.0.1:5000", "ipv6:[::1]:5000",
+// "unix:...") is on this machine.
+bool is_local_peer(std::string_view peer) {
+  return peer.starts_with("unix:") || peer.starts_with("ipv4:127.") || peer.starts_with("ipv6:[::1]") ||
+         peer.starts_with("ipv6:[::ffff:127.");
+}
+
+}  // namespace
+
+grpc::Status WaveformService::backup(grpc::ServerContext* context, const v1::BackupRequest* request,
+                                     v1::BackupResponse* response) {
+  if (auto a = authorize(context); !a.ok()) return a;
+  if (!query_.token_required() && !is_loopback_api_address(options_.address)) {
+    return {grpc::StatusCode::PERMISSION_DENIED,
+            "a backup through the API needs a token (seisvaultd --api-token-file) or an API on loopback"};
+  }
+  if (!is_local_peer(context->peer())) {
+    return {grpc::StatusCode::PERMISSION_DENIED,
+            fmt::format("a backup is written on the server's machine: ask from that machine (loopback or a unix: "
+                        "socket), not from {}",
+                        context->peer())};
+  }
+  const std::filesystem::path dest(request->destination());
+  if (dest.empty() || !dest.is_absolute()) {
+    return invalid(fmt::format("the backup destination must be an absolute path on the server's machine, not '{}'",
+                               request->destination()));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto stats = query_.store().backup(dest);
+  if (!stats.ok()) return from_status(stats.status());
+  response->set_destination(dest.string());
+  response->set_segment_files(stats->segment_files);
+  response->set_segment_bytes(stats->segment_bytes);
+  response->set_linked_segment_files(stats->linked_segment_files);
+  response->set_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  spdlog::info("backup written to {} ({} segment files, {} MiB, {} linked)", dest.string(), stats->segment_files,
+               stats->segment_bytes >> 20, stats->linked_segment_files);
+  return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
+                                     v1::BackupResponse* response) {
+  return observed("Backup", [&] { return backup(context, request, response); });
 }
 
 grpc::Status WaveformService::PutInventory(grpc::ServerContext* context, const v1::PutInventoryRequest* request,

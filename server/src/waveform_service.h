@@ -47,6 +47,7 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
                              waveform::v1::ListInventoryResponse*) override;
   grpc::Status RemoveInventory(grpc::ServerContext*, const waveform::v1::RemoveInventoryRequest*,
                                waveform::v1::RemoveInventoryResponse*) override;
+  grpc::Status Backup(grpc::ServerContext*, const waveform::v1::BackupRequest*, waveform::v1::BackupResponse*) override;
 
   // Takes a sample of the ingest counters (called once a second) for the
   // rate in GetStats.
@@ -75,6 +76,7 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
                               waveform::v1::ListInventoryResponse*);
   grpc::Status remove_inventory(grpc::ServerContext*, const waveform::v1::RemoveInventoryRequest*,
                                 waveform::v1::RemoveInventoryResponse*);
+  grpc::Status backup(grpc::ServerContext*, const waveform::v1::BackupRequest*, waveform::v1::BackupResponse*);
   // The checks of a metadata change: token, and a token or a loopback API.
   grpc::Status authorize_change(grpc::ServerContext* context) const;
   // Runs `call` and counts it in the API metrics.

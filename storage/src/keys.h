@@ -124,6 +124,19 @@ inline SequenceKey sequence_key(uint64_t first_record_seq) {
   return k;
 }
 inline std::string_view as_view(const SequenceKey& k) { return {reinterpret_cast<const char*>(k.data()), k.size()}; }
+// default CF, schema 5: "segment/" + segment number (u64 BE) -> the records
+// (u64 BE) and bytes (u64 BE) of that segment file that blocks still name:
+// rewritten by every write that appends to it and by retention in the
+// batch that deletes blocks. A segment at zero (or with no entry) that is
+// no longer the active one is deleted by retention.
+inline constexpr std::string_view kSegmentUsePrefix = "segment/";
+inline std::string segment_use_key(uint64_t segment) {
+  std::string k(kSegmentUsePrefix);
+  k.resize(kSegmentUsePrefix.size() + 8);
+  put_u64_be(reinterpret_cast<uint8_t*>(k.data()) + kSegmentUsePrefix.size(), segment);
+  return k;
+}
+
 // Written to the memtable only (no log), to keep it from being empty:
 // record_store.cpp's keep_memtable_nonempty().
 inline constexpr std::string_view kMemtableCanaryKey = "memtable_canary";

@@ -25,6 +25,7 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/sst_file_manager.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/options_util.h>
 #include <rocksdb/write_batch.h>
 
@@ -180,6 +181,23 @@ bool supports_direct_io(const std::filesystem::path& dir) {
 //    shrink, so compression is off (it would only cost CPU). Large memtables
 //    keep write amplification near 2 (WAL + one flush) during ingest bursts.
 //  - catalog, summary: tiny, point lookups: whole-key bloom filters.
+// The memtable insert hint of the records and long CFs: the channel id of a
+// block key, and no hint for any other key. RocksDB before 9.2 looks up the
+// hint of a range deletion's start key too and uses it in the range
+// tombstones' own skiplist (rocksdb#12558, #5118): Debian's 7.8 then aborts
+// in InlineSkipList::Insert, or puts later keys in the wrong list. Retention
+// starts its range deletions at the bare 4-byte channel prefix, which sorts
+// before every block key of the channel and is outside this domain, so range
+// tombstones never touch a hint.
+class BlockKeyHint final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "seisvault.BlockKeyHint"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return {key.data(), keys::kChannelPrefixSize};
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() == keys::kRecordKeySize; }
+};
+
 rocksdb::ColumnFamilyOptions records_cf_options(const StoreOptions& o,
                                                 const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions cf;
@@ -193,8 +211,10 @@ rocksdb::ColumnFamilyOptions records_cf_options(const StoreOptions& o,
   // Inserts with a per-channel hint: RocksDB remembers where the last key of
   // each channel went in the (one, ordered) skiplist, and a channel's blocks
   // mostly arrive in time order, so an insert starts next to its place
-  // instead of searching from the top through every channel's entries.
-  cf.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(keys::kChannelPrefixSize));
+  // instead of searching from the top through every channel's entries
+  // (without it the committer costs 3.35 instead of 2.3 us per record,
+  // bench_ingest --sustained). Only for block keys: see BlockKeyHint.
+  cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<BlockKeyHint>();
   // Universal compaction: every channel's new data lands in every flush (keys
   // interleave by channel), so leveled compaction would rewrite most of a
   // level on each L0 compaction. Universal compaction merges whole sorted
@@ -293,6 +313,22 @@ struct BatchChannel {
   WriteOutcome refusal = WriteOutcome::kStored;
 };
 
+// What blocks still name of one segment file (keys::segment_use_key).
+struct SegmentUse {
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+};
+
+std::string encode_segment_use(const SegmentUse& u) {
+  std::string v(16, '\0');
+  keys::put_u64_be(reinterpret_cast<uint8_t*>(v.data()), u.records);
+  keys::put_u64_be(reinterpret_cast<uint8_t*>(v.data()) + 8, u.bytes);
+  return v;
+}
+
+// "IU" of "IU.ANMO.00.BHZ".
+std::string_view network_of(std::string_view source_id) { return source_id.substr(0, source_id.find('.')); }
+
 struct NewChannel {
   std::string name;
   uint32_t id;
@@ -319,6 +355,9 @@ struct RecordStore::Impl {
   rocksdb::ColumnFamilyHandle* sequence = nullptr;
   // The records' bytes (schema 5, segment_files.h). Appends under write_mutex.
   std::unique_ptr<SegmentFiles> segments;
+  // Held by backup() and by retention's removal of segments: a backup
+  // never links or copies a segment while it is deleted.
+  mutable std::mutex maintenance_mutex;
 
   // The catalog in memory. Ids never change once assigned, so readers may
   // see more channels than their snapshot holds; those simply have no data.
@@ -334,6 +373,7 @@ struct RecordStore::Impl {
   std::unordered_map<std::string_view, uint32_t> channel_index;  // views into channel_ids' keys
   std::unordered_map<std::string_view, uint32_t> sender_ids;     // views into sender_names
   std::unordered_map<uint32_t, ChannelSummary> summaries;
+  std::map<uint64_t, SegmentUse> segment_use;  // segment -> what blocks still name of it
   StringMap<uint32_t> station_channels;         // NET.STA -> channels in the catalog
   StringMap<ChannelBucket> new_channel_buckets;  // sender -> new-channel budget
   uint32_t next_channel_id = 1;
@@ -393,6 +433,12 @@ struct RecordStore::Impl {
   }
 
   Status load();
+  // One bounded step of expire() for one channel, under write_mutex: how
+  // many blocks it removed (fewer than kExpireStepBlocks: the channel is done).
+  Result<size_t> expire_step(uint32_t channel_id, TimeNs cutoff, ExpireStats& stats);
+  // The start of the channel's first block at or after `from` in `cf`.
+  std::optional<TimeNs> first_block_start(rocksdb::ColumnFamilyHandle* cf, uint32_t channel_id,
+                                          std::string_view from) const;
   Status migrate_summaries(uint32_t from_version);
   // Whether a record of the new channel `source_id` from `sender` may create
   // it: kStored (counted), or the refusal.
@@ -425,6 +471,222 @@ struct RecordStore::Impl {
 RecordStore::RecordStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RecordStore::~RecordStore() = default;
 const std::filesystem::path& RecordStore::dir() const { return impl_->dir; }
+
+namespace {
+
+// Blocks of one channel removed per expire step: the longest writes wait
+// for retention (a few milliseconds).
+constexpr size_t kExpireStepBlocks = 4096;
+constexpr TimeNs kNanosPerDay = TimeNs{86400} * kNanosPerSecond;
+
+}  // namespace
+
+std::optional<TimeNs> RecordStore::Impl::first_block_start(rocksdb::ColumnFamilyHandle* cf, uint32_t channel_id,
+                                                           std::string_view from) const {
+  rocksdb::ReadOptions ro;
+  ro.prefix_same_as_start = true;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+  it->Seek(slice(from));
+  keys::DecodedRecordKey k;
+  if (!it->Valid() || !keys::decode_record_key(view(it->key()), k) || k.channel_id != channel_id) return std::nullopt;
+  return k.start;
+}
+
+Result<size_t> RecordStore::Impl::expire_step(uint32_t channel_id, TimeNs cutoff, ExpireStats& stats) {
+  const auto found = summaries.find(channel_id);
+  if (found == summaries.end() || found->second.record_count == 0) return size_t{0};
+  const ChannelSummary before = found->second;
+  ChannelSummary after = before;
+  rocksdb::WriteBatch wb;
+  std::map<uint64_t, SegmentUse> freed;
+  size_t removed = 0;
+  uint64_t records_removed = 0, bytes_removed = 0;
+  const auto begin = keys::record_key(channel_id, kTimeMin, 0);
+  // Range deletions start at the bare channel prefix (BlockKeyHint).
+  std::string range_begin(4, '\0');
+  keys::put_u32_be(reinterpret_cast<uint8_t*>(range_begin.data()), channel_id);
+  std::optional<TimeNs> first_left;
+  BlockView block;
+  // A block of a CF goes when its key time plus the channel's extent in
+  // that CF (the farthest any record of a block reaches past its key) is
+  // before the cutoff: every record in it has ended by then.
+  for (auto [cf, extent] : {std::pair{records, before.max_extent_ns}, std::pair{long_records, before.max_long_extent_ns}}) {
+    const TimeNs limit = sat_sub(cutoff, extent);
+    if (cf == long_records && extent == 0) continue;  // no long records
+    std::string next_key(keys::as_view(begin));       // where this CF's remaining blocks start
+    if (removed < kExpireStepBlocks && before.first_start_ns < limit) {
+      const auto end = keys::record_key(channel_id, limit, 0);
+      rocksdb::Slice upper(reinterpret_cast<const char*>(end.data()), end.size());
+      rocksdb::ReadOptions ro;
+      ro.iterate_upper_bound = &upper;
+      ro.prefix_same_as_start = true;
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+      std::string last;
+      for (it->Seek(slice(keys::as_view(begin))); it->Valid() && removed < kExpireStepBlocks; it->Next()) {
+        if (auto st = block.parse(view(it->value())); !st.ok()) {
+          return Status::corruption(fmt::format("{} (channel {}, while expiring)", st.message(), channel_id));
+        }
+        uint64_t bytes = 0;
+        for (uint32_t i = 0; i < block.size(); ++i) bytes += block.entry(i).length;
+        if (block.payload_elsewhere()) {
+          auto& f = freed[block.payload_location().segment];
+          f.records += block.size();
+          f.bytes += bytes;
+        }
+        records_removed += block.size();
+        bytes_removed += bytes;
+        ++removed;
+        last.assign(it->key().data(), it->key().size());
+      }
+      if (!it->status().ok()) return from_rocks(it->status(), "expiring records");
+      if (!last.empty()) {
+        next_key = last + '\0';  // the smallest key after the last one removed
+        wb.DeleteRange(cf, slice(range_begin), slice(next_key));
+      }
+    }
+    const auto left = first_block_start(cf, channel_id, next_key);
+    if (left && (!first_left || *left < *first_left)) first_left = left;
+  }
+  if (removed == 0) return size_t{0};
+
+  after.record_count = before.record_count - std::min(before.record_count, records_removed);
+  after.byte_count = before.byte_count - std::min(before.byte_count, bytes_removed);
+  if (first_left) {
+    after.first_start_ns = *first_left;
+  } else {  // nothing left: the channel has no data (its extents stay)
+    after = ChannelSummary{};
+    after.max_extent_ns = before.max_extent_ns;
+    after.max_long_extent_ns = before.max_long_extent_ns;
+  }
+  const std::pair<uint32_t, ChannelSummary> updated{channel_id, after};
+  put_summary_pages(wb, {&updated, 1}, page_buffer);
+  std::map<uint64_t, SegmentUse> use_after;
+  for (const auto& [segment, f] : freed) {
+    SegmentUse u = segment_use.count(segment) ? segment_use[segment] : SegmentUse{};
+    u.records -= std::min(u.records, f.records);
+    u.bytes -= std::min(u.bytes, f.bytes);
+    use_after[segment] = u;
+    wb.Put(meta, slice(keys::segment_use_key(segment)), slice(encode_segment_use(u)));
+  }
+  if (auto s = db->Write({}, &wb); !s.ok()) return from_rocks(s, "expiring records");
+  summaries[channel_id] = after;
+  for (const auto& [segment, u] : use_after) segment_use[segment] = u;
+  stats.blocks += removed;
+  stats.records += records_removed;
+  stats.bytes += bytes_removed;
+  return removed;
+}
+
+Result<ExpireStats> RecordStore::expire(const RetentionPolicy& policy, TimeNs now) {
+  Impl& m = *impl_;
+  ExpireStats out;
+  if (!policy.enabled()) return out;
+  const auto started = std::chrono::steady_clock::now();
+  std::lock_guard maintenance(m.maintenance_mutex);
+
+  // 1. Blocks, channel by channel, a bounded step at a time under the write lock.
+  for (const auto& [id, name] : m.selected_channels(ChannelSelection())) {
+    const uint32_t days = policy.days_for(network_of(name));
+    if (days == 0) continue;
+    const TimeNs cutoff = sat_sub(now, TimeNs{days} * kNanosPerDay);
+    bool touched = false;
+    for (;;) {
+      std::unique_lock lock(m.write_mutex);
+      const auto held = std::chrono::steady_clock::now();
+      if (m.state() == StoreState::kFailed) return m.unavailable();
+      auto step = m.expire_step(id, cutoff, out);
+      lock.unlock();
+      out.longest_hold_ms = std::max(
+          out.longest_hold_ms,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - held).count());
+      if (!step.ok()) return step.status();
+      if (*step == 0) break;
+      touched = true;
+      if (*step < kExpireStepBlocks) break;
+    }
+    if (touched) ++out.channels;
+  }
+  // 2. The deletions are durable before any file goes.
+  if (out.blocks > 0) {
+    if (auto st = sync_wal(); !st.ok()) return st;
+  }
+
+  // 3. The sequence index: writes committed before the longest retention,
+  // unless some network keeps its data for good.
+  uint32_t longest = policy.default_days;
+  for (const auto& [_, days] : policy.network_days) longest = days == 0 || longest == 0 ? 0 : std::max(longest, days);
+  if (longest > 0) {
+    auto first_kept = sequence_at(sat_sub(now, TimeNs{longest} * kNanosPerDay));
+    if (!first_kept.ok()) return first_kept.status();
+    auto first = first_sequence();
+    if (!first.ok()) return first.status();
+    if (*first_kept > *first) {
+      const auto from = keys::sequence_key(0);
+      const auto to = keys::sequence_key(*first_kept);
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      if (auto s = m.db->DeleteRange(wo, m.sequence, slice(keys::as_view(from)), slice(keys::as_view(to))); !s.ok()) {
+        return from_rocks(s, "trimming the sequence index");
+      }
+      out.sequence_entries_before = *first_kept;
+    }
+  }
+
+  // 4. Segment files no block names any more (and files of writes that
+  // never reached RocksDB: no entry), except the one appends go to.
+  std::map<uint64_t, SegmentUse> use;
+  uint64_t active = 0;
+  {
+    std::lock_guard lock(m.write_mutex);
+    use = m.segment_use;
+    active = m.segments->active();
+  }
+  for (const auto& info : m.segments->list()) {
+    if (info.segment >= active) continue;
+    const auto u = use.find(info.segment);
+    if (u != use.end() && u->second.records > 0) continue;
+    if (auto st = m.segments->remove(info.segment); !st.ok()) return st;
+    ++out.segment_files;
+    out.segment_bytes += info.bytes;
+    if (u != use.end()) {
+      std::lock_guard lock(m.write_mutex);
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      if (auto s = m.db->Delete(wo, m.meta, slice(keys::segment_use_key(info.segment))); !s.ok()) {
+        return from_rocks(s, "forgetting a deleted segment");
+      }
+      m.segment_use.erase(info.segment);
+    }
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return out;
+}
+
+Result<RecordStore::BackupStats> RecordStore::backup(const std::filesystem::path& dest) const {
+  const Impl& m = *impl_;
+  std::error_code ec;
+  if (std::filesystem::exists(dest, ec)) {
+    return Status::invalid_argument(fmt::format("{} exists already: a backup goes into a new directory", dest.string()));
+  }
+  std::lock_guard lock(m.maintenance_mutex);
+  rocksdb::Checkpoint* raw = nullptr;
+  if (auto s = rocksdb::Checkpoint::Create(m.db.get(), &raw); !s.ok()) return from_rocks(s, "starting a backup");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // Flushes the memtables first (log_size_for_flush 0), so the copy needs
+  // no log replay; every block it holds names bytes already in a segment
+  // (they are synced before their block is written), so the segments are
+  // copied after it.
+  if (auto s = checkpoint->CreateCheckpoint(dest.string(), 0); !s.ok()) {
+    return Status::io_error(fmt::format("cannot write a backup to {}: {}", dest.string(), s.ToString()));
+  }
+  BackupStats stats;
+  if (auto st = m.segments->copy_into(dest / kSegmentsDir, stats.segment_files, stats.segment_bytes,
+                                      stats.linked_segment_files);
+      !st.ok()) {
+    return st;
+  }
+  return stats;
+}
 const StoreOptions& RecordStore::options() const { return impl_->options; }
 
 Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::path& dir,
@@ -558,6 +820,22 @@ Status RecordStore::Impl::load() {
     next_record_seq.store(keys::get_u64_be(reinterpret_cast<const uint8_t*>(seq.data())));
   } else if (!s.IsNotFound()) {
     return from_rocks(s, "reading the record sequence number");
+  }
+
+  {
+    std::unique_ptr<rocksdb::Iterator> su(db->NewIterator({}, meta));
+    for (su->Seek(slice(keys::kSegmentUsePrefix)); su->Valid() && su->key().starts_with(slice(keys::kSegmentUsePrefix));
+         su->Next()) {
+      const auto k = view(su->key());
+      const auto v = view(su->value());
+      if (k.size() != keys::kSegmentUsePrefix.size() + 8 || v.size() != 16) {
+        return Status::corruption("a segment entry has a bad size");
+      }
+      const auto* kp = reinterpret_cast<const uint8_t*>(k.data()) + keys::kSegmentUsePrefix.size();
+      const auto* vp = reinterpret_cast<const uint8_t*>(v.data());
+      segment_use[keys::get_u64_be(kp)] = {keys::get_u64_be(vp), keys::get_u64_be(vp + 8)};
+    }
+    if (!su->status().ok()) return from_rocks(su->status(), "reading the segment entries");
   }
 
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, catalog));
@@ -994,6 +1272,14 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
     keys::put_u64_be(reinterpret_cast<uint8_t*>(v.data()), seq);
     m.batch.Put(m.meta, slice(keys::kNextSeqKey), slice(v));
   }
+  SegmentUse use_after;
+  if (!m.payload_buffer.empty()) {
+    const auto found_use = m.segment_use.find(position->segment);
+    use_after = found_use == m.segment_use.end() ? SegmentUse{} : found_use->second;
+    use_after.records += st.stored;
+    use_after.bytes += m.payload_buffer.size();
+    m.batch.Put(m.meta, slice(keys::segment_use_key(position->segment)), slice(encode_segment_use(use_after)));
+  }
   if (!write_index.empty()) {
     const auto key = keys::sequence_key(first_record_seq);
     m.batch.Put(m.sequence, slice(keys::as_view(key)), slice(m.index_buffer));
@@ -1084,6 +1370,7 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   m.next_seq = seq;
   m.next_record_seq.store(record_seq, std::memory_order_release);
   for (auto& [ch, s] : updated) m.summaries[ch] = s;
+  if (!m.payload_buffer.empty()) m.segment_use[position->segment] = use_after;
   m.next_channel_id += static_cast<uint32_t>(new_channels.size());
   m.next_sender_id += static_cast<uint32_t>(new_senders.size());
   if (stats) *stats = st;

@@ -227,6 +227,61 @@ Status SegmentFiles::remove(uint64_t segment) {
   return {};
 }
 
+namespace {
+
+// Copies the first `length` bytes of `from` into a new file `to`, synced.
+Status copy_prefix(const std::filesystem::path& from, const std::filesystem::path& to, uint64_t length) {
+  const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return Status::io_error(fmt::format("cannot open {}: {}", from.string(), errno_text(errno)));
+  const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (out < 0) {
+    const int e = errno;
+    ::close(in);
+    return Status::io_error(fmt::format("cannot create {}: {}", to.string(), errno_text(e)));
+  }
+  Status st;
+  loff_t in_off = 0;
+  while (st.ok() && static_cast<uint64_t>(in_off) < length) {
+    const ssize_t n = ::copy_file_range(in, &in_off, out, nullptr, length - static_cast<uint64_t>(in_off), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      st = Status::io_error(fmt::format("cannot copy {} to {}: {}", from.string(), to.string(),
+                                        n == 0 ? "the file is shorter than expected" : errno_text(errno)));
+    }
+  }
+  if (st.ok() && ::fsync(out) != 0) st = Status::io_error(fmt::format("cannot sync {}: {}", to.string(), errno_text(errno)));
+  ::close(in);
+  ::close(out);
+  return st;
+}
+
+}  // namespace
+
+Status SegmentFiles::copy_into(const std::filesystem::path& dest, uint64_t& files, uint64_t& bytes,
+                               uint64_t& linked) const {
+  std::error_code ec;
+  std::filesystem::create_directories(dest, ec);
+  if (ec) return Status::io_error(fmt::format("cannot create {}: {}", dest.string(), ec.message()));
+  const uint64_t active_now = active();
+  for (const auto& [segment, size] : list()) {
+    const auto from = path_of(segment);
+    const auto to = dest / from.filename();
+    // Only full segments never change again: the active one (and any that
+    // became active since) is copied.
+    const bool full = segment < active_now;
+    if (full && ::link(from.c_str(), to.c_str()) == 0) {
+      ++linked;
+    } else if (full && errno != EXDEV && errno != EPERM) {
+      return Status::io_error(fmt::format("cannot link {} to {}: {}", from.string(), to.string(), errno_text(errno)));
+    } else if (auto st = copy_prefix(from, to, size); !st.ok()) {
+      return st;
+    }
+    ++files;
+    bytes += size;
+  }
+  return sync_dir(dest);
+}
+
 std::vector<SegmentFiles::Info> SegmentFiles::list() const {
   std::lock_guard lock(sizes_mutex_);
   std::vector<Info> out;

@@ -78,6 +78,12 @@ class SegmentFiles {
   // active segment is never removed. Readers that have it open finish.
   Status remove(uint64_t segment);
 
+  // Puts a copy of every segment into `dest` (a directory, created): full
+  // segments hard-linked (copied across file systems), the active one
+  // copied up to its end now; each copy and `dest` synced. The caller keeps
+  // remove() away meanwhile. Adds to the counts.
+  Status copy_into(const std::filesystem::path& dest, uint64_t& files, uint64_t& bytes, uint64_t& linked) const;
+
   struct Info {
     uint64_t segment;
     uint64_t bytes;

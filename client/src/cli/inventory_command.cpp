@@ -22,6 +22,7 @@
 #include "seisvault/storage/inventory_document.h"
 #include "seisvault/storage/record_store.h"
 #include "station_inventory.h"
+#include "store_access.h"
 
 namespace seisvault::cli {
 
@@ -31,32 +32,6 @@ namespace fs = std::filesystem;
 
 constexpr int kExitInvalid = kExitRejected;      // load: a file is not valid StationXML
 constexpr int kExitStore = kExitNotDelivered;    // the store cannot be opened or written
-
-// What seisvaultd keeps under its data directory (server/src/main.cpp).
-fs::path store_dir(const std::string& data_dir) { return fs::path(data_dir) / "store"; }
-
-std::string user_name(uid_t uid) {
-  if (const passwd* pw = ::getpwuid(uid)) return pw->pw_name;
-  return fmt::format("uid {}", uid);
-}
-
-// The pid of a process holding RocksDB's lock on the store, if any. RocksDB
-// takes a POSIX write lock on store/LOCK while the database is open;
-// F_GETLK asks without taking it.
-std::optional<pid_t> store_lock_holder(const fs::path& store) {
-  const auto lock_file = store / "LOCK";
-  const int fd = ::open(lock_file.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  struct flock fl {};
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  fl.l_start = 0;
-  fl.l_len = 0;
-  const int rc = ::fcntl(fd, F_GETLK, &fl);
-  ::close(fd);  // this process holds no lock on the file: closing releases nothing
-  if (rc != 0 || fl.l_type == F_UNLCK) return std::nullopt;
-  return fl.l_pid;
-}
 
 std::string running_message(const std::string& data_dir, std::optional<pid_t> pid) {
   return fmt::format(

@@ -5,12 +5,14 @@
 //   seisvault push --server tcp://HOST:PORT ...     send records to seisvaultd
 //   seisvault query --api HOST:PORT SUBCOMMAND      read from seisvaultd's query API
 //   seisvault inventory load|list|remove --data-dir DIR ...  station metadata (StationXML) for the station service
+//   seisvault admin backup --data-dir DIR DEST      a consistent copy of the store (server running or not)
 //
 // Each subcommand is a thin layer over the client library
 // (client/include/seisvault/client/); exit codes are in exit_codes.h.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "admin_command.h"
 #include "authorize_command.h"
 #include "exit_codes.h"
 #include "inventory_command.h"
@@ -27,11 +29,13 @@ int main(int argc, char** argv) {
   PushArgs push_args;
   QueryArgs query_args;
   InventoryArgs inventory_args;
+  AdminArgs admin_args;
   auto* keygen = add_keygen_command(app, keygen_args);
   auto* authorize = add_authorize_command(app, authorize_args);
   auto* push = add_push_command(app, push_args);
   auto* query = add_query_command(app, query_args);
   auto* inventory = add_inventory_command(app, inventory_args);
+  auto* admin = add_admin_command(app, admin_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -43,5 +47,6 @@ int main(int argc, char** argv) {
   if (push->parsed()) return run_push(push_args);
   if (query->parsed()) return run_query(*query, query_args);
   if (inventory->parsed()) return run_inventory(*inventory, inventory_args);
+  if (admin->parsed()) return run_admin(*admin, admin_args);
   return kExitUsage;
 }

@@ -115,6 +115,12 @@ class QueryClient {
   grpc::Status list_inventory(waveform::v1::ListInventoryResponse* response) const;
   grpc::Status remove_inventory(const std::string& name) const;
 
+  // Asks the server for a consistent copy of its store in `destination`, an
+  // absolute path on the server's machine that does not exist yet (the
+  // server refuses a client on another machine: PERMISSION_DENIED; an
+  // existing destination: INVALID_ARGUMENT). Rights as for put_inventory.
+  grpc::Status backup(const std::string& destination, waveform::v1::BackupResponse* response) const;
+
   // Re-checks the stored records of the scope (SHA-256, still a valid
   // record, index agrees): each problem, then one summary as the last
   // report. `on_report` returning false stops early (OK).

@@ -32,6 +32,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <string>
+#include <string_view>
 #include <memory>
 #include <optional>
 #include <span>
@@ -81,6 +84,40 @@ struct WriteStats {
   size_t duplicates = 0;
   size_t blocks = 0;  // RocksDB entries written for the stored records
   size_t refused = 0; // records refused by a channel limit (kTooManyChannels, kTooManyNewChannels)
+};
+
+// How long records are kept, per network (retention).
+struct RetentionPolicy {
+  // Days of data kept for networks without an entry below; 0: for good.
+  uint32_t default_days = 0;
+  // Per network code (the NET of NET.STA.LOC.CHA): days; 0: for good.
+  std::map<std::string, uint32_t, std::less<>> network_days;
+
+  uint32_t days_for(std::string_view network) const {
+    const auto it = network_days.find(network);
+    return it == network_days.end() ? default_days : it->second;
+  }
+  // Whether anything ever expires.
+  bool enabled() const {
+    if (default_days > 0) return true;
+    for (const auto& [_, days] : network_days) {
+      if (days > 0) return true;
+    }
+    return false;
+  }
+};
+
+// What one RecordStore::expire() pass removed.
+struct ExpireStats {
+  uint64_t channels = 0;       // channels that lost records
+  uint64_t blocks = 0;
+  uint64_t records = 0;
+  uint64_t bytes = 0;          // the records' bytes
+  uint64_t segment_files = 0;  // segment files deleted, and their size
+  uint64_t segment_bytes = 0;
+  uint64_t sequence_entries_before = 0;  // the sequence index now starts here (0: untouched)
+  double seconds = 0;          // the whole pass
+  double longest_hold_ms = 0;  // the longest time writes waited for it
 };
 
 class RecordStore {
@@ -209,6 +246,39 @@ class RecordStore {
   // properties, about 70 us in all (mostly its per-level compaction
   // figures), fit for every /metrics scrape, not for a hot path.
   StoreEngineStats engine_stats() const;
+
+  // Retention: removes the records of each channel that ended more than
+  // policy.days_for(its network) days before `now`, by whole blocks and
+  // ranges (a RocksDB DeleteRange per channel and step, never record by
+  // record): a block goes once every record in it has ended before the
+  // cutoff (blocks span at most kMaxBlockSpanNs, so data goes within about
+  // an hour of its time). Channel summaries lose what was removed (counts,
+  // bytes, first start) in the same atomic write; a channel left empty
+  // disappears from list_channels(). The sequence index loses the writes
+  // committed before the longest retention (kept whole while any network
+  // keeps data for good). Segment files no remaining block names are
+  // deleted, after the deletions are durable: that is when the space comes
+  // back. Writes wait for it only a bounded step at a time (at most 4,096
+  // blocks of one channel per step). Safe while writes and reads go on (a
+  // read meeting a block whose segment was deleted skips it). One pass at
+  // a time; backup() waits for it.
+  Result<ExpireStats> expire(const RetentionPolicy& policy, TimeNs now);
+
+  // Writes a consistent copy of the store into `dest`, a directory that
+  // must not exist yet (its parent must): what every write that had
+  // returned when the copy began stored, openable with open(dest) as a
+  // store of its own. RocksDB's checkpoint (table files hard-linked when
+  // `dest` is on the same file system, copied otherwise; the memtables
+  // flushed first) and the segment files (full ones hard-linked or copied,
+  // the active one copied up to its end). Runs while writes and reads go
+  // on; retention waits for it. Everything is synced before it returns.
+  // InvalidArgument when `dest` exists; IoError from the file system.
+  struct BackupStats {
+    uint64_t segment_files = 0;
+    uint64_t segment_bytes = 0;
+    uint64_t linked_segment_files = 0;  // hard links (no copy)
+  };
+  Result<BackupStats> backup(const std::filesystem::path& dest) const;
 
   const std::filesystem::path& dir() const;
 
