@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "seisvault/common/sha256.h"
 #include "support/record_factory.h"
 
 namespace seisvault::bench {
@@ -132,6 +133,31 @@ void Report::print() const {
                f.name, f.value, f.unit, cond);
   }
   std::fflush(stdout);
+}
+
+void StoreFiller::add(std::vector<uint8_t> record) {
+  pending_.push_back(std::move(record));
+  if (pending_.size() >= group_) flush();
+}
+
+void StoreFiller::flush() {
+  if (pending_.empty()) return;
+  std::vector<ingest::ValidatedRecord> meta;
+  std::vector<storage::NewRecord> batch;
+  meta.reserve(pending_.size());
+  for (const auto& r : pending_) {
+    auto v = validator_.validate(r, kTimeMax / 2);
+    if (!v.ok()) throw std::runtime_error(v.message);
+    meta.push_back(v.record);
+  }
+  for (const auto& m : meta) {
+    batch.push_back({m.source_id(), m.start_ns, m.end_ns, m.sample_rate, m.sample_count, m.bytes, sha256(m.bytes),
+                     now_ns(), "bench"});
+  }
+  std::vector<storage::WriteOutcome> out(batch.size());
+  if (auto s = store_.write(batch, out, false); !s.ok()) throw std::runtime_error(s.message());
+  count_ += batch.size();
+  pending_.clear();
 }
 
 double percentile(std::vector<double> v, double p) {

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "seisvault/common/time.h"
+#include "seisvault/ingest/record_validator.h"
+#include "seisvault/storage/record_store.h"
 
 namespace seisvault::bench {
 
@@ -48,6 +50,25 @@ class RecordGenerator {
 // Sets the start time of a miniSEED 2 record (big-endian header, blockette
 // 1001 microseconds kept as they are) to `t` (microsecond resolution).
 void set_record_start(std::vector<uint8_t>& record, TimeNs t);
+
+// Writes records straight to a store (no server) with the metadata the
+// validator gives them, in writes of `group` records (what the committer
+// makes under load), received now from sender "bench". Throws
+// std::runtime_error when a record is invalid or a write fails.
+class StoreFiller {
+ public:
+  explicit StoreFiller(storage::RecordStore& store, size_t group = 4096) : store_(store), group_(group) {}
+  void add(std::vector<uint8_t> record);
+  void flush();
+  size_t count() const { return count_; }
+
+ private:
+  storage::RecordStore& store_;
+  size_t group_;
+  ingest::RecordValidator validator_;
+  std::vector<std::vector<uint8_t>> pending_;
+  size_t count_ = 0;
+};
 
 // The benchmark's work directory: `given` when not empty (kept afterwards),
 // else a fresh one under $TMPDIR, removed with everything in it when the

@@ -26,41 +26,6 @@ namespace wv = seisvault::waveform::v1;
 
 namespace {
 
-// Writes records to the store with the metadata the validator gives them.
-class Filler {
- public:
-  explicit Filler(storage::RecordStore& store) : store_(store) {}
-  void add(std::vector<uint8_t> record) {
-    pending_.push_back(std::move(record));
-    if (pending_.size() == 4096) flush();
-  }
-  void flush() {
-    std::vector<ingest::ValidatedRecord> meta;
-    std::vector<storage::NewRecord> batch;
-    meta.reserve(pending_.size());
-    for (const auto& r : pending_) {
-      auto v = validator_.validate(r, kTimeMax / 2);
-      if (!v.ok()) throw std::runtime_error(v.message);
-      meta.push_back(v.record);
-    }
-    for (const auto& m : meta) {
-      batch.push_back({m.source_id(), m.start_ns, m.end_ns, m.sample_rate, m.sample_count, m.bytes, sha256(m.bytes),
-                       now_ns(), "bench"});
-    }
-    std::vector<storage::WriteOutcome> out(batch.size());
-    if (auto s = store_.write(batch, out, false); !s.ok()) throw std::runtime_error(s.message());
-    count_ += batch.size();
-    pending_.clear();
-  }
-  size_t count() const { return count_; }
-
- private:
-  storage::RecordStore& store_;
-  ingest::RecordValidator validator_;
-  std::vector<std::vector<uint8_t>> pending_;
-  size_t count_ = 0;
-};
-
 std::unique_ptr<grpc::ClientContext> ctx() {
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
@@ -141,7 +106,7 @@ int run(int argc, char** argv) {
     const auto t0 = Clock::now();
     auto store = storage::RecordStore::open(dir / "server" / "store");
     if (!store.ok()) throw std::runtime_error(store.status().message());
-    Filler filler(**store);
+    StoreFiller filler(**store);
     RecordGenerator gen(channels, day0);
     std::mt19937_64 rng(42);
     std::vector<uint8_t> rec;

@@ -374,6 +374,9 @@ struct RecordStore::Impl {
   std::unordered_map<std::string_view, uint32_t> sender_ids;     // views into sender_names
   std::unordered_map<uint32_t, ChannelSummary> summaries;
   std::map<uint64_t, SegmentUse> segment_use;  // segment -> what blocks still name of it
+  // Per channel: writes of a block starting before the channel's latest
+  // start (out of order: it may land among blocks retention is removing).
+  std::unordered_map<uint32_t, uint64_t> out_of_order_writes;
   StringMap<uint32_t> station_channels;         // NET.STA -> channels in the catalog
   StringMap<ChannelBucket> new_channel_buckets;  // sender -> new-channel budget
   uint32_t next_channel_id = 1;
@@ -433,9 +436,15 @@ struct RecordStore::Impl {
   }
 
   Status load();
-  // One bounded step of expire() for one channel, under write_mutex: how
-  // many blocks it removed (fewer than kExpireStepBlocks: the channel is done).
+  // One bounded step of expire() for one channel: how many blocks it
+  // removed (fewer than kExpireStepBlocks: the channel is done). Reads the
+  // expired blocks without the write lock, then takes it to write the
+  // deletion (scanning again under it if the channel took an out-of-order
+  // write meanwhile).
   Result<size_t> expire_step(uint32_t channel_id, TimeNs cutoff, ExpireStats& stats);
+  struct ExpireScan;
+  // The expired blocks of one step, and what they hold.
+  Status scan_expired(uint32_t channel_id, const ChannelSummary& s, TimeNs cutoff, ExpireScan& out) const;
   // The start of the channel's first block at or after `from` in `cf`.
   std::optional<TimeNs> first_block_start(rocksdb::ColumnFamilyHandle* cf, uint32_t channel_id,
                                           std::string_view from) const;
@@ -492,65 +501,107 @@ std::optional<TimeNs> RecordStore::Impl::first_block_start(rocksdb::ColumnFamily
   return k.start;
 }
 
-Result<size_t> RecordStore::Impl::expire_step(uint32_t channel_id, TimeNs cutoff, ExpireStats& stats) {
-  const auto found = summaries.find(channel_id);
-  if (found == summaries.end() || found->second.record_count == 0) return size_t{0};
-  const ChannelSummary before = found->second;
-  ChannelSummary after = before;
-  rocksdb::WriteBatch wb;
+struct RecordStore::Impl::ExpireScan {
+  struct Range {
+    rocksdb::ColumnFamilyHandle* cf = nullptr;
+    std::string end;  // exclusive: just after the last expired key
+  };
+  std::vector<Range> ranges;
   std::map<uint64_t, SegmentUse> freed;
-  size_t removed = 0;
-  uint64_t records_removed = 0, bytes_removed = 0;
+  size_t blocks = 0;
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+};
+
+Status RecordStore::Impl::scan_expired(uint32_t channel_id, const ChannelSummary& s, TimeNs cutoff,
+                                       ExpireScan& out) const {
+  out = ExpireScan{};
   const auto begin = keys::record_key(channel_id, kTimeMin, 0);
-  // Range deletions start at the bare channel prefix (BlockKeyHint).
-  std::string range_begin(4, '\0');
-  keys::put_u32_be(reinterpret_cast<uint8_t*>(range_begin.data()), channel_id);
-  std::optional<TimeNs> first_left;
   BlockView block;
   // A block of a CF goes when its key time plus the channel's extent in
   // that CF (the farthest any record of a block reaches past its key) is
   // before the cutoff: every record in it has ended by then.
-  for (auto [cf, extent] : {std::pair{records, before.max_extent_ns}, std::pair{long_records, before.max_long_extent_ns}}) {
-    const TimeNs limit = sat_sub(cutoff, extent);
+  for (auto [cf, extent] : {std::pair{records, s.max_extent_ns}, std::pair{long_records, s.max_long_extent_ns}}) {
     if (cf == long_records && extent == 0) continue;  // no long records
-    std::string next_key(keys::as_view(begin));       // where this CF's remaining blocks start
-    if (removed < kExpireStepBlocks && before.first_start_ns < limit) {
-      const auto end = keys::record_key(channel_id, limit, 0);
-      rocksdb::Slice upper(reinterpret_cast<const char*>(end.data()), end.size());
-      rocksdb::ReadOptions ro;
-      ro.iterate_upper_bound = &upper;
-      ro.prefix_same_as_start = true;
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
-      std::string last;
-      for (it->Seek(slice(keys::as_view(begin))); it->Valid() && removed < kExpireStepBlocks; it->Next()) {
-        if (auto st = block.parse(view(it->value())); !st.ok()) {
-          return Status::corruption(fmt::format("{} (channel {}, while expiring)", st.message(), channel_id));
-        }
-        uint64_t bytes = 0;
-        for (uint32_t i = 0; i < block.size(); ++i) bytes += block.entry(i).length;
-        if (block.payload_elsewhere()) {
-          auto& f = freed[block.payload_location().segment];
-          f.records += block.size();
-          f.bytes += bytes;
-        }
-        records_removed += block.size();
-        bytes_removed += bytes;
-        ++removed;
-        last.assign(it->key().data(), it->key().size());
+    const TimeNs limit = sat_sub(cutoff, extent);
+    if (out.blocks >= kExpireStepBlocks || s.first_start_ns >= limit) continue;
+    const auto end = keys::record_key(channel_id, limit, 0);
+    rocksdb::Slice upper(reinterpret_cast<const char*>(end.data()), end.size());
+    rocksdb::ReadOptions ro;
+    ro.iterate_upper_bound = &upper;
+    ro.prefix_same_as_start = true;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf));
+    std::string last;
+    for (it->Seek(slice(keys::as_view(begin))); it->Valid() && out.blocks < kExpireStepBlocks; it->Next()) {
+      if (auto st = block.parse(view(it->value())); !st.ok()) {
+        return Status::corruption(fmt::format("{} (channel {}, while expiring)", st.message(), channel_id));
       }
-      if (!it->status().ok()) return from_rocks(it->status(), "expiring records");
-      if (!last.empty()) {
-        next_key = last + '\0';  // the smallest key after the last one removed
-        wb.DeleteRange(cf, slice(range_begin), slice(next_key));
+      uint64_t bytes = 0;
+      for (uint32_t i = 0; i < block.size(); ++i) bytes += block.entry(i).length;
+      if (block.payload_elsewhere()) {
+        auto& f = out.freed[block.payload_location().segment];
+        f.records += block.size();
+        f.bytes += bytes;
       }
+      out.records += block.size();
+      out.bytes += bytes;
+      ++out.blocks;
+      last.assign(it->key().data(), it->key().size());
     }
-    const auto left = first_block_start(cf, channel_id, next_key);
+    if (!it->status().ok()) return from_rocks(it->status(), "expiring records");
+    if (!last.empty()) out.ranges.push_back({cf, last + '\0'});  // the smallest key after the last one
+  }
+  return {};
+}
+
+Result<size_t> RecordStore::Impl::expire_step(uint32_t channel_id, TimeNs cutoff, ExpireStats& stats) {
+  ExpireScan scan;
+  std::unique_lock lock(write_mutex);
+  auto held = std::chrono::steady_clock::now();
+  // Blocks never change and only retention removes them, so the expired
+  // range read without the lock is what is there when the lock is taken
+  // again, unless a write put a block among them meanwhile: only a block
+  // starting before the channel's latest start can (out_of_order_writes).
+  // Then the range is read again, under the lock.
+  for (int attempt = 0;; ++attempt) {
+    if (state() == StoreState::kFailed) return unavailable();
+    const auto found = summaries.find(channel_id);
+    if (found == summaries.end() || found->second.record_count == 0) return size_t{0};
+    const ChannelSummary seen = found->second;
+    const uint64_t generation = out_of_order_writes[channel_id];
+    const bool locked_scan = attempt >= 2;
+    if (!locked_scan) lock.unlock();
+    auto st = scan_expired(channel_id, seen, cutoff, scan);
+    if (!locked_scan) {
+      lock.lock();
+      held = std::chrono::steady_clock::now();
+    }
+    if (!st.ok()) return st;
+    if (locked_scan || out_of_order_writes[channel_id] == generation) break;
+  }
+  if (scan.blocks == 0) return size_t{0};
+
+  // Range deletions start at the bare channel prefix (BlockKeyHint).
+  std::string range_begin(4, '\0');
+  keys::put_u32_be(reinterpret_cast<uint8_t*>(range_begin.data()), channel_id);
+  rocksdb::WriteBatch wb;
+  for (const auto& r : scan.ranges) wb.DeleteRange(r.cf, slice(range_begin), slice(r.end));
+  // The first block left: after the deleted range in each CF (the batch is
+  // not written yet, so look past it).
+  std::optional<TimeNs> first_left;
+  const auto begin = keys::record_key(channel_id, kTimeMin, 0);
+  for (auto* cf : {records, long_records}) {
+    std::string from(keys::as_view(begin));
+    for (const auto& r : scan.ranges) {
+      if (r.cf == cf) from = r.end;
+    }
+    const auto left = first_block_start(cf, channel_id, from);
     if (left && (!first_left || *left < *first_left)) first_left = left;
   }
-  if (removed == 0) return size_t{0};
-
-  after.record_count = before.record_count - std::min(before.record_count, records_removed);
-  after.byte_count = before.byte_count - std::min(before.byte_count, bytes_removed);
+  const ChannelSummary before = summaries[channel_id];
+  ChannelSummary after = before;
+  after.record_count = before.record_count - std::min(before.record_count, scan.records);
+  after.byte_count = before.byte_count - std::min(before.byte_count, scan.bytes);
   if (first_left) {
     after.first_start_ns = *first_left;
   } else {  // nothing left: the channel has no data (its extents stay)
@@ -561,7 +612,7 @@ Result<size_t> RecordStore::Impl::expire_step(uint32_t channel_id, TimeNs cutoff
   const std::pair<uint32_t, ChannelSummary> updated{channel_id, after};
   put_summary_pages(wb, {&updated, 1}, page_buffer);
   std::map<uint64_t, SegmentUse> use_after;
-  for (const auto& [segment, f] : freed) {
+  for (const auto& [segment, f] : scan.freed) {
     SegmentUse u = segment_use.count(segment) ? segment_use[segment] : SegmentUse{};
     u.records -= std::min(u.records, f.records);
     u.bytes -= std::min(u.bytes, f.bytes);
@@ -571,10 +622,12 @@ Result<size_t> RecordStore::Impl::expire_step(uint32_t channel_id, TimeNs cutoff
   if (auto s = db->Write({}, &wb); !s.ok()) return from_rocks(s, "expiring records");
   summaries[channel_id] = after;
   for (const auto& [segment, u] : use_after) segment_use[segment] = u;
-  stats.blocks += removed;
-  stats.records += records_removed;
-  stats.bytes += bytes_removed;
-  return removed;
+  stats.blocks += scan.blocks;
+  stats.records += scan.records;
+  stats.bytes += scan.bytes;
+  stats.longest_hold_ms = std::max(
+      stats.longest_hold_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - held).count());
+  return scan.blocks;
 }
 
 Result<ExpireStats> RecordStore::expire(const RetentionPolicy& policy, TimeNs now) {
@@ -591,14 +644,7 @@ Result<ExpireStats> RecordStore::expire(const RetentionPolicy& policy, TimeNs no
     const TimeNs cutoff = sat_sub(now, TimeNs{days} * kNanosPerDay);
     bool touched = false;
     for (;;) {
-      std::unique_lock lock(m.write_mutex);
-      const auto held = std::chrono::steady_clock::now();
-      if (m.state() == StoreState::kFailed) return m.unavailable();
       auto step = m.expire_step(id, cutoff, out);
-      lock.unlock();
-      out.longest_hold_ms = std::max(
-          out.longest_hold_ms,
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - held).count());
       if (!step.ok()) return step.status();
       if (*step == 0) break;
       touched = true;
@@ -645,7 +691,12 @@ Result<ExpireStats> RecordStore::expire(const RetentionPolicy& policy, TimeNs no
     if (info.segment >= active) continue;
     const auto u = use.find(info.segment);
     if (u != use.end() && u->second.records > 0) continue;
-    if (auto st = m.segments->remove(info.segment); !st.ok()) return st;
+    // Paced like RocksDB's own deletions (StoreOptions::delete_rate_mib_per_s):
+    // a 256 MiB file unlinked at once stalls every fsync meanwhile.
+    if (auto st = m.segments->remove(info.segment, m.options.delete_chunk_mib << 20, m.options.delete_rate_mib_per_s << 20);
+        !st.ok()) {
+      return st;
+    }
     ++out.segment_files;
     out.segment_bytes += info.bytes;
     if (u != use.end()) {
@@ -1259,7 +1310,10 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       st.stored += e - b;
       b = e;
     }
-    if (kept > 0) updated.emplace_back(ch, after);
+    if (kept > 0) {
+      updated.emplace_back(ch, after);
+      if (records[m.order[g]].start_ns < before.last_start_ns) ++m.out_of_order_writes[ch];
+    }
     g = g_end;
   }
 

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -183,6 +184,10 @@ std::shared_ptr<SegmentFiles::ReadFile> SegmentFiles::reader(uint64_t segment) c
   }
   std::unique_lock lock(readers_mutex_);
   if (auto it = readers_.find(segment); it != readers_.end()) return it->second;
+  if (removing_.count(segment) > 0) {
+    errno = ENOENT;
+    return nullptr;
+  }
   auto file = std::make_shared<ReadFile>();
   file->fd = ::open(path_of(segment).c_str(), O_RDONLY | O_CLOEXEC);
   if (file->fd < 0) return nullptr;
@@ -205,6 +210,12 @@ Status SegmentFiles::read(uint64_t segment, uint64_t offset, size_t length, std:
       return Status::io_error(fmt::format("cannot read {}: {}", path_of(segment).string(), errno_text(errno)));
     }
     if (n == 0) {
+      {
+        std::shared_lock lock(readers_mutex_);
+        if (removing_.count(segment) > 0) {
+          return Status::not_found(fmt::format("segment {} is being deleted", segment));
+        }
+      }
       return Status::corruption(fmt::format("{} ends at {} bytes, before the {} bytes a block names at offset {}",
                                             path_of(segment).string(), offset + done, length, offset));
     }
@@ -213,15 +224,27 @@ Status SegmentFiles::read(uint64_t segment, uint64_t offset, size_t length, std:
   return {};
 }
 
-Status SegmentFiles::remove(uint64_t segment) {
-  if (segment == active_) return Status::invalid_argument("the active segment cannot be removed");
+Status SegmentFiles::remove(uint64_t segment, uint64_t chunk_bytes, uint64_t bytes_per_second) {
+  if (segment >= active()) return Status::invalid_argument("the active segment cannot be removed");
+  const auto path = path_of(segment);
   {
     std::unique_lock lock(readers_mutex_);
     readers_.erase(segment);  // a read holding it finishes first (ReadFile closes it)
+    removing_.insert(segment);
   }
-  if (::unlink(path_of(segment).c_str()) != 0 && errno != ENOENT) {
-    return Status::io_error(fmt::format("cannot delete {}: {}", path_of(segment).string(), errno_text(errno)));
+  std::error_code ec;
+  uint64_t size = std::filesystem::file_size(path, ec);
+  if (!ec && bytes_per_second > 0 && chunk_bytes > 0 && size > chunk_bytes) {
+    const auto pause = std::chrono::duration<double>(static_cast<double>(chunk_bytes) / bytes_per_second);
+    while (size > chunk_bytes) {
+      size -= chunk_bytes;
+      if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) break;  // unlink below deletes it all
+      std::this_thread::sleep_for(pause);
+    }
   }
+  const bool gone = ::unlink(path.c_str()) == 0 || errno == ENOENT;
+  const int e = errno;
+  if (!gone) return Status::io_error(fmt::format("cannot delete {}: {}", path.string(), errno_text(e)));
   std::lock_guard lock(sizes_mutex_);
   sizes_.erase(segment);
   return {};

@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -75,8 +76,11 @@ class SegmentFiles {
   Status read(uint64_t segment, uint64_t offset, size_t length, std::string& out) const;
 
   // Deletes a segment that no block names any more (retention). The
-  // active segment is never removed. Readers that have it open finish.
-  Status remove(uint64_t segment);
+  // active segment is never removed. With bytes_per_second > 0 the file is
+  // first cut down `chunk_bytes` at a time at that rate (on ext4 with online
+  // discard, freeing hundreds of MiB at once stalls every fsync meanwhile,
+  // the WAL's too); the caller waits. A read of it meanwhile gets NotFound.
+  Status remove(uint64_t segment, uint64_t chunk_bytes = 0, uint64_t bytes_per_second = 0);
 
   // Puts a copy of every segment into `dest` (a directory, created): full
   // segments hard-linked (copied across file systems), the active one
@@ -121,6 +125,9 @@ class SegmentFiles {
   // Read side: one O_RDONLY descriptor per segment, opened on first read.
   mutable std::shared_mutex readers_mutex_;
   mutable std::map<uint64_t, std::shared_ptr<ReadFile>> readers_;
+  // Segments remove() started on (readers_mutex_): a read of one is
+  // NotFound, also for a reader that opened it before.
+  std::set<uint64_t> removing_;
   mutable std::mutex sizes_mutex_;
   std::map<uint64_t, uint64_t> sizes_;  // closed segments' sizes, and the active one's (updated on append)
 };
