@@ -71,8 +71,12 @@ Result<std::unique_ptr<SegmentFiles>> SegmentFiles::open(const std::filesystem::
     if (!n) continue;
     std::error_code size_ec;
     const auto size = std::filesystem::file_size(entry.path(), size_ec);
-    files->sizes_[*n] = size_ec ? 0 : size;
     last = std::max(last, *n);
+    // An empty segment (a store opened and closed without a write, or a
+    // crash right after a new segment was made) holds nothing any block
+    // could name: gone, so restarts do not pile them up.
+    if (!size_ec && size == 0 && ::unlink(entry.path().c_str()) == 0) continue;
+    files->sizes_[*n] = size_ec ? 0 : size;
   }
   if (ec) return Status::io_error(fmt::format("cannot list {}: {}", dir.string(), ec.message()));
   if (auto st = files->start_segment(last + 1); !st.ok()) return st;
