@@ -140,20 +140,29 @@ void StoreFiller::add(std::vector<uint8_t> record) {
   if (pending_.size() >= group_) flush();
 }
 
-void StoreFiller::flush() {
-  if (pending_.empty()) return;
-  std::vector<ingest::ValidatedRecord> meta;
-  std::vector<storage::NewRecord> batch;
-  meta.reserve(pending_.size());
-  for (const auto& r : pending_) {
-    auto v = validator_.validate(r, kTimeMax / 2);
+std::vector<storage::NewRecord> new_records(ingest::RecordValidator& validator,
+                                           const std::vector<std::vector<uint8_t>>& records,
+                                           std::vector<ingest::ValidatedRecord>& meta) {
+  meta.clear();
+  meta.reserve(records.size());
+  for (const auto& r : records) {
+    auto v = validator.validate(r, kTimeMax / 2);
     if (!v.ok()) throw std::runtime_error(v.message);
     meta.push_back(v.record);
   }
+  std::vector<storage::NewRecord> batch;
+  batch.reserve(meta.size());
   for (const auto& m : meta) {
     batch.push_back({m.source_id(), m.start_ns, m.end_ns, m.sample_rate, m.sample_count, m.bytes, sha256(m.bytes),
                      now_ns(), "bench"});
   }
+  return batch;
+}
+
+void StoreFiller::flush() {
+  if (pending_.empty()) return;
+  std::vector<ingest::ValidatedRecord> meta;
+  const auto batch = new_records(validator_, pending_, meta);
   std::vector<storage::WriteOutcome> out(batch.size());
   if (auto s = store_.write(batch, out, false); !s.ok()) throw std::runtime_error(s.message());
   count_ += batch.size();

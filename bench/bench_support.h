@@ -51,6 +51,13 @@ class RecordGenerator {
 // 1001 microseconds kept as they are) to `t` (microsecond resolution).
 void set_record_start(std::vector<uint8_t>& record, TimeNs t);
 
+// The store's view of `records` as the validator sees them, received now
+// from sender "bench"; `meta` holds what the views point into. Throws
+// std::runtime_error for an invalid record.
+std::vector<storage::NewRecord> new_records(ingest::RecordValidator& validator,
+                                           const std::vector<std::vector<uint8_t>>& records,
+                                           std::vector<ingest::ValidatedRecord>& meta);
+
 // Writes records straight to a store (no server) with the metadata the
 // validator gives them, in writes of `group` records (what the committer
 // makes under load), received now from sender "bench". Throws

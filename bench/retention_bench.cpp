@@ -16,7 +16,6 @@
 
 #include "bench_support.h"
 #include "seisvault/common/logging.h"
-#include "seisvault/common/sha256.h"
 #include "seisvault/storage/record_store.h"
 
 using namespace seisvault;
@@ -43,18 +42,9 @@ void steady_writer(storage::RecordStore& store, RecordGenerator& gen, double rat
   size_t c = 0;
   auto next = Clock::now();
   while (!stop.load()) {
+    for (auto& b : bytes) gen.next(c++ % gen.channels(), b);
     std::vector<ingest::ValidatedRecord> meta;
-    std::vector<storage::NewRecord> batch;
-    for (auto& b : bytes) {
-      gen.next(c++ % gen.channels(), b);
-      auto v = validator.validate(b, kTimeMax / 2);
-      if (!v.ok()) throw std::runtime_error(v.message);
-      meta.push_back(v.record);
-    }
-    for (const auto& m : meta) {
-      batch.push_back({m.source_id(), m.start_ns, m.end_ns, m.sample_rate, m.sample_count, m.bytes, sha256(m.bytes),
-                       now_ns(), "bench"});
-    }
+    const auto batch = new_records(validator, bytes, meta);
     std::vector<storage::WriteOutcome> out(batch.size());
     const auto t0 = Clock::now();
     if (auto s = store.write(batch, out, false); !s.ok()) throw std::runtime_error(s.message());

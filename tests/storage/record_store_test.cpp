@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -1791,6 +1792,30 @@ TEST_CASE("obsolete files are deleted through the paced scheduler, none left beh
   CHECK(read == all.size());
 }
 
+// Writes a store for the migration tests to rewrite as an older schema:
+// 40 records of two channels and a long record; returns them.
+std::vector<Rec> write_store_to_downgrade(const std::filesystem::path& dir) {
+  std::vector<Rec> old;
+  for (int k = 0; k < 40; ++k) old.push_back(rec(k % 2 ? "XX.AAA..BHZ" : "XX.BBB..BHZ", kT0 + k * kSecond, 100, 100.0, k));
+  old.push_back(rec_span("XX.AAA..LHZ", kT0, kT0 + 3 * 3600 * kSecond, 99));  // a long record
+  auto store = open_store(dir, small_options(8));
+  write_ok(*store, old);
+  return old;
+}
+
+// Puts into `wb` every block of the records and long CFs as `rewrite`
+// changes it.
+void rewrite_blocks(RawStore& raw, rocksdb::WriteBatch& wb, const std::function<void(std::string&)>& rewrite) {
+  for (int cf : {1, 4}) {
+    std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator({}, raw.handles[cf]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string v = it->value().ToString();
+      rewrite(v);
+      wb.Put(raw.handles[cf], it->key(), v);
+    }
+  }
+}
+
 // Rewrites a store the way schema version 4 kept it: blocks of format 2, the
 // records' bytes inside the block (read back from the segment files, which
 // are then removed).
@@ -1798,35 +1823,30 @@ void downgrade_to_v4(const std::filesystem::path& dir) {
   {
     RawStore raw(dir);
     rocksdb::WriteBatch wb;
-    for (int cf : {1, 4}) {
-      std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator({}, raw.handles[cf]));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        std::string v = it->value().ToString();
-        REQUIRE(v.size() >= 40);
-        REQUIRE(v[0] == 3);
-        uint32_t count;
-        uint64_t segment, offset;
-        std::memcpy(&count, v.data() + 4, 4);
-        std::memcpy(&segment, v.data() + 16, 8);
-        std::memcpy(&offset, v.data() + 24, 8);
-        REQUIRE(v.size() == 40 + size_t{count} * 72);
-        size_t length = 0;
-        for (uint32_t i = 0; i < count; ++i) {
-          uint32_t l;
-          std::memcpy(&l, v.data() + 40 + i * 72 + 36, 4);
-          length += l;
-        }
-        std::ifstream seg(dir / "segments" / fmt::format("{:020}.seg", segment), std::ios::binary);
-        REQUIRE(seg);
-        seg.seekg(static_cast<std::streamoff>(offset));
-        std::string payload(length, '\0');
-        REQUIRE(seg.read(payload.data(), static_cast<std::streamsize>(length)));
-        v.erase(16, 24);  // the payload's location and checksum
-        v[0] = 2;
-        v += payload;
-        wb.Put(raw.handles[cf], it->key(), v);
+    rewrite_blocks(raw, wb, [&](std::string& v) {
+      REQUIRE(v.size() >= 40);
+      REQUIRE(v[0] == 3);
+      uint32_t count;
+      uint64_t segment, offset;
+      std::memcpy(&count, v.data() + 4, 4);
+      std::memcpy(&segment, v.data() + 16, 8);
+      std::memcpy(&offset, v.data() + 24, 8);
+      REQUIRE(v.size() == 40 + size_t{count} * 72);
+      size_t length = 0;
+      for (uint32_t i = 0; i < count; ++i) {
+        uint32_t l;
+        std::memcpy(&l, v.data() + 40 + i * 72 + 36, 4);
+        length += l;
       }
-    }
+      std::ifstream seg(dir / "segments" / fmt::format("{:020}.seg", segment), std::ios::binary);
+      REQUIRE(seg);
+      seg.seekg(static_cast<std::streamoff>(offset));
+      std::string payload(length, '\0');
+      REQUIRE(seg.read(payload.data(), static_cast<std::streamsize>(length)));
+      v.erase(16, 24);  // the payload's location and checksum
+      v[0] = 2;
+      v += payload;
+    });
     wb.Put(raw.handles[0], "schema_version", "4");
     rocksdb::WriteOptions wo;
     wo.sync = true;
@@ -1841,17 +1861,12 @@ void downgrade_to_v3(const std::filesystem::path& dir) {
   downgrade_to_v4(dir);
   RawStore raw(dir);
   rocksdb::WriteBatch wb;
-  for (int cf : {1, 4}) {
-    std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator({}, raw.handles[cf]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      std::string v = it->value().ToString();
-      REQUIRE(v.size() >= 16);
-      REQUIRE(v[0] == 2);
-      v.erase(8, 8);
-      v[0] = 1;
-      wb.Put(raw.handles[cf], it->key(), v);
-    }
-  }
+  rewrite_blocks(raw, wb, [](std::string& v) {
+    REQUIRE(v.size() >= 16);
+    REQUIRE(v[0] == 2);
+    v.erase(8, 8);
+    v[0] = 1;
+  });
   std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator({}, raw.handles[5]));
   for (it->SeekToFirst(); it->Valid(); it->Next()) wb.Delete(raw.handles[5], it->key());
   it.reset();
@@ -1866,13 +1881,7 @@ TEST_CASE("a schema-3 store (no record sequence numbers) is migrated when opened
           "without a number, new ones are numbered from 1",
           "[store][reopen][schema][sequence]") {
   TempDir tmp;
-  std::vector<Rec> old;
-  for (int k = 0; k < 40; ++k) old.push_back(rec(k % 2 ? "XX.AAA..BHZ" : "XX.BBB..BHZ", kT0 + k * kSecond, 100, 100.0, k));
-  old.push_back(rec_span("XX.AAA..LHZ", kT0, kT0 + 3 * 3600 * kSecond, 99));  // a long record
-  {
-    auto store = open_store(tmp.path(), small_options(8));
-    write_ok(*store, old);
-  }
+  const auto old = write_store_to_downgrade(tmp.path());
   downgrade_to_v3(tmp.path());
   auto store = open_store(tmp.path(), small_options(8));
   CHECK(store->next_sequence() == 1);
@@ -1902,13 +1911,7 @@ TEST_CASE("a schema-4 store (records' bytes inside RocksDB) is migrated when ope
           "byte-identical with their numbers, duplicates are still found, new records go to segment files",
           "[store][reopen][schema][segments]") {
   TempDir tmp;
-  std::vector<Rec> old;
-  for (int k = 0; k < 40; ++k) old.push_back(rec(k % 2 ? "XX.AAA..BHZ" : "XX.BBB..BHZ", kT0 + k * kSecond, 100, 100.0, k));
-  old.push_back(rec_span("XX.AAA..LHZ", kT0, kT0 + 3 * 3600 * kSecond, 99));  // a long record
-  {
-    auto store = open_store(tmp.path(), small_options(8));
-    write_ok(*store, old);
-  }
+  const auto old = write_store_to_downgrade(tmp.path());
   downgrade_to_v4(tmp.path());
   REQUIRE_FALSE(std::filesystem::exists(tmp.path() / "segments"));
   auto store = open_store(tmp.path(), small_options(8));

@@ -60,15 +60,7 @@ int backup_through_api(const AdminArgs& args, const fs::path& dest) {
 }
 
 int backup_directly(const AdminArgs& args, const fs::path& store, const fs::path& dest) {
-  storage::StoreOptions options;
-  options.create_if_missing = false;
-  // A short administrative session: small caches, no reserve to enforce.
-  options.memtable_mib = 16;
-  options.max_memtables = 2;
-  options.block_cache_mib = 8;
-  options.background_jobs = 1;
-  options.min_free_bytes = 0;
-  auto opened = storage::RecordStore::open(store, options);
+  auto opened = storage::RecordStore::open(store, admin_store_options(false));
   if (!opened.ok()) {
     fmt::print(stderr, "seisvault admin backup: {}\n", opened.status().message());
     return kExitNotDelivered;

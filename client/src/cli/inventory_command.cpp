@@ -76,16 +76,9 @@ std::unique_ptr<storage::RecordStore> open_store(const std::string& command, con
     fmt::print(stderr, "seisvault inventory {}: {}\n", command, running_message(data_dir, pid));
     return nullptr;
   }
-  storage::StoreOptions options;
-  options.create_if_missing = create;
-  // A short administrative session: small caches, no ingest reserve (a
-  // metadata document is small, and a full disk fails the write cleanly).
-  options.memtable_mib = 16;
-  options.max_memtables = 2;
-  options.block_cache_mib = 8;
-  options.background_jobs = 1;
-  options.min_free_bytes = 0;
-  auto opened = storage::RecordStore::open(store, options);
+  // No ingest reserve: a metadata document is small, and a full disk fails
+  // the write cleanly.
+  auto opened = storage::RecordStore::open(store, admin_store_options(create));
   if (!opened.ok()) {
     std::string lower = opened.status().message();
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

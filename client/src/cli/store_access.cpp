@@ -10,6 +10,17 @@ namespace seisvault::cli {
 
 std::filesystem::path store_dir(const std::string& data_dir) { return std::filesystem::path(data_dir) / "store"; }
 
+storage::StoreOptions admin_store_options(bool create_if_missing) {
+  storage::StoreOptions options;
+  options.create_if_missing = create_if_missing;
+  options.memtable_mib = 16;
+  options.max_memtables = 2;
+  options.block_cache_mib = 8;
+  options.background_jobs = 1;
+  options.min_free_bytes = 0;
+  return options;
+}
+
 std::string user_name(uid_t uid) {
   if (const passwd* pw = ::getpwuid(uid)) return pw->pw_name;
   return fmt::format("uid {}", uid);

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "seisvault/storage/store_options.h"
+
 namespace seisvault::cli {
 
 // DATA_DIR/store (server/src/main.cpp).
@@ -17,6 +19,11 @@ std::filesystem::path store_dir(const std::string& data_dir);
 // takes a POSIX write lock on store/LOCK while the database is open;
 // F_GETLK asks without taking it.
 std::optional<pid_t> store_lock_holder(const std::filesystem::path& store);
+
+// Options for a short administrative session on a store (no server
+// running): small memtables and cache, one background thread, no
+// free-space reserve.
+storage::StoreOptions admin_store_options(bool create_if_missing);
 
 // The name of a user, or "uid N".
 std::string user_name(uid_t uid);
