@@ -18,6 +18,7 @@ RetentionRunner::~RetentionRunner() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  cancel_ = true;
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -35,7 +36,7 @@ void RetentionRunner::run() {
       std::unique_lock lock(mutex_);
       if (wake_.wait_until(lock, next, [this] { return stopping_; })) return;
     }
-    const auto result = store_.expire(policy_, now_ns());
+    const auto result = store_.expire(policy_, now_ns(), &cancel_);
     next = std::chrono::steady_clock::now() + interval_;
     std::lock_guard lock(mutex_);
     ++figures_.passes;

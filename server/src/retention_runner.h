@@ -51,6 +51,7 @@ class RetentionRunner {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::atomic<bool> cancel_{false};  // stops a pass in progress (the destructor)
   RetentionFigures figures_;
   std::thread thread_;
 };

@@ -630,10 +630,11 @@ Result<size_t> RecordStore::Impl::expire_step(uint32_t channel_id, TimeNs cutoff
   return scan.blocks;
 }
 
-Result<ExpireStats> RecordStore::expire(const RetentionPolicy& policy, TimeNs now) {
+Result<ExpireStats> RecordStore::expire(const RetentionPolicy& policy, TimeNs now, const std::atomic<bool>* cancel) {
   Impl& m = *impl_;
   ExpireStats out;
   if (!policy.enabled()) return out;
+  const auto cancelled = [cancel] { return cancel != nullptr && cancel->load(); };
   const auto started = std::chrono::steady_clock::now();
   std::lock_guard maintenance(m.maintenance_mutex);
 
@@ -644,6 +645,7 @@ Result<ExpireStats> RecordStore::expire(const RetentionPolicy& policy, TimeNs no
     const TimeNs cutoff = sat_sub(now, TimeNs{days} * kNanosPerDay);
     bool touched = false;
     for (;;) {
+      if (cancelled()) break;
       auto step = m.expire_step(id, cutoff, out);
       if (!step.ok()) return step.status();
       if (*step == 0) break;
@@ -688,6 +690,7 @@ Result<ExpireStats> RecordStore::expire(const RetentionPolicy& policy, TimeNs no
     active = m.segments->active();
   }
   for (const auto& info : m.segments->list()) {
+    if (cancelled()) break;
     if (info.segment >= active) continue;
     const auto u = use.find(info.segment);
     if (u != use.end() && u->second.records > 0) continue;

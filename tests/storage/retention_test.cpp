@@ -238,3 +238,22 @@ TEST_CASE("a policy that keeps everything removes nothing", "[store][retention]"
   CHECK(expired->records == 0);
   CHECK(read(*store).size() == 1);
 }
+
+TEST_CASE("a cancelled retention pass stops at its next step, and the next pass does the rest", "[store][retention]") {
+  TempDir tmp;
+  auto store = open_store(tmp.path(), small_options(8));
+  std::vector<Rec> old;
+  for (int i = 0; i < 100; ++i) old.push_back(rec("XX.A..HHZ", kT0 + i * 10 * kSecond, 500, 100.0, i));
+  write_ok(*store, old);
+  RetentionPolicy policy;
+  policy.default_days = 30;
+  const std::atomic<bool> cancel{true};
+  auto stopped = store->expire(policy, kT0 + 100 * kDay, &cancel);
+  REQUIRE(stopped.ok());
+  CHECK(stopped->records == 0);
+  CHECK(read(*store).size() == old.size());
+  auto done = store->expire(policy, kT0 + 100 * kDay);
+  REQUIRE(done.ok());
+  CHECK(done->records == old.size());
+  CHECK(read(*store).empty());
+}

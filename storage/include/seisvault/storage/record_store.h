@@ -30,6 +30,7 @@
 // read_records() against a few, see there).
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -261,8 +262,10 @@ class RecordStore {
   // back. Writes wait for it only a bounded step at a time (at most 4,096
   // blocks of one channel per step). Safe while writes and reads go on (a
   // read meeting a block whose segment was deleted skips it). One pass at
-  // a time; backup() waits for it.
-  Result<ExpireStats> expire(const RetentionPolicy& policy, TimeNs now);
+  // a time; backup() waits for it. When `cancel` is given and becomes true,
+  // the pass stops at its next step (what it removed so far is consistent
+  // and durable once the WAL is synced; the next pass goes on).
+  Result<ExpireStats> expire(const RetentionPolicy& policy, TimeNs now, const std::atomic<bool>* cancel = nullptr);
 
   // Writes a consistent copy of the store into `dest`, a directory that
   // must not exist yet (its parent must): what every write that had
