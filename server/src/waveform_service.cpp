@@ -479,10 +479,13 @@ grpc::Status WaveformService::Verify(grpc::ServerContext* context, const v1::Ver
 namespace {
 
 // Whether a gRPC peer ("ipv4:127.0.0.1:5000", "ipv6:[::1]:5000",
-// "unix:...") is on this machine.
+// "unix:...") is on this machine: the loopback rule of listening addresses,
+// once gRPC's "ipv4:"/"ipv6:" prefix is off.
 bool is_local_peer(std::string_view peer) {
-  return peer.starts_with("unix:") || peer.starts_with("ipv4:127.") || peer.starts_with("ipv6:[::1]") ||
-         peer.starts_with("ipv6:[::ffff:127.");
+  for (std::string_view family : {"ipv4:", "ipv6:"}) {
+    if (peer.starts_with(family)) return is_loopback_api_address(peer.substr(family.size()));
+  }
+  return is_loopback_api_address(peer);
 }
 
 }  // namespace

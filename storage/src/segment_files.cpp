@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "seisvault/common/atomic_file.h"
+
 namespace seisvault::storage {
 
 namespace {
@@ -27,16 +29,6 @@ std::optional<uint64_t> segment_number(const std::filesystem::path& p) {
     n = n * 10 + static_cast<uint64_t>(name[i] - '0');
   }
   return n;
-}
-
-Status sync_dir(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::io_error(fmt::format("cannot open {}: {}", dir.string(), errno_text(errno)));
-  const int rc = ::fsync(fd);
-  const int e = errno;
-  ::close(fd);
-  if (rc != 0) return Status::io_error(fmt::format("cannot sync directory {}: {}", dir.string(), errno_text(e)));
-  return {};
 }
 
 }  // namespace
@@ -87,7 +79,7 @@ Status SegmentFiles::start_segment(uint64_t number) {
   const auto path = path_of(number);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Status::io_error(fmt::format("cannot create {}: {}", path.string(), errno_text(errno)));
-  if (auto st = sync_dir(dir_); !st.ok()) {
+  if (auto st = fsync_directory(dir_); !st.ok()) {
     ::close(fd);
     ::unlink(path.c_str());
     return st;
@@ -119,22 +111,29 @@ Result<SegmentFiles::Position> SegmentFiles::next_position() {
   return Position{active_, end_};
 }
 
-Status SegmentFiles::append(std::span<const uint8_t> bytes) {
-  if (faults_ && faults_->fail_all_writes()) {
-    faults_->count_failure();
-    failed_bytes_ = bytes.size();
-    return Status::io_error(fmt::format("cannot append to {}: {}", path_of(active_).string(), errno_text(ENOSPC)));
-  }
+Status SegmentFiles::write_at_end(std::span<const uint8_t> bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::pwrite(active_fd_, bytes.data() + done, bytes.size() - done,
                                static_cast<off_t>(end_ + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      failed_bytes_ = bytes.size();
       return Status::io_error(fmt::format("cannot append to {}: {}", path_of(active_).string(), errno_text(errno)));
     }
     done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Status SegmentFiles::append(std::span<const uint8_t> bytes) {
+  if (faults_ && faults_->fail_all_writes()) {
+    faults_->count_failure();
+    failed_bytes_ = bytes.size();
+    return Status::io_error(fmt::format("cannot append to {}: {}", path_of(active_).string(), errno_text(ENOSPC)));
+  }
+  if (auto st = write_at_end(bytes); !st.ok()) {
+    failed_bytes_ = bytes.size();
+    return st;
   }
   end_ += bytes.size();
   dirty_ = dirty_ || !bytes.empty();
@@ -155,15 +154,7 @@ Status SegmentFiles::probe() {
                                         errno_text(errno)));
   }
   const std::string zeros(bytes, '\0');
-  size_t done = 0;
-  while (done < bytes) {
-    const ssize_t n = ::pwrite(active_fd_, zeros.data() + done, bytes - done, static_cast<off_t>(end_ + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::io_error(fmt::format("cannot append to {}: {}", path_of(active_).string(), errno_text(errno)));
-    }
-    done += static_cast<size_t>(n);
-  }
+  if (auto st = write_at_end({reinterpret_cast<const uint8_t*>(zeros.data()), zeros.size()}); !st.ok()) return st;
   dirty_ = true;
   return {};
 }
@@ -306,7 +297,7 @@ Status SegmentFiles::copy_into(const std::filesystem::path& dest, uint64_t& file
     ++files;
     bytes += size;
   }
-  return sync_dir(dest);
+  return fsync_directory(dest);
 }
 
 std::vector<SegmentFiles::Info> SegmentFiles::list() const {

@@ -102,6 +102,8 @@ class SegmentFiles {
  private:
   SegmentFiles(std::filesystem::path dir, uint64_t segment_bytes, std::shared_ptr<FaultInjection> faults);
   Status start_segment(uint64_t number);
+  // pwrite()s all of `bytes` at the active segment's end (end_ does not move).
+  Status write_at_end(std::span<const uint8_t> bytes);
   // An open O_RDONLY descriptor, closed when the last reader lets it go.
   struct ReadFile {
     int fd = -1;
