@@ -32,7 +32,7 @@ BenchServer::BenchServer(const std::filesystem::path& seisvaultd, const std::fil
   server_keys_ = *keys;
   station_keys_ = generate_curve_key_pair().value();
   StationAccessList list;
-  list.upsert({station_keys_.public_key, {"*.*"}, "benchmark station"});
+  list.upsert({station_keys_.public_key, {"*.*"}, "benchmark station", "", /*allow_unsigned=*/true});
   if (auto s = list.save(dir / "authorized_stations"); !s.ok()) throw std::runtime_error(s.message());
   std::filesystem::remove(dir / "ingest.endpoint");
 

@@ -51,5 +51,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(as_text(r.mseed) == expected.mseed(), fmt::format("record {}: mseed differs from protobuf's", i));
     FUZZ_CHECK(as_text(r.sha256) == expected.sha256(), fmt::format("record {}: sha256 differs from protobuf's", i));
   }
+  const auto& sig = parsed.signature;
+  FUZZ_CHECK(sig.present == reference.has_signature(),
+             fmt::format("signature present {} vs protobuf's {}", sig.present, reference.has_signature()));
+  FUZZ_CHECK(inside(sig.key, frame) && inside(sig.signature, frame), "a signature view outside the frame");
+  FUZZ_CHECK(as_text(sig.key) == reference.signature().key(), "signature key differs from protobuf's");
+  FUZZ_CHECK(sig.send_time_ns == reference.signature().send_time_ns(),
+             fmt::format("send_time_ns {} vs protobuf's {}", sig.send_time_ns, reference.signature().send_time_ns()));
+  FUZZ_CHECK(as_text(sig.signature) == reference.signature().signature(), "signature differs from protobuf's");
   return 0;
 }

@@ -27,8 +27,14 @@ done
 endpoint=$(cat "$data/ingest.endpoint")
 station="$data/sample-station"
 
-if [[ ! -f "$station.key" ]]; then
-  "$build/client/seisvault" keygen "$station" >/dev/null
+# The sample station signs its batches; one made by an older run.sh gets
+# its signing key now.
+if [[ ! -f "$station.key" || ! -f "$station.sign" ]]; then
+  if [[ -f "$station.key" ]]; then
+    "$build/client/seisvault" keygen --signing-only "$station" >/dev/null
+  else
+    "$build/client/seisvault" keygen "$station" >/dev/null
+  fi
   "$build/client/seisvault" authorize --data-dir "$data" --key "$station.pub" --stations '*.*' \
     --comment "sample data from scripts/run.sh" >/dev/null
   kill -HUP $server

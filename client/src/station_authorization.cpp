@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "seisvault/common/curve_keys.h"
+#include "seisvault/common/signing_keys.h"
 #include "seisvault/common/station_access_list.h"
 
 namespace seisvault::client {
@@ -39,8 +40,19 @@ std::vector<std::string> split_station_patterns(const std::string& text) {
 }
 
 Result<AuthorizeChange> authorize_station_key(const fs::path& data_dir, const std::string& public_key,
-                                              const std::vector<std::string>& patterns, const std::string& comment) {
+                                              const std::vector<std::string>& patterns, const std::string& comment,
+                                              const StationSigning& signing) {
   if (!is_z85_key(public_key)) return Status::invalid_argument("not a station public key (40 Z85 characters)");
+  if (signing.signing_key.empty() == !signing.allow_unsigned) {
+    return Status::invalid_argument(
+        signing.allow_unsigned
+            ? "a key with a signing key must sign: give the signing key or allow unsigned batches, not both"
+            : "give the station's signing key (PREFIX.sign.pub from seisvault keygen), or allow unsigned batches "
+              "for a station whose client cannot sign yet");
+  }
+  if (!signing.signing_key.empty()) {
+    if (auto key = parse_signing_key_text(signing.signing_key); !key.ok()) return key.status();
+  }
   if (patterns.empty()) return Status::invalid_argument("give at least one NET.STA station pattern, e.g. IU.ANMO");
   if (comment.find_first_of("\r\n") != std::string::npos) {
     return Status::invalid_argument("the comment must be a single line");
@@ -51,9 +63,12 @@ Result<AuthorizeChange> authorize_station_key(const fs::path& data_dir, const st
   AuthorizeChange change = AuthorizeChange::kAdded;
   for (const auto& e : list->entries()) {
     if (e.public_key != public_key) continue;
-    change = e.patterns == patterns && e.comment == comment ? AuthorizeChange::kUnchanged : AuthorizeChange::kUpdated;
+    change = e.patterns == patterns && e.comment == comment && e.signing_key == signing.signing_key &&
+                     e.allow_unsigned == signing.allow_unsigned
+                 ? AuthorizeChange::kUnchanged
+                 : AuthorizeChange::kUpdated;
   }
-  list->upsert(StationAccessEntry{public_key, patterns, comment});
+  list->upsert(StationAccessEntry{public_key, patterns, comment, signing.signing_key, signing.allow_unsigned});
   // The list validates patterns when it parses; check the new text the same
   // way the server will read it before writing it.
   const std::string text = list->to_text();

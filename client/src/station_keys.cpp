@@ -6,7 +6,9 @@ namespace seisvault::client {
 
 namespace fs = std::filesystem;
 
-Result<StationKeyFiles> create_station_keys(const fs::path& prefix) {
+namespace {
+
+Status check_prefix(const fs::path& prefix) {
   if (prefix.empty() || prefix.filename().empty()) {
     return Status::invalid_argument("give a key file prefix, e.g. /etc/seisvault/IU.ANMO");
   }
@@ -15,10 +17,64 @@ Result<StationKeyFiles> create_station_keys(const fs::path& prefix) {
   if (!fs::is_directory(parent, ec)) {
     return Status::io_error(fmt::format("directory {} does not exist", parent.string()));
   }
+  return {};
+}
+
+// PREFIX of PREFIX, PREFIX.key or PREFIX.sign.
+fs::path bare_prefix(const fs::path& path) {
+  if (path.extension() == ".key" || path.extension() == ".sign") return fs::path(path).replace_extension();
+  return path;
+}
+
+}  // namespace
+
+Result<StationKeyFiles> create_station_keys(const fs::path& prefix) {
+  if (auto s = check_prefix(prefix); !s.ok()) return s;
+  std::error_code ec;
+  for (const char* ext : {".key", ".pub", ".sign", ".sign.pub"}) {
+    if (fs::exists(prefix.string() + ext, ec)) {
+      return Status::invalid_argument(fmt::format("{}{} already exists; not overwriting a key", prefix.string(), ext));
+    }
+  }
   auto pair = generate_curve_key_pair();
   if (!pair.ok()) return pair.status();
+  auto signing = generate_signing_key_pair();
+  if (!signing.ok()) return signing.status();
   if (auto s = write_key_files(prefix, *pair); !s.ok()) return s;
-  return StationKeyFiles{prefix.string() + ".key", prefix.string() + ".pub", std::move(*pair)};
+  if (auto s = write_signing_key_files(prefix, *signing); !s.ok()) return s;
+  return StationKeyFiles{prefix.string() + ".key",  prefix.string() + ".pub", prefix.string() + ".sign",
+                         prefix.string() + ".sign.pub", std::move(*pair),     signing->public_key};
+}
+
+Result<StationKeyFiles> create_station_signing_key(const fs::path& path) {
+  const fs::path prefix = bare_prefix(path);
+  if (auto s = check_prefix(prefix); !s.ok()) return s;
+  auto curve = load_station_keys(prefix);
+  if (!curve.ok()) {
+    return Status::invalid_argument(fmt::format("{} (a signing key is made beside an existing {}.key)",
+                                                curve.status().message(), prefix.string()));
+  }
+  auto signing = generate_signing_key_pair();
+  if (!signing.ok()) return signing.status();
+  if (auto s = write_signing_key_files(prefix, *signing); !s.ok()) return s;
+  return StationKeyFiles{{}, prefix.string() + ".pub", prefix.string() + ".sign", prefix.string() + ".sign.pub",
+                         std::move(*curve), signing->public_key};
+}
+
+Result<SigningKeyPair> load_station_signing_key(const fs::path& path) {
+  const fs::path file = bare_prefix(path).string() + ".sign";
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    return Status::not_found(fmt::format("no signing key {} (seisvault keygen --signing-only {} makes one)",
+                                         file.string(), bare_prefix(path).string()));
+  }
+  return read_signing_secret_file(file);
+}
+
+fs::path signing_public_file_beside(const fs::path& public_key_file) {
+  fs::path p = public_key_file;
+  if (p.extension() == ".pub") p.replace_extension();
+  return p.string() + ".sign.pub";
 }
 
 Result<CurveKeyPair> load_station_keys(const fs::path& prefix) {

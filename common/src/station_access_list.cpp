@@ -10,6 +10,7 @@
 
 #include "seisvault/common/atomic_file.h"
 #include "seisvault/common/curve_keys.h"
+#include "seisvault/common/signing_keys.h"
 
 namespace seisvault {
 
@@ -34,6 +35,8 @@ bool wildcard_match(std::string_view p, std::string_view s) {
 }
 
 namespace {
+
+constexpr std::string_view kAllowUnsigned = "allow-unsigned";
 
 bool valid_pattern(std::string_view p) {
   const auto dot = p.find('.');
@@ -78,6 +81,31 @@ Result<std::optional<StationAccessEntry>> parse_line(const std::string& line, in
     }
     e.patterns.push_back(p);
   }
+  // The signing word(s), up to the comment.
+  std::string word;
+  auto at = words.tellg();
+  while (words >> word && word[0] != '#') {
+    if (is_signing_key_text(word)) {
+      if (!e.signing_key.empty()) {
+        return Status::invalid_argument(fmt::format("line {}: key {} has two signing keys", number, key));
+      }
+      e.signing_key = word;
+    } else if (word == kAllowUnsigned) {
+      e.allow_unsigned = true;
+    } else {
+      return Status::invalid_argument(fmt::format(
+          "line {}: '{}' is neither a signing key (ed25519:...) nor '{}' (start a comment with ' #')", number,
+          word.substr(0, 60), kAllowUnsigned));
+    }
+    at = words.tellg();
+  }
+  if (!e.signing_key.empty() && e.allow_unsigned) {
+    return Status::invalid_argument(fmt::format(
+        "line {}: key {} has a signing key and '{}': a key with a signing key must sign; remove '{}'", number, key,
+        kAllowUnsigned, kAllowUnsigned));
+  }
+  words.clear();
+  words.seekg(at);
   std::string rest;
   std::getline(words, rest);
   const auto hash = rest.find('#');
@@ -214,12 +242,15 @@ bool StationAccessList::remove(std::string_view public_key) {
 std::string StationAccessList::to_text() const {
   std::string out =
       "# SeisVault authorized stations: which station keys may write which stations.\n"
-      "# <public key (Z85, 40 chars)>  <NET.STA patterns, comma-separated, ? and * wildcards>  [# comment]\n"
+      "# <public key (Z85, 40 chars)>  <NET.STA patterns, comma-separated, ? and * wildcards>\n"
+      "#   <ed25519:signing key | allow-unsigned>  [# comment]\n"
       "# Edit with 'seisvault authorize' or by hand, then send SIGHUP to seisvaultd.\n";
   for (const auto& e : entries_) {
     std::string patterns;
     for (const auto& p : e.patterns) patterns += (patterns.empty() ? "" : ",") + p;
     out += e.public_key + "  " + patterns;
+    if (!e.signing_key.empty()) out += "  " + e.signing_key;
+    if (e.allow_unsigned) out += "  " + std::string(kAllowUnsigned);
     if (!e.comment.empty()) out += "  # " + e.comment;
     out += "\n";
   }

@@ -10,8 +10,12 @@ namespace {
 constexpr uint32_t kBatchProtocolVersion = 1;
 constexpr uint32_t kBatchId = 2;
 constexpr uint32_t kBatchRecords = 3;
+constexpr uint32_t kBatchSignature = 4;
 constexpr uint32_t kRecordMseed = 1;
 constexpr uint32_t kRecordSha256 = 2;
+constexpr uint32_t kSignatureKey = 1;
+constexpr uint32_t kSignatureSendTime = 2;
+constexpr uint32_t kSignatureBytes = 3;
 
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kStartGroup = 3, kEndGroup = 4, kFixed32 = 5 };
 
@@ -125,12 +129,34 @@ bool parse_record(std::span<const uint8_t> bytes, RecordView& out, int depth) {
   return true;
 }
 
+bool parse_signature(std::span<const uint8_t> bytes, SignatureView& out, int depth) {
+  WireReader in(bytes.data(), bytes.data() + bytes.size());
+  out.present = true;
+  while (!in.at_end()) {
+    uint32_t tag = 0;
+    if (!in.tag(tag)) return false;
+    const uint32_t field = tag >> 3;
+    const uint32_t type = tag & 7;
+    if ((field == kSignatureKey || field == kSignatureBytes) && type == kLengthDelimited) {
+      if (!in.bytes(field == kSignatureKey ? out.key : out.signature)) return false;
+    } else if (field == kSignatureSendTime && type == kVarint) {
+      uint64_t v = 0;
+      if (!in.varint(v)) return false;
+      out.send_time_ns = static_cast<int64_t>(v);
+    } else if (!in.skip_field(tag, depth)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool parse_ingest_batch(std::span<const uint8_t> frame, ParsedBatch& out) {
   out.protocol_version = 0;
   out.batch_id = 0;
   out.records.clear();
+  out.signature = {};
   WireReader in(frame.data(), frame.data() + frame.size());
   while (!in.at_end()) {
     uint32_t tag = 0;
@@ -148,6 +174,10 @@ bool parse_ingest_batch(std::span<const uint8_t> frame, ParsedBatch& out) {
       if (!in.bytes(bytes)) return false;
       // A record is a nested message: it uses one level of the limit.
       if (!parse_record(bytes, out.records.emplace_back(), kRecursionLimit - 1)) return false;
+    } else if (field == kBatchSignature && type == kLengthDelimited) {
+      std::span<const uint8_t> bytes;
+      if (!in.bytes(bytes)) return false;
+      if (!parse_signature(bytes, out.signature, kRecursionLimit - 1)) return false;
     } else if (!in.skip_field(tag, kRecursionLimit)) {
       return false;
     }

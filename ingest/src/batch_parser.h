@@ -29,10 +29,20 @@ struct RecordView {
   std::span<const uint8_t> sha256;
 };
 
+// IngestBatch.signature (BatchSignature). Occurrences of the field merge,
+// as protobuf merges a repeated message field: each subfield's last value.
+struct SignatureView {
+  bool present = false;  // the field occurred at all
+  std::span<const uint8_t> key;
+  int64_t send_time_ns = 0;
+  std::span<const uint8_t> signature;
+};
+
 struct ParsedBatch {
   uint32_t protocol_version = 0;
   uint64_t batch_id = 0;
   std::vector<RecordView> records;
+  SignatureView signature;
 };
 
 // False when `frame` is not a well-formed IngestBatch; `out` is then

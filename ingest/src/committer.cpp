@@ -16,6 +16,7 @@ constexpr uint32_t kRetryFailedMs = 60'000;
 
 // Marks a batch as answered STORE_UNAVAILABLE as a whole.
 void defer(InFlightBatch& b, const std::string& why, uint32_t retry_after_ms) {
+  if (b.error != v1::BATCH_ERROR_UNSPECIFIED) return;  // refused whole already (a bad signature): that answer stands
   b.error = v1::STORE_UNAVAILABLE;
   b.error_message = fmt::format("nothing of this batch was stored: {}", why);
   b.retry_after_ms = retry_after_ms;

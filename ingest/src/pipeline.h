@@ -22,6 +22,7 @@
 #include <zmq.hpp>
 
 #include "in_flight_batch.h"
+#include "log_limiter.h"
 #include "rejection_log.h"
 #include "seisvault/ingest/access_control.h"
 #include "seisvault/ingest/ingest_options.h"
@@ -55,6 +56,7 @@ struct Pipeline {
   const AccessControl& access;
   IngestStats stats;
   RejectionLog rejections;
+  LogLimiter signature_log{"batches refused for their signature", spdlog::level::warn};
 
   zmq::context_t context{1};
   std::string ack_endpoint;  // inproc: the syncer's acks to the receiver

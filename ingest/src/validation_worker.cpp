@@ -1,8 +1,11 @@
 #include "validation_worker.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
+
+#include "seisvault/common/batch_signature.h"
 
 namespace seisvault::ingest {
 
@@ -16,10 +19,60 @@ std::string_view net_sta_field(std::string_view source_id, int field) {
 
 }  // namespace
 
+std::string ValidationWorker::check_signature(const InFlightBatch& b, const StationAccessEntry* entry) {
+  if (p_.options.insecure || entry == nullptr) return {};
+  const auto& sig = b.batch.signature;
+  if (entry->signing_key.empty()) {
+    if (entry->allow_unsigned) return {};
+    return "this station key has no signing key registered in the server's authorized_stations, and is not allowed "
+           "to send unsigned batches: the operator runs seisvault authorize with the station's --signing-key "
+           "(PREFIX.sign.pub from seisvault keygen), or --allow-unsigned while the station cannot sign";
+  }
+  if (!sig.present || sig.signature.empty()) {
+    return "this station must sign its batches (its key has a signing key registered), and this batch has no "
+           "signature: update the station's seisvault push, and give it its signing key PREFIX.sign beside "
+           "PREFIX.key";
+  }
+  auto registered = parse_signing_key_text(entry->signing_key);
+  if (!registered.ok()) return "the station's registered signing key cannot be read: " + registered.status().message();
+  if (sig.key.size() != registered->size() || !std::equal(sig.key.begin(), sig.key.end(), registered->begin())) {
+    SigningPublicKey sent{};
+    std::copy_n(sig.key.begin(), std::min(sig.key.size(), sent.size()), sent.begin());
+    return fmt::format("the batch is signed by {}, but the signing key registered for this station key is {}",
+                       sig.key.size() == sent.size() ? signing_key_text(sent) : fmt::format("a {}-byte key", sig.key.size()),
+                       entry->signing_key);
+  }
+  BatchSigningFields fields{b.batch.protocol_version, *registered, b.batch.batch_id, sig.send_time_ns};
+  begin_batch_message(fields, static_cast<uint32_t>(b.batch.records.size()), message_);
+  for (size_t i = 0; i < b.batch.records.size(); ++i) {
+    const auto hash = b.batch.records[i].sha256;
+    if (hash.size() != 32) {
+      return fmt::format("record {} has a sha256 of {} bytes, not 32: the batch signature cannot cover it", i,
+                         hash.size());
+    }
+    add_batch_hash(std::span<const uint8_t, 32>(hash.data(), 32), message_);
+  }
+  if (!verify_signature(*registered, {reinterpret_cast<const uint8_t*>(message_.data()), message_.size()},
+                        sig.signature)) {
+    return fmt::format("the batch's signature does not verify against the station's signing key {} (a batch changed "
+                       "on the way, or signed over other fields: docs/provenance.md)",
+                       entry->signing_key);
+  }
+  return {};
+}
+
 void ValidationWorker::validate(InFlightBatch& b) {
   const auto& options = p_.options;
   const auto list = p_.access.current();
-  const bool key_listed = options.insecure || list->is_listed(b.sender);
+  const auto* entry = options.insecure ? nullptr : list->find(b.sender);
+  const bool key_listed = options.insecure || entry != nullptr;
+  if (auto refused = check_signature(b, entry); !refused.empty()) {
+    b.error = v1::BAD_SIGNATURE;
+    b.error_message = fmt::format("nothing of this batch was stored: {}", refused);
+    p_.stats.batches_bad_signature.fetch_add(1, std::memory_order_relaxed);
+    p_.signature_log.log("station key {}: batch {} refused: {}", b.sender, b.batch.batch_id, refused);
+    return;
+  }
   const auto n = b.batch.records.size();
   b.verdicts.resize(n);
   b.validated.reserve(n);

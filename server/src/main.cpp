@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include <CLI/CLI.hpp>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "seisvault/common/atomic_file.h"
@@ -37,6 +38,23 @@ using namespace seisvault;
 
 void write_endpoint(const std::filesystem::path& path, const std::string& endpoint) {
   if (auto s = write_file_atomically(path, endpoint + "\n"); !s.ok()) spdlog::error("{}", s.message());
+}
+
+// Station keys whose entry says neither how they sign nor that they may
+// send unsigned batches (lines written before stations signed): each
+// batch of theirs is refused, so the operator hears of them at start and
+// at every reload.
+void warn_unsigned_keys(const StationAccessList& list, const std::filesystem::path& path) {
+  std::vector<std::string> keys;
+  for (const auto& e : list.entries()) {
+    if (e.signing_key.empty() && !e.allow_unsigned) keys.push_back(e.public_key);
+  }
+  if (keys.empty()) return;
+  spdlog::warn("{} station key(s) in {} have no signing key and are not marked allow-unsigned, so every batch of "
+               "theirs is refused (BAD_SIGNATURE): run seisvault authorize for each with the station's "
+               "--signing-key PREFIX.sign.pub (seisvault keygen --signing-only PREFIX makes one), or "
+               "--allow-unsigned while it cannot sign, then send SIGHUP: {}",
+               keys.size(), path.string(), fmt::join(keys, ", "));
 }
 
 // The data directory holds the store, the server's secret key and the list
@@ -131,6 +149,7 @@ int run(const server::ServerConfig& cfg) {
     return 1;
   }
   spdlog::info("{} station key(s) authorized in {}", access.current()->entries().size(), access_path.string());
+  if (!cfg.insecure) warn_unsigned_keys(*access.current(), access_path);
 
   auto query_options = cfg.query_options();
   if (!query_options.ok()) {
@@ -250,6 +269,7 @@ int run(const server::ServerConfig& cfg) {
                                    : fmt::format("; {} line(s) left out, their keys have no access: fix the file "
                                                  "and send SIGHUP again",
                                                  problems.size()));
+      if (!cfg.insecure) warn_unsigned_keys(*access.current(), access_path);
       continue;
     }
     spdlog::info("{}: stopping (finishing the batches already received)", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -17,6 +17,7 @@
 
 #include "ack_peer.h"
 #include "seisvault/common/curve_keys.h"
+#include "seisvault/common/signing_keys.h"
 #include "seisvault/common/station_access_list.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -52,20 +53,89 @@ void write_records(const std::filesystem::path& path, const std::vector<std::vec
 
 }  // namespace
 
-TEST_CASE("seisvault keygen writes PREFIX.key (0600) and PREFIX.pub and never overwrites them", "[cli]") {
+TEST_CASE("seisvault keygen writes the CURVE pair and the signing pair (secrets 0600) and never overwrites them",
+          "[cli]") {
   test::TempDir dir;
   const auto prefix = (dir.path() / "IU.ANMO").string();
   auto r = run(dir, "keygen " + prefix);
   REQUIRE(r.code == 0);
-  CHECK_THAT(r.output, Catch::Contains(prefix + ".key") && Catch::Contains(prefix + ".pub"));
-  struct stat st{};
-  REQUIRE(::stat((prefix + ".key").c_str(), &st) == 0);
-  CHECK((st.st_mode & 0777) == 0600);
+  CHECK_THAT(r.output, Catch::Contains(prefix + ".key") && Catch::Contains(prefix + ".pub") &&
+                           Catch::Contains(prefix + ".sign") && Catch::Contains(prefix + ".sign.pub"));
+  for (const char* secret : {".key", ".sign"}) {
+    struct stat st{};
+    REQUIRE(::stat((prefix + secret).c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+  }
   CHECK(read_key_file(prefix + ".pub").ok());
+  const auto signing = read_signing_public_file(prefix + ".sign.pub");
+  REQUIRE(signing.ok());
+  CHECK_THAT(r.output, Catch::Contains(signing_key_text(*signing)));
 
+  const auto before = read_text(prefix + ".sign");
   r = run(dir, "keygen " + prefix);
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains("already exists"));
+  r = run(dir, "keygen --signing-only " + prefix);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("already exists"));
+  CHECK(read_text(prefix + ".sign") == before);
+}
+
+TEST_CASE("seisvault keygen --signing-only adds a signing pair beside a station's existing CURVE key", "[cli]") {
+  test::TempDir dir;
+  const auto prefix = (dir.path() / "old").string();
+  REQUIRE(write_key_files(prefix, generate_curve_key_pair().value()).ok());  // a station from before signing
+  const auto curve_secret = read_text(prefix + ".key");
+  auto r = run(dir, "keygen --signing-only " + prefix);
+  REQUIRE(r.code == 0);
+  CHECK(read_signing_public_file(prefix + ".sign.pub").ok());
+  CHECK(read_text(prefix + ".key") == curve_secret);
+  r = run(dir, "keygen --signing-only " + (dir.path() / "nothing").string());
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("nothing.key"));
+}
+
+TEST_CASE("seisvault authorize registers the signing key beside --key, --signing-key, or --allow-unsigned", "[cli]") {
+  test::TempDir dir;
+  const auto data = dir.path() / "data";
+  std::filesystem::create_directory(data);
+  REQUIRE(run(dir, "keygen " + (dir.path() / "st").string()).code == 0);
+  const auto pub = (dir.path() / "st.pub").string();
+  const auto key = *read_key_file(pub);
+  const auto signing = signing_key_text(*read_signing_public_file(dir.path() / "st.sign.pub"));
+  const auto list = [&] { return *StationAccessList::load(data / "authorized_stations"); };
+  const std::string base = "authorize --data-dir " + data.string() + " --key " + pub + " --stations IU.ANMO";
+
+  auto r = run(dir, base);
+  REQUIRE(r.code == 0);
+  CHECK(list().find(key)->signing_key == signing);
+  CHECK_THAT(r.output, Catch::Contains(signing));
+
+  r = run(dir, base + " --allow-unsigned");
+  REQUIRE(r.code == 0);
+  CHECK(list().find(key)->signing_key.empty());
+  CHECK(list().find(key)->allow_unsigned);
+
+  REQUIRE(run(dir, "keygen " + (dir.path() / "other").string()).code == 0);
+  r = run(dir, base + " --signing-key " + (dir.path() / "other.sign.pub").string());
+  REQUIRE(r.code == 0);
+  CHECK(list().find(key)->signing_key == signing_key_text(*read_signing_public_file(dir.path() / "other.sign.pub")));
+
+  const auto before = read_text(data / "authorized_stations");
+  // A secret signing key is not what the operator should handle.
+  r = run(dir, base + " --signing-key " + (dir.path() / "st.sign").string());
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("secret key"));
+  // Both at once.
+  CHECK(run(dir, base + " --allow-unsigned --signing-key " + (dir.path() / "st.sign.pub").string()).code != 0);
+  // A station key with no signing key beside it, and neither option.
+  REQUIRE(write_key_files(dir.path() / "old", generate_curve_key_pair().value()).ok());
+  r = run(dir, "authorize --data-dir " + data.string() + " --key " + (dir.path() / "old.pub").string() +
+                   " --stations IU.COLA");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("old.sign.pub") && Catch::Contains("--allow-unsigned") &&
+                           Catch::Contains("--signing-only"));
+  CHECK(read_text(data / "authorized_stations") == before);
 }
 
 TEST_CASE("seisvault authorize adds, updates and revokes a key in DATA_DIR/authorized_stations", "[cli]") {

@@ -26,12 +26,20 @@ namespace {
 
 CurveKeyPair new_keys() { return generate_curve_key_pair().value(); }
 
+// The stations of these tests sign their batches (one signing key for all).
+const SigningKeyPair& signing_key() {
+  static const SigningKeyPair key = generate_signing_key_pair().value();
+  return key;
+}
+
+const StationSigning kSigned{signing_key_text(signing_key().public_key), false};
+
 // Starts and stops the server once so that DIR/server.key exists, then
 // authorizes `keys` for the test records' station (XX.TEST).
 void prepare(const std::filesystem::path& dir, const CurveKeyPair& keys) {
   ServerProcess probe(dir);
   REQUIRE(probe.stop() == 0);
-  REQUIRE(authorize_station_key(dir, keys.public_key, {"XX.TEST"}, "client test").ok());
+  REQUIRE(authorize_station_key(dir, keys.public_key, {"XX.TEST"}, "client test", kSigned).ok());
 }
 
 PushOptions curve_options(const ServerProcess& server, const CurveKeyPair& keys) {
@@ -39,6 +47,7 @@ PushOptions curve_options(const ServerProcess& server, const CurveKeyPair& keys)
   o.endpoint = server.endpoint();
   o.server_public_key = server.public_key();
   o.client_keys = keys;
+  o.signing_key = signing_key();
   o.max_batch_records = 100;
   o.ack_timeout = 2s;
   o.reconnect_interval = 50ms;
@@ -99,7 +108,7 @@ TEST_CASE("seisvaultd refuses an unlisted key clearly; after authorize and SIGHU
   CHECK_THAT(s.message(), Catch::Contains("the server refused this station key: it is not in the server's "
                                           "authorized_stations list (ask the operator to run seisvault authorize)"));
 
-  REQUIRE(authorize_station_key(tmp.path(), keys.public_key, {"XX.*"}, "").ok());
+  REQUIRE(authorize_station_key(tmp.path(), keys.public_key, {"XX.*"}, "", kSigned).ok());
   server.process().signal(SIGHUP);
   REQUIRE(test::eventually([&] { return server.log().find("SIGHUP: reloaded") != std::string::npos; }, 10s));
   auto admitted = PushClient::open(curve_options(server, keys));
@@ -151,6 +160,7 @@ TEST_CASE("with a spool, records pushed while seisvaultd is down are delivered b
   o.endpoint = endpoint;
   o.server_public_key = server_key;
   o.client_keys = keys;
+  o.signing_key = signing_key();
   o.spool_dir = spool;
   o.max_batch_records = 100;
   o.reconnect_interval = 50ms;
@@ -183,6 +193,7 @@ TEST_CASE("spooled batches over limits the operator lowered are split, and every
   o.endpoint = endpoint;
   o.server_public_key = *read_key_file(tmp.path() / "server.pub");
   o.client_keys = keys;
+  o.signing_key = signing_key();
   o.spool_dir = spool;
   o.max_batch_records = 100;
   o.reconnect_interval = 50ms;
@@ -208,6 +219,42 @@ TEST_CASE("spooled batches over limits the operator lowered are split, and every
   for (const auto& e : std::filesystem::directory_iterator(spool)) {
     CHECK_FALSE(e.path().filename().string().starts_with("batch-"));
   }
+  REQUIRE(server.stop() == 0);
+}
+
+TEST_CASE("a batch the server refuses for its signature stops the push with the reason, and the spool keeps it",
+          "[e2e][spool][push_client][signature]") {
+  test::TempDir tmp;
+  const auto keys = new_keys();
+  prepare(tmp.path(), keys);  // registers signing_key()
+  ServerProcess server(tmp.path());
+  const auto spool = tmp.path() / "spool";
+  const auto records = test::make_records(120);
+  auto o = curve_options(server, keys);
+  o.spool_dir = spool;
+  o.signing_key = generate_signing_key_pair().value();  // not the one the server has for this station
+  {
+    auto client = PushClient::open(o);
+    REQUIRE(client.ok());
+    add_all(*client, records);
+    const Status s = client->flush(30s);
+    CHECK(s.code() == StatusCode::kPermissionDenied);
+    CHECK_THAT(s.message(), Catch::Contains("the signing key registered for this station key is " +
+                                            signing_key_text(signing_key().public_key)));
+    CHECK(client->stats().stored == 0);
+  }
+  size_t spooled = 0;
+  for (const auto& e : std::filesystem::directory_iterator(spool)) {
+    spooled += e.path().filename().string().starts_with("batch-");
+  }
+  CHECK(spooled == 2);
+  // With the station's own key the spool goes out, signed as it is sent.
+  o.signing_key = signing_key();
+  auto client = PushClient::open(o);
+  REQUIRE(client.ok());
+  REQUIRE(client->flush(30s).ok());
+  CHECK(client->stats().records_recovered == 120);
+  CHECK(client->stats().stored == 120);
   REQUIRE(server.stop() == 0);
 }
 

@@ -38,7 +38,7 @@ struct Server {
 
   Server(std::filesystem::path d, const CurveKeyPair& station) : dir(std::move(d)) {
     StationAccessList list;
-    list.upsert({station.public_key, {"XX.*"}, "test"});
+    list.upsert({station.public_key, {"XX.*"}, "test", "", /*allow_unsigned=*/true});
     REQUIRE(list.save(dir / "authorized_stations").ok());
     access = std::make_unique<ingest::AccessControl>(dir / "authorized_stations");
     REQUIRE(access->reload().ok());

@@ -45,6 +45,36 @@ void check_agrees_with_protobuf(const std::string& frame) {
     CHECK(as_string(got.records[i].mseed) == expected.records(static_cast<int>(i)).mseed());
     CHECK(as_string(got.records[i].sha256) == expected.records(static_cast<int>(i)).sha256());
   }
+  CHECK(got.signature.present == expected.has_signature());
+  CHECK(as_string(got.signature.key) == expected.signature().key());
+  CHECK(got.signature.send_time_ns == expected.signature().send_time_ns());
+  CHECK(as_string(got.signature.signature) == expected.signature().signature());
+}
+
+TEST_CASE("parse_ingest_batch reads the signature, merging repeated occurrences as protobuf does") {
+  v1::IngestBatch a;
+  a.set_batch_id(5);
+  a.mutable_signature()->set_key(std::string(32, 'k'));
+  a.mutable_signature()->set_send_time_ns(-1234567890123);
+  a.mutable_signature()->set_signature(std::string(64, 's'));
+  a.add_records()->set_mseed("abc");
+  const auto frame = a.SerializeAsString();
+  ParsedBatch got;
+  REQUIRE(parse_ingest_batch(bytes_of(frame), got));
+  CHECK(got.signature.present);
+  CHECK(got.signature.send_time_ns == -1234567890123);
+  CHECK(as_string(got.signature.signature) == std::string(64, 's'));
+  check_agrees_with_protobuf(frame);
+  // A second occurrence that sets only the time: the key and signature stay.
+  v1::IngestBatch b;
+  b.mutable_signature()->set_send_time_ns(42);
+  check_agrees_with_protobuf(frame + b.SerializeAsString());
+  // An empty signature message is present, with nothing in it.
+  v1::IngestBatch c;
+  c.mutable_signature();
+  check_agrees_with_protobuf(c.SerializeAsString());
+  // Without one: not present.
+  check_agrees_with_protobuf(sample_batch());
 }
 
 TEST_CASE("parse_ingest_batch reads a batch as views into the frame") {

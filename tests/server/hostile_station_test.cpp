@@ -328,7 +328,8 @@ TEST_CASE("a SIGHUP reload with a broken line puts the rest in force and shuts t
   // By hand: B revoked (its line deleted), A's line narrowed with a typo, C kept.
   {
     std::ofstream out(tmp.path() / "authorized_stations", std::ios::trunc);
-    out << a.public_key << "  XX.A,X!.B  # narrowed, with a typo\n" << c.public_key << "  XX.C\n";
+    out << a.public_key << "  XX.A,X!.B  allow-unsigned  # narrowed, with a typo\n"
+        << c.public_key << "  XX.C  allow-unsigned\n";
   }
   server.process().signal(SIGHUP);
   REQUIRE(eventually([&] { return server.log().find("SIGHUP: reloaded") != std::string::npos; },

@@ -210,7 +210,7 @@ TEST_CASE("SIGHUP after editing the list admits a new key, and closes a revoked 
   auto list = StationAccessList::load(tmp.path() / "authorized_stations");
   REQUIRE(list.ok());
   list->remove(a.public_key);
-  list->upsert({b.public_key, {"XX.HUP"}, "added later"});
+  list->upsert({b.public_key, {"XX.HUP"}, "added later", "", /*allow_unsigned=*/true});
   REQUIRE(list->save(tmp.path() / "authorized_stations").ok());
   server.process().signal(SIGHUP);
   REQUIRE(eventually([&] { return server.log().find("SIGHUP: reloaded") != std::string::npos; },

@@ -46,7 +46,7 @@ struct Fixture {
   explicit Fixture(std::vector<std::string> extra = {}) {
     { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
     auto list = StationAccessList::load(tmp.path() / "authorized_stations");
-    list->upsert({keys.public_key, {"*.*"}, "query tests"});
+    list->upsert({keys.public_key, {"*.*"}, "query tests", "", /*allow_unsigned=*/true});
     REQUIRE(list->save(tmp.path() / "authorized_stations").ok());
     server = std::make_unique<ServerProcess>(tmp.path(), "tcp://127.0.0.1:*", extra);
     station = std::make_unique<TestStation>(server->endpoint(), server->public_key(), keys);

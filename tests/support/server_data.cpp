@@ -18,7 +18,7 @@ CurveKeyPair new_station_keys() { return generate_curve_key_pair().value(); }
 void authorize_key(const std::filesystem::path& data_dir, const CurveKeyPair& keys, std::vector<std::string> patterns) {
   auto list = StationAccessList::load(data_dir / "authorized_stations");
   REQUIRE(list.ok());
-  list->upsert({keys.public_key, std::move(patterns), "test"});
+  list->upsert({keys.public_key, std::move(patterns), "test", "", /*allow_unsigned=*/true});
   REQUIRE(list->save(data_dir / "authorized_stations").ok());
 }
 

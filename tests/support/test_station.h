@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "seisvault/common/curve_keys.h"
+#include "seisvault/common/signing_keys.h"
 #include "seisvault/proto/ingest.pb.h"
 
 namespace seisvault::test {
@@ -22,6 +23,9 @@ class TestStation {
 
   // A batch of the given records with correct SHA-256s.
   static ingest::v1::IngestBatch make_batch(uint64_t batch_id, const std::vector<std::vector<uint8_t>>& records);
+
+  // Signs `batch` with `key` as the push client does (batch_signature.h).
+  static void sign(ingest::v1::IngestBatch& batch, const SigningKeyPair& key, int64_t send_time_ns = 1);
 
   // Sends; when no connection takes the message within 10 s (e.g. the
   // server refused this key), drops it.

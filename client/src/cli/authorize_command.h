@@ -13,6 +13,8 @@ struct AuthorizeArgs {
   std::string key_file;  // the station's PREFIX.pub
   std::string stations;  // "NET.STA[,NET.STA...]"
   std::string comment;
+  std::string signing_key_file;  // PREFIX.sign.pub (default: beside key_file)
+  bool allow_unsigned = false;
   bool revoke = false;
 };
 

@@ -1,6 +1,6 @@
 // seisvault: the station and operator tool of SeisVault.
 //
-//   seisvault keygen PREFIX                         make a station key pair
+//   seisvault keygen PREFIX                         make a station's keys (CURVE and signing pairs)
 //   seisvault authorize --data-dir DIR --key K.pub  let a station key write stations (or --revoke it)
 //   seisvault push --server tcp://HOST:PORT ...     send records to seisvaultd
 //   seisvault query --api HOST:PORT SUBCOMMAND      read from seisvaultd's query API

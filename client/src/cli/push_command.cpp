@@ -136,6 +136,19 @@ std::string apply_push_args(const PushArgs& args, client::PushOptions& options) 
     if (!keys.ok()) return keys.status().message();
     options.server_public_key = std::move(*server_key);
     options.client_keys = std::move(*keys);
+    // The signing key beside the CURVE key signs every batch; a station
+    // without one (its keys made before stations signed) sends unsigned
+    // batches, which the server takes only if its operator allows them.
+    auto signing = client::load_station_signing_key(args.key_prefix);
+    if (signing.ok()) {
+      options.signing_key = std::move(*signing);
+    } else if (signing.status().code() == StatusCode::kNotFound) {
+      spdlog::warn("{}: batches go unsigned, which a server that has a signing key registered for this station "
+                   "refuses",
+                   signing.status().message());
+    } else {
+      return signing.status().message();
+    }
   }
   options.spool_dir = args.spool_dir;
   options.max_batch_records = args.batch_records;
@@ -150,7 +163,9 @@ CLI::App* add_push_command(CLI::App& app, PushArgs& args) {
               "seisvaultd");
   cmd->add_option("--server", args.server, "the server's ingest endpoint, tcp://HOST:PORT")->required();
   cmd->add_option("--server-key", args.server_key_file, "the server's public key file (its DATA_DIR/server.pub)");
-  cmd->add_option("--key", args.key_prefix, "this station's key PREFIX (reads PREFIX.key, which must be mode 0600)");
+  cmd->add_option("--key", args.key_prefix,
+                  "this station's key PREFIX (reads PREFIX.key, and PREFIX.sign to sign its batches; both must be "
+                  "mode 0600)");
   cmd->add_option("--spool", args.spool_dir,
                   "directory where batches wait until acknowledged; batches left there by an earlier run are sent "
                   "first");

@@ -6,11 +6,13 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "seisvault/client/push_stats.h"
 #include "seisvault/common/curve_keys.h"
+#include "seisvault/common/signing_keys.h"
 
 namespace seisvault::client {
 
@@ -26,6 +28,14 @@ struct PushOptions {
   // This station's CURVE key pair (from `seisvault keygen`). The public key
   // must be in the server's authorized_stations list.
   CurveKeyPair client_keys;
+
+  // This station's signing key (PREFIX.sign from `seisvault keygen`).
+  // When set, every batch is signed (Ed25519) as it is sent
+  // (docs/provenance.md). A server that has a signing key registered for
+  // this station refuses unsigned batches, or batches signed by another
+  // key: then add(), flush() and poll() fail with PermissionDenied and
+  // the records stay in the spool.
+  std::optional<SigningKeyPair> signing_key;
 
   // Where batches wait until acknowledged (see spool.h). Empty: no spool;
   // then records not yet acknowledged when the client is destroyed, or the

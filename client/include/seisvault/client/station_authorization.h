@@ -23,13 +23,23 @@ enum class AuthorizeChange {
   kUnchanged,  // the key was listed with exactly these stations and comment
 };
 
+// How a key's batches are signed (station_access_list.h): by the Ed25519
+// key `signing_key` (text form, "ed25519:..."), or not at all when
+// `allow_unsigned` (one of the two, never both).
+struct StationSigning {
+  std::string signing_key;
+  bool allow_unsigned = false;
+};
+
 // Lets `public_key` write the stations `patterns` ("NET.STA", with SEED
-// wildcards '?' and '*', e.g. "IU.ANMO", "XX.*"), replacing whatever the
-// key was allowed before. InvalidArgument for a malformed key, pattern or
-// comment, or a list file that does not parse; NotFound when `data_dir`
-// does not exist; IoError when the file cannot be written.
+// wildcards '?' and '*', e.g. "IU.ANMO", "XX.*"), signed as `signing`
+// says, replacing whatever the key was allowed before. InvalidArgument for
+// a malformed key, pattern or comment, neither or both of a signing key
+// and allow_unsigned, or a list file that does not parse; NotFound when
+// `data_dir` does not exist; IoError when the file cannot be written.
 Result<AuthorizeChange> authorize_station_key(const std::filesystem::path& data_dir, const std::string& public_key,
-                                              const std::vector<std::string>& patterns, const std::string& comment);
+                                              const std::vector<std::string>& patterns, const std::string& comment,
+                                              const StationSigning& signing);
 
 // Removes `public_key` from the list. Returns false when it was not listed
 // (the file is then left as it was). Errors as above.

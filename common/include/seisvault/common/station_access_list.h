@@ -3,12 +3,19 @@
 // The file (DATA_DIR/authorized_stations) is plain text, one key per line:
 //
 //   # comment lines start with '#' followed by a space (or nothing)
-//   <public key, Z85, 40 chars>  <NET.STA patterns, comma-separated>  [# comment]
+//   <public key, Z85, 40 chars>  <NET.STA patterns, comma-separated>  <signing>  [# comment]
 //
-// for example
+// where <signing> is the station's Ed25519 signing public key
+// ("ed25519:" + 40 Z85 characters, from PREFIX.sign.pub): every batch of
+// the key must carry a valid signature by it (docs/provenance.md); or the
+// word `allow-unsigned`: the key's batches are taken without a signature
+// and its records are stored marked unsigned (for stations whose client
+// cannot sign yet, during a migration). A line with neither is read (an
+// older file) but its key cannot store anything until the operator says
+// which. For example
 //
-//   rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7  IU.ANMO,IU.COLA  # Albuquerque + College datalogger
-//   Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID  XX.*            # test network, all stations
+//   rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7  IU.ANMO,IU.COLA  ed25519:Hd<3...  # Albuquerque + College
+//   Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID  XX.*  allow-unsigned             # old test datalogger
 //
 // Patterns use SEED wildcards ('?' one character, '*' any run) per code.
 // seisvault authorize edits this file; an operator may edit it by hand, then
@@ -29,6 +36,12 @@ struct StationAccessEntry {
   std::string public_key;             // Z85
   std::vector<std::string> patterns;  // "NET.STA" with wildcards
   std::string comment;                // without the leading '#'
+  // The station's Ed25519 signing key (text form, signing_keys.h), or
+  // empty. With it, every batch must be signed by it.
+  std::string signing_key;
+  // Without a signing key: whether unsigned batches are taken (marked
+  // unsigned in the store). Never together with a signing key.
+  bool allow_unsigned = false;
 };
 
 class StationAccessList {

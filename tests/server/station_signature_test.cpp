@@ -1,0 +1,134 @@
+// Station batch signatures at ingest, against a real seisvaultd (CURVE on
+// loopback): a key with a signing key registered stores only batches that
+// carry its valid signature; everything else is refused whole with
+// BAD_SIGNATURE and a reason, and stores nothing. A key with no signing key
+// stores only when its entry says allow-unsigned.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "seisvault/common/signing_keys.h"
+#include "seisvault/common/station_access_list.h"
+#include "support/server_data.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+#include "support/test_station.h"
+
+using namespace seisvault;
+using namespace seisvault::test;
+namespace v1 = seisvault::ingest::v1;
+
+namespace {
+
+// Writes DIR/authorized_stations with these lines, after a first start made
+// the server's keys.
+void prepare(const std::filesystem::path& dir, const std::vector<StationAccessEntry>& entries) {
+  {
+    ServerProcess probe(dir);
+    REQUIRE(probe.stop() == 0);
+  }
+  StationAccessList list;
+  for (const auto& e : entries) list.upsert(e);
+  REQUIRE(list.save(dir / "authorized_stations").ok());
+}
+
+void check_refused(const std::optional<v1::IngestAck>& ack, const std::string& why) {
+  REQUIRE(ack);
+  CHECK(ack->error() == v1::BAD_SIGNATURE);
+  CHECK(ack->results_size() == 0);
+  CHECK_THAT(ack->error_message(), Catch::Contains("nothing of this batch was stored") && Catch::Contains(why));
+}
+
+}  // namespace
+
+TEST_CASE("a station with a signing key stores only batches carrying its valid signature", "[server][signature]") {
+  TempDir tmp;
+  const auto station = new_station_keys();
+  const auto key = generate_signing_key_pair().value();
+  const auto other = generate_signing_key_pair().value();
+  prepare(tmp.path(), {{station.public_key, {"XX.SIG"}, "", signing_key_text(key.public_key), false}});
+  ServerProcess server(tmp.path());
+  const auto records = station_records("SIG", 3000);
+  REQUIRE(records.size() >= 6);
+  TestStation st(server.endpoint(), server.public_key(), station);
+
+  // Unsigned.
+  check_refused(st.call(TestStation::make_batch(1, {records[0]})), "this batch has no signature");
+  // Signed by a key that is not the station's.
+  auto foreign = TestStation::make_batch(2, {records[0]});
+  TestStation::sign(foreign, other);
+  check_refused(st.call(foreign), "the signing key registered for this station key is " +
+                                      signing_key_text(key.public_key));
+  // The station's key in the batch, but the signature made with another.
+  auto forged = TestStation::make_batch(3, {records[0]});
+  TestStation::sign(forged, other);
+  forged.mutable_signature()->set_key(key.public_key.data(), key.public_key.size());
+  check_refused(st.call(forged), "does not verify");
+  // Signed, then a record replaced (bytes and hash together: each record
+  // alone is sound, but not what the station signed).
+  auto changed = TestStation::make_batch(4, {records[0], records[1]});
+  TestStation::sign(changed, key);
+  *changed.mutable_records(1) = TestStation::make_batch(0, {records[2]}).records(0);
+  check_refused(st.call(changed), "does not verify");
+  // Signed, then the batch id changed (a signature moved to another batch).
+  auto moved = TestStation::make_batch(5, {records[0]});
+  TestStation::sign(moved, key);
+  moved.set_batch_id(6);
+  check_refused(st.call(moved), "does not verify");
+  // Signed, then the records reordered.
+  auto reordered = TestStation::make_batch(7, {records[0], records[1]});
+  TestStation::sign(reordered, key);
+  reordered.mutable_records()->SwapElements(0, 1);
+  check_refused(st.call(reordered), "does not verify");
+  // A record whose sha256 is not 32 bytes cannot be covered.
+  auto short_hash = TestStation::make_batch(8, {records[0]});
+  short_hash.mutable_records(0)->set_sha256("abc");
+  TestStation::sign(short_hash, key);
+  check_refused(st.call(short_hash), "a sha256 of 3 bytes");
+
+  // The station's own signature: stored.
+  auto good = TestStation::make_batch(9, {records[3], records[4]});
+  TestStation::sign(good, key, 1'700'000'000'000'000'000);
+  auto ack = st.call(good);
+  REQUIRE(ack);
+  REQUIRE(ack->error() == v1::BATCH_ERROR_UNSPECIFIED);
+  REQUIRE(ack->results_size() == 2);
+  CHECK(ack->results(0).status() == v1::STORED);
+  CHECK(ack->results(1).status() == v1::STORED);
+
+  CHECK(server_stats(server).records_stored() == 2);  // nothing of the refused batches
+  CHECK_THAT(server.log(), Catch::Contains("batch 1 refused: this station must sign its batches"));
+  REQUIRE(server.stop() == 0);
+  const auto stored = stored_records(tmp.path());
+  CHECK(stored == std::multiset<std::vector<uint8_t>>{records[3], records[4]});
+}
+
+TEST_CASE("a key with no signing key stores only when its entry allows unsigned batches", "[server][signature]") {
+  TempDir tmp;
+  const auto old_entry = new_station_keys(), migrating = new_station_keys();
+  prepare(tmp.path(), {{old_entry.public_key, {"XX.OLD"}, "written before stations signed"},
+                       {migrating.public_key, {"XX.MIG"}, "", "", /*allow_unsigned=*/true}});
+  ServerProcess server(tmp.path());
+  // The operator hears of the key at start.
+  CHECK_THAT(server.log(), Catch::Contains("1 station key(s)") && Catch::Contains("allow-unsigned") &&
+                               Catch::Contains(old_entry.public_key));
+  TestStation a(server.endpoint(), server.public_key(), old_entry);
+  const auto old_records = station_records("OLD", 300);
+  auto ack = a.call(TestStation::make_batch(1, {old_records[0]}));
+  check_refused(ack, "no signing key registered");
+  CHECK_THAT(ack->error_message(), Catch::Contains("--signing-key") && Catch::Contains("--allow-unsigned"));
+  // A signature does not help a key the server has no signing key for.
+  auto signed_anyway = TestStation::make_batch(2, {old_records[0]});
+  TestStation::sign(signed_anyway, generate_signing_key_pair().value());
+  check_refused(a.call(signed_anyway), "no signing key registered");
+
+  TestStation m(server.endpoint(), server.public_key(), migrating);
+  const auto mig_records = station_records("MIG", 300);
+  ack = m.call(TestStation::make_batch(1, {mig_records[0]}));
+  REQUIRE(ack);
+  CHECK(ack->error() == v1::BATCH_ERROR_UNSPECIFIED);
+  REQUIRE(ack->results_size() == 1);
+  CHECK(ack->results(0).status() == v1::STORED);
+  CHECK(server_stats(server).records_stored() == 1);
+  REQUIRE(server.stop() == 0);
+}
