@@ -25,14 +25,16 @@ std::string read_line(const std::filesystem::path& p) {
 }  // namespace
 
 BenchServer::BenchServer(const std::filesystem::path& seisvaultd, const std::filesystem::path& dir,
-                         std::vector<std::string> flags) {
+                         std::vector<std::string> flags, bool signing) {
   std::filesystem::create_directories(dir);
   auto keys = load_or_create_server_keys(dir);
   if (!keys.ok()) throw std::runtime_error(keys.status().message());
   server_keys_ = *keys;
   station_keys_ = generate_curve_key_pair().value();
   StationAccessList list;
-  list.upsert({station_keys_.public_key, {"*.*"}, "benchmark station", "", /*allow_unsigned=*/true});
+  if (signing) signing_key_ = generate_signing_key_pair().value();
+  list.upsert({station_keys_.public_key, {"*.*"}, "benchmark station",
+               signing ? signing_key_text(signing_key_->public_key) : std::string(), /*allow_unsigned=*/!signing});
   if (auto s = list.save(dir / "authorized_stations"); !s.ok()) throw std::runtime_error(s.message());
   std::filesystem::remove(dir / "ingest.endpoint");
 
@@ -84,6 +86,7 @@ client::PushOptions BenchServer::push_options() const {
   o.endpoint = ingest_;
   o.server_public_key = server_keys_.public_key;
   o.client_keys = station_keys_;
+  o.signing_key = signing_key_;
   return o;
 }
 

@@ -1,15 +1,17 @@
 // A seisvaultd child process for the benchmarks, with a station key
-// authorized for every station.
+// authorized for every station (signing its batches, unless asked not to).
 #pragma once
 
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "seisvault/client/push_options.h"
 #include "seisvault/common/curve_keys.h"
+#include "seisvault/common/signing_keys.h"
 
 namespace seisvault::bench {
 
@@ -18,8 +20,10 @@ class BenchServer {
   // Prepares `dir` (server keys, authorized_stations with one station key)
   // and starts build/server/seisvaultd on it with `flags`; waits until it
   // serves. Throws std::runtime_error on failure.
+  // With `signing`, the station has a signing key registered and
+  // push_options() signs with it; without, its entry is allow-unsigned.
   BenchServer(const std::filesystem::path& seisvaultd, const std::filesystem::path& dir,
-              std::vector<std::string> flags);
+              std::vector<std::string> flags, bool signing = true);
   ~BenchServer();  // SIGKILL if still running
 
   int pid() const { return pid_; }
@@ -43,6 +47,7 @@ class BenchServer {
   std::string ingest_, api_, http_, seedlink_;
   std::filesystem::path log_;
   CurveKeyPair server_keys_, station_keys_;
+  std::optional<SigningKeyPair> signing_key_;
 };
 
 }  // namespace seisvault::bench

@@ -116,6 +116,13 @@ void Report::add(std::string name, double value, std::string unit, std::string c
   figures_.push_back({std::move(name), value, std::move(unit), std::move(conditions)});
 }
 
+double Report::value(std::string_view name) const {
+  for (auto it = figures_.rbegin(); it != figures_.rend(); ++it) {
+    if (it->name == name) return it->value;
+  }
+  return 0;
+}
+
 void Report::print() const {
   fmt::print("\n{:<44} {:>14}  {:<10} {}\n", bench_ + " figure", "value", "unit", "conditions");
   fmt::print("{}\n", std::string(110, '-'));

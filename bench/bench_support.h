@@ -105,6 +105,8 @@ class Report {
  public:
   explicit Report(std::string bench) : bench_(std::move(bench)) {}
   void add(std::string name, double value, std::string unit, std::string conditions = "");
+  // The value of the last figure named `name` (0 if there is none).
+  double value(std::string_view name) const;
   void print() const;
 
  private:

@@ -77,6 +77,13 @@ int run(int argc, char** argv) {
                  "one more seisvaultd flag (repeat; a flag and its value as one argument each, e.g. "
                  "--server-flag=--memtable-mib --server-flag=64): for trying a setting");
   bool sustained = false;
+  bool unsigned_station = false;
+  bool signature_cost = false;
+  app.add_flag("--unsigned", unsigned_station,
+               "the station sends unsigned batches (its entry allow-unsigned); by default it signs each batch");
+  app.add_flag("--signature-cost", signature_cost,
+               "after the (signed) end-to-end run, the same run with an unsigned station on a fresh server, and the "
+               "ratios of their throughput and ack p99");
   app.add_flag("--sustained", sustained,
                "10 M records (unless --records says more): long enough for compactions to run as they do in "
                "service, for the write amplification figure");
@@ -92,7 +99,7 @@ int run(int argc, char** argv) {
   const WorkDir work(dir_arg);
   const std::filesystem::path& dir = work.path();
   const TimeNs start = *parse_iso8601("2025-01-01T00:00:00Z");
-  const std::string conditions =
+  const std::string conditions_base =
       fmt::format("{} records, {} channels ({}), 512-byte Steim-2, batches of {}, {} in flight, CURVE, WAL fsync every {} "
                   "ms, {} cores",
                   records, channels, run == 1 ? std::string("round-robin") : fmt::format("runs of {}", run), batch,
@@ -105,12 +112,19 @@ int run(int argc, char** argv) {
   // --- End to end -----------------------------------------------------------
   double e2e_rate = 0;
   size_t store_group = 3000;  // records per store write: what the server's committer made, once known
-  {
+  double ack_p99 = 0;         // of the first run
+  // One run of the whole path, on a fresh server in `server_dir`; figures
+  // named with `suffix`. The station signs its batches when `signing`.
+  auto end_to_end = [&](bool signing, const std::string& suffix, const std::filesystem::path& server_dir) -> int {
+    const std::string conditions = conditions_base + (signing ? ", batches signed (Ed25519)" : ", batches unsigned");
+    const auto add = [&](const std::string& name, double value, const std::string& unit, const std::string& cond) {
+      report.add(name + suffix, value, unit, cond);
+    };
     std::vector<std::string> flags = {"--ingest", "tcp://127.0.0.1:*", "--api", "127.0.0.1:0", "--http", "127.0.0.1:0",
                                       "--seedlink", "127.0.0.1:0", "--sync", "group", "--sync-interval-ms",
                                       std::to_string(sync_ms), "--workers", std::to_string(workers)};
     flags.insert(flags.end(), server_flags.begin(), server_flags.end());
-    BenchServer server(seisvaultd, dir / "server", flags);
+    BenchServer server(seisvaultd, server_dir, flags, signing);
     RecordGenerator gen(channels, start);
     std::unordered_map<std::string, Clock::time_point> sent_at;  // sampled records
     std::vector<double> latencies_ms;
@@ -222,7 +236,7 @@ int run(int argc, char** argv) {
         last = now;
       }
       const double payload = static_cast<double>(records) * 512;
-      report.add("write_amplification", static_cast<double>(last - written0) / payload, "x",
+      add("write_amplification", static_cast<double>(last - written0) / payload, "x",
                  fmt::format("bytes the server wrote to the disk (/proc write_bytes, WAL included) until compaction "
                              "was idle, per byte of miniSEED pushed ({:.0f} MB written for {:.0f} MB); {}",
                              static_cast<double>(last - written0) / 1e6, payload / 1e6, conditions));
@@ -239,7 +253,7 @@ int run(int argc, char** argv) {
       }
       for (const auto& [name, seconds] : stage) {
         if (seconds <= 0) continue;
-        report.add("cpu_us_per_record_" + name, seconds / static_cast<double>(records) * 1e6, "us",
+        add("cpu_us_per_record_" + name, seconds / static_cast<double>(records) * 1e6, "us",
                    "server threads of this name, from the first record to compaction idle; " + conditions);
       }
     }
@@ -251,35 +265,53 @@ int run(int argc, char** argv) {
       }
       sub_ctx.TryCancel();
       subscriber.join();
-      report.add("subscriber_records", static_cast<double>(sub_records), "records",
+      add("subscriber_records", static_cast<double>(sub_records), "records",
                  fmt::format("received by the subscriber ({} skipped, {} expected); {}", sub_skipped.load(), expect,
                              conditions));
     }
     const uint64_t peak = process_peak_rss(server.pid());
     const auto& st = pusher->stats();
     if (st.stored != records) fmt::print(stderr, "warning: {} of {} records stored\n", st.stored, records);
-    e2e_rate = static_cast<double>(st.stored) / dt;
-    report.add("end_to_end_records_per_s", e2e_rate, "rec/s", conditions);
-    report.add("end_to_end_mb_per_s", e2e_rate * 512 / 1e6, "MB/s", conditions);
-    report.add("ack_latency_p50", percentile(latencies_ms, 50), "ms", "per record, add() to its ack; " + conditions);
-    report.add("ack_latency_p99", percentile(latencies_ms, 99), "ms", "per record, add() to its ack; " + conditions);
-    report.add("server_cpu_s_per_million_records", cpu / (static_cast<double>(records) / 1e6), "s", conditions);
-    report.add("server_peak_rss", static_cast<double>(peak) / (1 << 20), "MiB", conditions);
+    const double rate_here = static_cast<double>(st.stored) / dt;
+    if (suffix.empty()) e2e_rate = rate_here;
+    add("end_to_end_records_per_s", rate_here, "rec/s", conditions);
+    add("end_to_end_mb_per_s", rate_here * 512 / 1e6, "MB/s", conditions);
+    if (suffix.empty()) ack_p99 = percentile(latencies_ms, 99);
+    add("ack_latency_p50", percentile(latencies_ms, 50), "ms", "per record, add() to its ack; " + conditions);
+    add("ack_latency_p99", percentile(latencies_ms, 99), "ms", "per record, add() to its ack; " + conditions);
+    add("server_cpu_s_per_million_records", cpu / (static_cast<double>(records) / 1e6), "s", conditions);
+    add("server_peak_rss", static_cast<double>(peak) / (1 << 20), "MiB", conditions);
     std::string rss;
     for (auto r : rss_samples) rss += fmt::format("{} ", r >> 20);
-    report.add("server_rss_during_run_last", static_cast<double>(rss_samples.empty() ? 0 : rss_samples.back()) / (1 << 20),
+    add("server_rss_during_run_last", static_cast<double>(rss_samples.empty() ? 0 : rss_samples.back()) / (1 << 20),
                "MiB", "RSS sampled every 1/8 of the run (MiB): " + rss);
     server.stop();
     const auto line = server.log_line("ingest stopped");
     const auto each = line.find("store writes (");
     if (each != std::string::npos) {
       const double per_write = std::stod(line.substr(each + 14));
-      if (per_write >= 1) store_group = static_cast<size_t>(per_write);
+      if (per_write >= 1 && suffix.empty()) store_group = static_cast<size_t>(per_write);
       const auto per = line.find("records each, ", each);
       const double per_block = std::stod(line.substr(per + 14));
-      report.add("store_records_per_write", per_write, "records", "RocksDB write batches the committer made; " + conditions);
-      report.add("store_records_per_block", per_block, "records", "records per RocksDB entry; " + conditions);
+      add("store_records_per_write", per_write, "records", "RocksDB write batches the committer made; " + conditions);
+      add("store_records_per_block", per_block, "records", "records per RocksDB entry; " + conditions);
     }
+    return 0;
+  };
+
+  if (int rc = end_to_end(!unsigned_station, "", dir / "server"); rc != 0) return rc;
+  if (signature_cost) {
+    // The same run with an unsigned station, on a fresh server: what
+    // signing (one Ed25519 signature per batch at the station, one
+    // verification at the server) costs end to end.
+    const double signed_rate = e2e_rate, signed_p99 = ack_p99;
+    if (int rc = end_to_end(false, "_unsigned", dir / "server-unsigned"); rc != 0) return rc;
+    const double unsigned_rate = report.value("end_to_end_records_per_s_unsigned");
+    const double unsigned_p99 = report.value("ack_latency_p99_unsigned");
+    report.add("ratio_signed_to_unsigned_records_per_s", signed_rate / unsigned_rate, "ratio",
+               "end to end, signed batches over unsigned ones, back to back in this run; " + conditions_base);
+    report.add("ratio_signed_to_unsigned_ack_p99", signed_p99 / unsigned_p99, "ratio",
+               "ack latency p99, signed batches over unsigned ones, back to back in this run; " + conditions_base);
   }
 
   // --- Component limits, same record shape ----------------------------------

@@ -89,6 +89,7 @@ struct KeepCause {
   std::string message;  // the server's
   bool too_large = false;          // the server's limits are lower than the batch: split it
   milliseconds retry_after{0};     // the server's retry_after_ms
+  bool renumber = false;           // the batch's id is spent (REPLAYED_BATCH): its records go under new ids
 };
 
 struct PushClient::Impl {
@@ -567,6 +568,21 @@ void PushClient::Impl::handle_ack(const void* data, size_t size, Clock::time_poi
       fatal = Status::permission_denied(
           fmt::format("the server refused batch {}: {}", ack.batch_id(), ack.error_message()));
       return;
+    case pb::REPLAYED_BATCH: {
+      // The id is at or below what this key has stored (a client that lost
+      // its spool's counter, or a resend after later batches went in): the
+      // records go again under ids above the server's highest.
+      if (spool) {
+        if (auto s = spool->skip_past(ack.highest_batch_id()); !s.ok()) {
+          fatal = s;
+          return;
+        }
+      }
+      next_id = std::max(next_id, ack.highest_batch_id() + 1);
+      ++stats.batches_renumbered;
+      keep_batches({"REPLAYED_BATCH", ack.error_message(), false, milliseconds::zero(), /*renumber=*/true}, now);
+      return;
+    }
     case pb::MALFORMED:
       // Our own frame is broken: sending it again would not help.
       fatal = Status::internal(fmt::format("the server could not read batch {} ({}): {}", ack.batch_id(),
@@ -797,9 +813,9 @@ milliseconds PushClient::Impl::keep(std::map<uint64_t, Outstanding>::iterator it
   }
   // Smaller batches after a "too large" go out at once; anything else waits.
   const milliseconds delay =
-      cause.too_large && split ? milliseconds::zero() : retry_delay(o, cause.retry_after, now);
+      (cause.too_large && split) || cause.renumber ? milliseconds::zero() : retry_delay(o, cause.retry_after, now);
 
-  if (!split && kept.size() == static_cast<size_t>(old.records_size())) {
+  if (!split && !cause.renumber && kept.size() == static_cast<size_t>(old.records_size())) {
     // All of it kept, and whole: resend it as it is (same id, same spool file).
     o.on_wire = false;
     o.not_before = now + delay;

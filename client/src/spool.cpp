@@ -141,6 +141,13 @@ Result<uint64_t> Spool::allocate_batch_id() {
   return next_id_++;
 }
 
+Status Spool::skip_past(uint64_t id) {
+  if (next_id_ > id) return {};
+  next_id_ = id + 1;
+  if (next_id_ >= reserved_end_) return reserve_ids(next_id_ + kBatchIdBlock);
+  return {};
+}
+
 std::filesystem::path Spool::batch_path(uint64_t batch_id) const {
   return dir_ / fmt::format("{}{:020}{}", kPrefix, batch_id, kSuffix);
 }

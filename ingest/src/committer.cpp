@@ -78,14 +78,36 @@ void Committer::write_group(size_t count) {
   auto& stats = p_.stats;
   records_.clear();
   records_.reserve(count);
-  for (const auto& g : group_) records_.insert(records_.end(), g->accepted.begin(), g->accepted.end());
+  ledger_batches_.clear();
+  for (const auto& g : group_) {
+    const size_t from = records_.size();
+    records_.insert(records_.end(), g->accepted.begin(), g->accepted.end());
+    if (g->accepted.empty()) continue;
+    // The batch's ledger entry (docs/provenance.md).
+    const auto index = static_cast<uint32_t>(ledger_batches_.size());
+    for (size_t k = from; k < records_.size(); ++k) records_[k].ledger_batch = index;
+    const auto& sig = g->batch.signature;
+    storage::LedgerBatch lb;
+    lb.is_signed = g->is_signed;
+    lb.key_id = g->is_signed ? std::string_view(reinterpret_cast<const char*>(sig.key.data()), sig.key.size())
+                : p_.options.insecure ? std::string_view()
+                                      : std::string_view(g->sender);
+    lb.protocol_version = g->batch.protocol_version;
+    lb.batch_id = g->batch.batch_id;
+    lb.send_ns = g->is_signed ? sig.send_time_ns : 0;
+    lb.receive_ns = g->receive_ns;
+    lb.hashes = {reinterpret_cast<const uint8_t*>(g->ledger_hashes.data()), g->ledger_hashes.size()};
+    if (g->is_signed) lb.signature = sig.signature;
+    ledger_batches_.push_back(lb);
+  }
   outcomes_.resize(records_.size());
   sequences_.assign(records_.size(), 0);
   Status s;
   if (!records_.empty()) {
     storage::WriteStats ws;
     const auto write_start = std::chrono::steady_clock::now();
-    s = p_.store.write(records_, outcomes_, p_.options.sync == SyncPolicy::kEveryBatch, &ws, sequences_);
+    s = p_.store.write(records_, outcomes_, p_.options.sync == SyncPolicy::kEveryBatch, &ws, sequences_,
+                       ledger_batches_);
     const auto took = std::chrono::steady_clock::now() - write_start;
     stats.store_write_duration.observe(took);
     // A moving average of how long a write takes, for gather()'s timing.
@@ -109,6 +131,24 @@ void Committer::write_group(size_t count) {
       if (!s.ok()) {
         v = {v1::REJECTED, RejectReason::kInternal, "the server could not store the record; resend it"};
         p_.rejections.count(RejectReason::kInternal, s.message());
+      } else if (outcomes_[k] == storage::WriteOutcome::kReplayed) {
+        // The whole batch (answered as a whole below).
+        if (g->error == v1::BATCH_ERROR_UNSPECIFIED) {
+          const auto key = g->batch.signature.key;
+          const auto highest = p_.store.highest_batch_ids();
+          const auto h = highest.find(std::string(reinterpret_cast<const char*>(key.data()), key.size()));
+          const uint64_t top = h == highest.end() ? 0 : h->second;
+          g->error = v1::REPLAYED_BATCH;
+          g->highest_batch_id = top;
+          g->error_message = fmt::format(
+              "nothing of this batch was stored: its id {} is at or below {}, the highest this station key has "
+              "stored, and it is not that stored batch again (a replay, or an id used twice): send the records "
+              "again under an id above {}",
+              g->batch.batch_id, top, top);
+          stats.batches_replayed.fetch_add(1, std::memory_order_relaxed);
+          p_.signature_log.log("station key {}: batch {} refused as a replay (highest stored {})", g->sender,
+                               g->batch.batch_id, top);
+        }
       } else if (outcomes_[k] == storage::WriteOutcome::kDuplicate) {
         v.status = v1::DUPLICATE;
         stats.records_duplicate.fetch_add(1, std::memory_order_relaxed);

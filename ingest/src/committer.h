@@ -46,6 +46,7 @@ class Committer {
   CommitOrder order_;
   std::vector<BatchPtr> group_;
   std::vector<storage::NewRecord> records_;
+  std::vector<storage::LedgerBatch> ledger_batches_;  // one per batch of the group with records (views into it)
   std::vector<storage::WriteOutcome> outcomes_;
   std::vector<uint64_t> sequences_;
   std::vector<StationTotals::Delta> station_deltas_;  // one write's stored records per station

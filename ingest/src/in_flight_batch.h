@@ -42,6 +42,7 @@ struct InFlightBatch {
   v1::BatchError error = v1::BATCH_ERROR_UNSPECIFIED;
   std::string error_message;
   uint32_t retry_after_ms = 0;
+  uint64_t highest_batch_id = 0;  // with REPLAYED_BATCH
 
   // Filled by a validation worker.
   std::vector<RecordVerdict> verdicts;         // one per record
@@ -49,6 +50,12 @@ struct InFlightBatch {
   std::vector<ValidatedRecord> validated;      // accepted records (reserved up front: views stay valid)
   std::vector<uint32_t> accepted_index;        // record index of each accepted record
   std::vector<storage::NewRecord> accepted;    // what the committer writes
+  // For the store's ledger: whether the batch's signature was checked, and
+  // every record's hash as the ledger keeps it (32 bytes each, in batch
+  // order): the sha256 fields the station signed, or the computed hashes
+  // of an unsigned batch.
+  bool is_signed = false;
+  std::string ledger_hashes;
 
   // Filled by the committer: the sequence number of each accepted record
   // the store took (0 for the others). Parallel to `accepted`.

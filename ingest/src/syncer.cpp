@@ -76,6 +76,7 @@ void Syncer::run() {
         ack.set_error(b->error);
         ack.set_error_message(b->error_message);
         ack.set_retry_after_ms(b->retry_after_ms);
+        if (b->error == v1::REPLAYED_BATCH) ack.set_highest_batch_id(b->highest_batch_id);
       }
       for (const auto& v : b->verdicts) {
         if (b->error != v1::BATCH_ERROR_UNSPECIFIED) break;

@@ -73,6 +73,7 @@ void ValidationWorker::validate(InFlightBatch& b) {
     p_.signature_log.log("station key {}: batch {} refused: {}", b.sender, b.batch.batch_id, refused);
     return;
   }
+  b.is_signed = !options.insecure && entry != nullptr && !entry->signing_key.empty();
   const auto n = b.batch.records.size();
   b.verdicts.resize(n);
   b.validated.reserve(n);
@@ -128,7 +129,18 @@ void ValidationWorker::validate(InFlightBatch& b) {
   for (size_t k = 0; k < b.validated.size(); ++k) {
     const auto& r = b.validated[k];
     b.accepted.push_back({r.source_id(), r.start_ns, r.end_ns, r.sample_rate, r.sample_count, r.bytes,
-                          b.hashes[b.accepted_index[k]], b.receive_ns, b.sender});
+                          b.hashes[b.accepted_index[k]], b.receive_ns, b.sender, storage::kNoLedgerBatch,
+                          b.accepted_index[k]});
+  }
+  if (!b.accepted.empty()) {
+    // What the ledger keeps of the batch: the hashes the station signed
+    // (each checked to be 32 bytes with the signature), or the computed ones.
+    b.ledger_hashes.resize(32 * n);
+    for (size_t i = 0; i < n; ++i) {
+      const auto& sent = b.batch.records[i].sha256;
+      const uint8_t* h = b.is_signed ? sent.data() : b.hashes[i].data();
+      std::memcpy(b.ledger_hashes.data() + 32 * i, h, 32);
+    }
   }
 }
 

@@ -170,6 +170,9 @@ void render_ingest(PrometheusText& w, const ingest::IngestStats& s) {
   single(w, "seisvault_ingest_batches_bad_signature_total", C,
          "Batches answered BAD_SIGNATURE (unsigned, badly signed, or from a key with no signing key registered).",
          load(s.batches_bad_signature));
+  single(w, "seisvault_ingest_batches_replayed_total", C,
+         "Batches answered REPLAYED_BATCH (a signed batch under an id at or below the highest its key has stored).",
+         load(s.batches_replayed));
   single(w, "seisvault_ingest_batches_oversized_total", C,
          "Batches answered OVERSIZED_BATCH (over the records or bytes limit).", load(s.batches_oversized));
   single(w, "seisvault_ingest_batches_deferred_total", C,

@@ -25,7 +25,8 @@ void BlockBuilder::begin(std::string& out, std::string& payload, uint32_t count,
 }
 
 void BlockBuilder::add(TimeNs start, TimeNs end, TimeNs receive, double sample_rate, uint32_t sender_id,
-                       std::span<const uint8_t, 32> sha, std::span<const uint8_t> bytes) {
+                       std::span<const uint8_t, 32> sha, std::span<const uint8_t> bytes, uint64_t ledger_entry,
+                       uint32_t batch_position) {
   auto* e = reinterpret_cast<uint8_t*>(out_->data()) + index_pos_;
   put_le<int64_t>(e, start);
   put_le<int64_t>(e + 8, end);
@@ -34,6 +35,8 @@ void BlockBuilder::add(TimeNs start, TimeNs end, TimeNs receive, double sample_r
   put_le<uint32_t>(e + 32, sender_id);
   put_le<uint32_t>(e + 36, static_cast<uint32_t>(bytes.size()));
   std::memcpy(e + 40, sha.data(), 32);
+  put_le<uint64_t>(e + 72, ledger_entry);
+  put_le<uint32_t>(e + 80, batch_position);
   index_pos_ += kBlockEntrySize;
   payload_->append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
@@ -48,16 +51,18 @@ Status BlockView::parse(std::string_view value) {
   payload_ = nullptr;
   location_.reset();
   const uint8_t format = value.empty() ? 0 : base_[0];
-  header_size_ = format == kBlockFormat         ? kBlockHeaderSize
+  const bool in_segment = format == kBlockFormat || format == kBlockFormatWithoutLedger;
+  header_size_ = in_segment                     ? kBlockHeaderSize
                  : format == kBlockFormatInline ? kBlockHeaderSizeInline
                                                 : kBlockHeaderSizeWithoutSequence;
-  if (value.size() < header_size_ ||
-      (format != kBlockFormat && format != kBlockFormatInline && format != kBlockFormatWithoutSequence)) {
+  has_ledger_ = format == kBlockFormat;
+  entry_size_ = has_ledger_ ? kBlockEntrySize : kBlockEntrySizeWithoutLedger;
+  if (value.size() < header_size_ || (!in_segment && format != kBlockFormatInline && format != kBlockFormatWithoutSequence)) {
     return Status::corruption(fmt::format("record block of {} bytes has no valid header", value.size()));
   }
   count_ = get_le<uint32_t>(base_ + 4);
   first_sequence_ = format == kBlockFormatWithoutSequence ? 0 : get_le<uint64_t>(base_ + 8);
-  const size_t index_end = header_size_ + size_t{count_} * kBlockEntrySize;
+  const size_t index_end = header_size_ + size_t{count_} * entry_size_;
   if (index_end > value.size()) {
     return Status::corruption(fmt::format("record block index ({} entries) runs past its {} bytes", count_,
                                           value.size()));
@@ -66,9 +71,9 @@ Status BlockView::parse(std::string_view value) {
   size_t off = 0;
   for (uint32_t i = 0; i < count_; ++i) {
     offsets_[i] = static_cast<uint32_t>(off);
-    off += get_le<uint32_t>(base_ + header_size_ + size_t{i} * kBlockEntrySize + 36);
+    off += get_le<uint32_t>(base_ + header_size_ + size_t{i} * entry_size_ + 36);
   }
-  if (format == kBlockFormat) {
+  if (in_segment) {
     if (index_end != value.size()) {
       return Status::corruption(fmt::format("record block of {} bytes holds more than its index ({} entries)",
                                             value.size(), count_));
@@ -100,7 +105,7 @@ Status BlockView::attach_payload(std::string_view payload) {
 }
 
 BlockEntry BlockView::entry(uint32_t i) const {
-  const uint8_t* e = base_ + header_size_ + size_t{i} * kBlockEntrySize;
+  const uint8_t* e = base_ + header_size_ + size_t{i} * entry_size_;
   return BlockEntry{get_le<int64_t>(e),
                     get_le<int64_t>(e + 8),
                     get_le<int64_t>(e + 16),
@@ -109,7 +114,9 @@ BlockEntry BlockView::entry(uint32_t i) const {
                     get_le<uint32_t>(e + 36),
                     e + 40,
                     payload_ == nullptr ? nullptr : payload_ + offsets_[i],
-                    first_sequence_ == 0 ? 0 : first_sequence_ + i};
+                    first_sequence_ == 0 ? 0 : first_sequence_ + i,
+                    has_ledger_ ? get_le<uint64_t>(e + 72) : 0,
+                    has_ledger_ ? get_le<uint32_t>(e + 80) : 0};
 }
 
 }  // namespace seisvault::storage

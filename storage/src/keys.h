@@ -137,6 +137,28 @@ inline std::string segment_use_key(uint64_t segment) {
   return k;
 }
 
+// ledger CF, schema 6 (record_store.h): entries by number, entry numbers by
+// (key id, batch id), and each signing key's highest batch id.
+inline std::string ledger_entry_key(uint64_t number) {
+  std::string k(9, 'e');
+  put_u64_be(reinterpret_cast<uint8_t*>(k.data()) + 1, number);
+  return k;
+}
+inline std::string ledger_batch_key(std::string_view key_id, uint64_t batch_id) {
+  std::string k = "k";
+  k.push_back(static_cast<char>(key_id.size()));
+  k.append(key_id);
+  k.resize(k.size() + 8);
+  put_u64_be(reinterpret_cast<uint8_t*>(k.data()) + k.size() - 8, batch_id);
+  return k;
+}
+inline std::string ledger_highest_key(std::string_view key_id) {
+  std::string k = "h";
+  k.push_back(static_cast<char>(key_id.size()));
+  k.append(key_id);
+  return k;
+}
+
 // Written to the memtable only (no log), to keep it from being empty:
 // record_store.cpp's keep_memtable_nonempty().
 inline constexpr std::string_view kMemtableCanaryKey = "memtable_canary";

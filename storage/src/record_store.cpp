@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <queue>
@@ -33,6 +34,7 @@
 
 #include "block_format.h"
 #include "keys.h"
+#include "seisvault/common/ledger_entry.h"
 #include "seisvault/common/string_map.h"
 #include "segment_files.h"
 #include "store_file_system.h"
@@ -48,6 +50,7 @@ constexpr const char* kCatalogCf = "catalog";
 constexpr const char* kSummaryCf = "summary";
 constexpr const char* kLongCf = "long";
 constexpr const char* kSequenceCf = "sequence";
+constexpr const char* kLedgerCf = "ledger";
 constexpr const char* kSegmentsDir = "segments";
 
 // Station metadata documents live in the default CF under this prefix
@@ -353,6 +356,7 @@ struct RecordStore::Impl {
   rocksdb::ColumnFamilyHandle* summary = nullptr;
   rocksdb::ColumnFamilyHandle* long_records = nullptr;
   rocksdb::ColumnFamilyHandle* sequence = nullptr;
+  rocksdb::ColumnFamilyHandle* ledger = nullptr;
   // The records' bytes (schema 5, segment_files.h). Appends under write_mutex.
   std::unique_ptr<SegmentFiles> segments;
   // Held by backup() and by retention's removal of segments: a backup
@@ -385,6 +389,14 @@ struct RecordStore::Impl {
   // The next record sequence number: written by the writer under
   // write_mutex, read by anyone.
   std::atomic<uint64_t> next_record_seq{1};
+  // The ledger's head and each signing key's highest batch id: written by
+  // the writer under write_mutex, read by anyone under ledger_mutex.
+  mutable std::mutex ledger_mutex;
+  LedgerHead ledger_head;
+  std::unordered_map<std::string, uint64_t> highest_batch;
+  // Per write, per batch: refused as a replay, and its entry number (0: none).
+  std::vector<uint8_t> batch_replayed;
+  std::vector<uint64_t> batch_entry;
   // Reused between writes so that a steady stream of batches does not allocate.
   std::vector<uint32_t> record_channel;
   std::vector<uint32_t> record_sender;
@@ -436,6 +448,11 @@ struct RecordStore::Impl {
   }
 
   Status load();
+  Status load_ledger();
+  // The entry number of (key id, batch id), if the ledger has one.
+  Result<uint64_t> ledger_entry_of(std::string_view key_id, uint64_t batch_id) const;
+  // Marks write()'s batches that are replays (batch_replayed).
+  Status find_replays(std::span<const LedgerBatch> batches);
   // One bounded step of expire() for one channel: how many blocks it
   // removed (fewer than kExpireStepBlocks: the channel is done). Reads the
   // expired blocks without the write lock, then takes it to write the
@@ -802,6 +819,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
       {kSummaryCf, summary_cf_options(cache)},
       {kLongCf, long_cf_options(cache)},
       {kSequenceCf, small_cf_options(cache)},
+      {kLedgerCf, small_cf_options(cache)},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, dir.string(), cfs, &impl->handles, &raw);
@@ -815,6 +833,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
   impl->summary = impl->handles[3];
   impl->long_records = impl->handles[4];
   impl->sequence = impl->handles[5];
+  impl->ledger = impl->handles[6];
 
   // Schema version: written on creation, checked on every later open.
   std::string version;
@@ -833,12 +852,14 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
     return from_rocks(s, "reading the schema version");
   } else if (version == "1" || version == "2") {
     if (auto st = impl->migrate_summaries(version == "1" ? 1 : 2); !st.ok()) return st;
-  } else if (version == "3" || version == "4") {
+  } else if (version == "3" || version == "4" || version == "5") {
     // Schema 4 adds record sequence numbers: the sequence CF (created empty
     // at open) and block format 2. Schema 5 keeps new records' bytes in
-    // segment files (block format 3). Older blocks stay as they are (their
-    // bytes inline; before 4, their records without a number): every
-    // format is read; nothing else changes.
+    // segment files (block format 3). Schema 6 adds the ledger (its CF,
+    // created empty at open) and block format 4, whose index entries name
+    // their ledger entry. Older blocks stay as they are (their bytes
+    // inline; before 4, their records without a number; before 6, without
+    // a ledger entry): every format is read; nothing else changes.
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = impl->db->Put(wo, impl->meta, slice(keys::kSchemaVersionKey), std::to_string(kSchemaVersion));
@@ -892,6 +913,8 @@ Status RecordStore::Impl::load() {
     if (!su->status().ok()) return from_rocks(su->status(), "reading the segment entries");
   }
 
+  if (auto st = load_ledger(); !st.ok()) return st;
+
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, catalog));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const auto k = view(it->key());
@@ -930,6 +953,105 @@ Status RecordStore::Impl::load() {
     }
   }
   return from_rocks(si->status(), "reading channel summaries");
+}
+
+Status RecordStore::Impl::load_ledger() {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, ledger));
+  // The last entry: its number is the count, its hash the head.
+  it->SeekForPrev(slice(keys::ledger_entry_key(std::numeric_limits<uint64_t>::max())));
+  if (it->Valid() && it->key().size() == 9 && it->key()[0] == 'e') {
+    const uint64_t number = keys::get_u64_be(reinterpret_cast<const uint8_t*>(it->key().data()) + 1);
+    auto entry = decode_ledger_entry(view(it->value()));
+    if (!entry.ok()) return Status::corruption(fmt::format("ledger entry {}: {}", number, entry.status().message()));
+    if (entry->number != number) {
+      return Status::corruption(fmt::format("ledger entry under key {} says it is entry {}", number, entry->number));
+    }
+    ledger_head = {number, ledger_entry_hash(view(it->value()))};
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the ledger's head");
+  for (it->Seek("h"); it->Valid() && it->key().starts_with("h"); it->Next()) {
+    const auto k = view(it->key());
+    const auto v = view(it->value());
+    if (k.size() < 2 || k.size() != size_t{2} + static_cast<uint8_t>(k[1]) || v.size() != 8) {
+      return Status::corruption("a ledger key entry has a bad size");
+    }
+    highest_batch[std::string(k.substr(2))] = keys::get_u64_be(reinterpret_cast<const uint8_t*>(v.data()));
+  }
+  return from_rocks(it->status(), "reading the ledger's keys");
+}
+
+Result<uint64_t> RecordStore::Impl::ledger_entry_of(std::string_view key_id, uint64_t batch_id) const {
+  std::string v;
+  auto s = db->Get({}, ledger, slice(keys::ledger_batch_key(key_id, batch_id)), &v);
+  if (s.IsNotFound()) return uint64_t{0};
+  if (!s.ok()) return from_rocks(s, "reading the ledger");
+  if (v.size() != 8) return Status::corruption("a ledger batch entry has a bad size");
+  return keys::get_u64_be(reinterpret_cast<const uint8_t*>(v.data()));
+}
+
+Status RecordStore::Impl::find_replays(std::span<const LedgerBatch> batches) {
+  batch_replayed.assign(batches.size(), 0);
+  // Batches of this write by (key, id): a second one in the same write is
+  // checked against the first.
+  std::unordered_map<std::string_view, std::vector<size_t>> seen;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    const auto& batch = batches[b];
+    if (!batch.is_signed) continue;
+    auto& earlier = seen[batch.key_id];
+    bool same_as_earlier = false, replay = false;
+    for (size_t e : earlier) {
+      if (batches[e].batch_id != batch.batch_id) continue;
+      same_as_earlier = batches[e].hashes.size() == batch.hashes.size() &&
+                        std::equal(batch.hashes.begin(), batch.hashes.end(), batches[e].hashes.begin());
+      replay = !same_as_earlier;
+    }
+    const auto h = highest_batch.find(std::string(batch.key_id));
+    if (!replay && !same_as_earlier && h != highest_batch.end() && batch.batch_id <= h->second) {
+      // At or below the highest stored: only the very batch stored before.
+      auto number = ledger_entry_of(batch.key_id, batch.batch_id);
+      if (!number.ok()) return number.status();
+      replay = true;
+      if (*number != 0) {
+        std::string bytes;
+        auto st = db->Get({}, ledger, slice(keys::ledger_entry_key(*number)), &bytes);
+        if (!st.ok()) return from_rocks(st, fmt::format("reading ledger entry {}", *number));
+        auto entry = decode_ledger_entry(bytes);
+        if (!entry.ok()) return entry.status();
+        replay = entry->hashes.size() * 32 != batch.hashes.size();
+        if (!replay) {
+          for (size_t i = 0; i < entry->hashes.size(); ++i) {
+            if (std::memcmp(entry->hashes[i].data(), batch.hashes.data() + 32 * i, 32) != 0) {
+              replay = true;
+              break;
+            }
+          }
+        }
+      }
+    }
+    batch_replayed[b] = replay ? 1 : 0;
+    earlier.push_back(b);
+  }
+  return {};
+}
+
+LedgerHead RecordStore::ledger_head() const {
+  std::lock_guard lock(impl_->ledger_mutex);
+  return impl_->ledger_head;
+}
+
+std::map<std::string, uint64_t> RecordStore::highest_batch_ids() const {
+  std::lock_guard lock(impl_->ledger_mutex);
+  return {impl_->highest_batch.begin(), impl_->highest_batch.end()};
+}
+
+Status RecordStore::read_ledger(uint64_t first, const std::function<bool(uint64_t, std::string_view)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator({}, impl_->ledger));
+  for (it->Seek(slice(keys::ledger_entry_key(first))); it->Valid() && it->key().starts_with("e"); it->Next()) {
+    if (it->key().size() != 9) return Status::corruption("a ledger entry key has a bad size");
+    const uint64_t number = keys::get_u64_be(reinterpret_cast<const uint8_t*>(it->key().data()) + 1);
+    if (!visit(number, view(it->value()))) return {};
+  }
+  return from_rocks(it->status(), "reading the ledger");
 }
 
 // Schema 1 or 2 -> 3: the summaries (schema 1: one 64-byte entry per
@@ -1101,7 +1223,7 @@ Result<bool> RecordStore::Impl::is_stored_duplicate(std::unique_ptr<rocksdb::Ite
 }
 
 Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOutcome> outcomes, bool sync,
-                          WriteStats* stats, std::span<uint64_t> sequences) {
+                          WriteStats* stats, std::span<uint64_t> sequences, std::span<const LedgerBatch> batches) {
   if (records.size() != outcomes.size()) return Status::internal("write(): outcomes and records differ in size");
   if (!sequences.empty() && sequences.size() != records.size()) {
     return Status::internal("write(): sequences and records differ in size");
@@ -1113,6 +1235,16 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   WriteStats st;
   m.batch.Clear();
   const size_t n = records.size();
+  for (const auto& r : records) {
+    if (r.ledger_batch != kNoLedgerBatch && r.ledger_batch >= batches.size()) {
+      return Status::internal("write(): a record names a ledger batch that is not given");
+    }
+  }
+  // 0. Signed batches replayed under an old id store nothing.
+  if (auto s = m.find_replays(batches); !s.ok()) return s;
+  auto replayed = [&](const NewRecord& r) {
+    return r.ledger_batch != kNoLedgerBatch && m.batch_replayed[r.ledger_batch] != 0;
+  };
 
   // 1. Resolve channel and sender ids, adding new ones to the batch: hash
   // lookups, first among known names (no allocation), then among the names
@@ -1134,6 +1266,13 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   for (size_t i = 0; i < n; ++i) {
     const auto& r = records[i];
     uint32_t ch = 0;
+    if (replayed(r)) {
+      outcomes[i] = WriteOutcome::kReplayed;
+      ++st.refused;
+      m.record_channel[i] = 0;
+      m.record_sender[i] = 0;
+      continue;
+    }
     if (auto it = m.channel_index.find(r.source_id); it != m.channel_index.end()) {
       ch = it->second;
     } else {
@@ -1205,6 +1344,21 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   }
   m.payload_buffer.clear();
   if (!sequences.empty()) std::fill(sequences.begin(), sequences.end(), 0);
+  // Ledger entry numbers: one per batch with a record here, not replayed.
+  LedgerHead head;
+  {
+    std::lock_guard lock(m.ledger_mutex);
+    head = m.ledger_head;
+  }
+  m.batch_entry.assign(batches.size(), 0);
+  uint64_t next_entry = head.count + 1;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t b = records[i].ledger_batch;
+    if (b != kNoLedgerBatch && m.batch_replayed[b] == 0 && m.batch_entry[b] == 0) m.batch_entry[b] = next_entry++;
+  }
+  auto entry_of = [&](const NewRecord& r) -> uint64_t {
+    return r.ledger_batch == kNoLedgerBatch ? 0 : m.batch_entry[r.ledger_batch];
+  };
   size_t g = 0;
   while (g < n) {
     const uint32_t ch = m.record_channel[m.order[g]];
@@ -1289,7 +1443,8 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
         const auto& r = records[idx];
         if (!sequences.empty()) sequences[idx] = record_seq;
         ++record_seq;
-        builder.add(r.start_ns, r.end_ns, r.receive_ns, r.sample_rate, m.record_sender[idx], r.sha256, r.bytes);
+        builder.add(r.start_ns, r.end_ns, r.receive_ns, r.sample_rate, m.record_sender[idx], r.sha256, r.bytes,
+                    entry_of(r), r.batch_position);
         after.first_start_ns = std::min(after.first_start_ns, r.start_ns);
         after.last_end_ns = std::max(after.last_end_ns, r.end_ns);
         if (r.start_ns >= after.last_start_ns) {
@@ -1323,6 +1478,63 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   // Summaries: one entry per page of channels touched (`updated` is in
   // channel order, as the groups above).
   m.put_summary_pages(m.batch, updated, m.page_buffer);
+
+  // The ledger: an entry per batch, in batch order, each chained to the one
+  // before; which of its records it stored; its key's highest batch id.
+  LedgerHead head_after = head;
+  std::vector<std::pair<std::string, uint64_t>> highest_after;
+  if (next_entry != head.count + 1) {
+    std::vector<std::vector<bool>> stored(batches.size());
+    for (size_t b = 0; b < batches.size(); ++b) {
+      if (m.batch_entry[b] != 0) stored[b].assign(batches[b].hashes.size() / 32, false);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const auto& r = records[i];
+      if (entry_of(r) != 0 && outcomes[i] == WriteOutcome::kStored && r.batch_position < stored[r.ledger_batch].size()) {
+        stored[r.ledger_batch][r.batch_position] = true;
+      }
+    }
+    std::vector<size_t> in_order;
+    for (size_t b = 0; b < batches.size(); ++b) {
+      if (m.batch_entry[b] != 0) in_order.push_back(b);
+    }
+    std::sort(in_order.begin(), in_order.end(), [&](size_t a, size_t b) { return m.batch_entry[a] < m.batch_entry[b]; });
+    for (size_t b : in_order) {
+      const auto& batch = batches[b];
+      LedgerEntry e;
+      e.is_signed = batch.is_signed;
+      e.previous_hash = head_after.hash;
+      e.number = m.batch_entry[b];
+      e.key_id = std::string(batch.key_id);
+      e.protocol_version = batch.protocol_version;
+      e.batch_id = batch.batch_id;
+      e.send_ns = batch.send_ns;
+      e.receive_ns = batch.receive_ns;
+      e.hashes.resize(batch.hashes.size() / 32);
+      for (size_t k = 0; k < e.hashes.size(); ++k) std::memcpy(e.hashes[k].data(), batch.hashes.data() + 32 * k, 32);
+      e.stored = std::move(stored[b]);
+      e.signature.assign(reinterpret_cast<const char*>(batch.signature.data()), batch.signature.size());
+      const std::string bytes = encode_ledger_entry(e);
+      m.batch.Put(m.ledger, slice(keys::ledger_entry_key(e.number)), slice(bytes));
+      std::string number(8, '\0');
+      keys::put_u64_be(reinterpret_cast<uint8_t*>(number.data()), e.number);
+      m.batch.Put(m.ledger, slice(keys::ledger_batch_key(batch.key_id, batch.batch_id)), slice(number));
+      if (batch.is_signed) {
+        const auto h = m.highest_batch.find(e.key_id);
+        uint64_t highest = h == m.highest_batch.end() ? 0 : h->second;
+        for (const auto& [k, v] : highest_after) {
+          if (k == e.key_id) highest = std::max(highest, v);
+        }
+        if (batch.batch_id > highest) {
+          std::string id(8, '\0');
+          keys::put_u64_be(reinterpret_cast<uint8_t*>(id.data()), batch.batch_id);
+          m.batch.Put(m.ledger, slice(keys::ledger_highest_key(batch.key_id)), slice(id));
+          highest_after.emplace_back(e.key_id, batch.batch_id);
+        }
+      }
+      head_after = {e.number, ledger_entry_hash(bytes)};
+    }
+  }
 
   if (seq != m.next_seq) {
     std::string v(8, '\0');
@@ -1428,6 +1640,11 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   m.next_record_seq.store(record_seq, std::memory_order_release);
   for (auto& [ch, s] : updated) m.summaries[ch] = s;
   if (!m.payload_buffer.empty()) m.segment_use[position->segment] = use_after;
+  if (head_after.count != head.count) {
+    std::lock_guard lock(m.ledger_mutex);
+    m.ledger_head = head_after;
+    for (auto& [key, id] : highest_after) m.highest_batch[key] = std::max(m.highest_batch[key], id);
+  }
   m.next_channel_id += static_cast<uint32_t>(new_channels.size());
   m.next_sender_id += static_cast<uint32_t>(new_senders.size());
   if (stats) *stats = st;
@@ -1869,6 +2086,8 @@ Status RecordStore::read_records(const ChannelSelection& selection, TimeWindow w
         r.sha256 = e.sha256;
         r.bytes = std::span<const uint8_t>(e.bytes, e.length);
         r.sequence = e.sequence;
+        r.ledger_entry = e.ledger_entry;
+        r.batch_position = e.batch_position;
         if (!visitor(r)) {
           stopped = true;
           return false;
@@ -1977,6 +2196,8 @@ Status RecordStore::read_sequence(
         r.sha256 = e.sha256;
         r.bytes = std::span<const uint8_t>(e.bytes, e.length);
         r.sequence = e.sequence;
+        r.ledger_entry = e.ledger_entry;
+        r.batch_position = e.batch_position;
         if (!visitor(r)) return {};
       }
     }

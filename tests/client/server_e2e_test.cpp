@@ -258,6 +258,35 @@ TEST_CASE("a batch the server refuses for its signature stops the push with the 
   REQUIRE(server.stop() == 0);
 }
 
+TEST_CASE("a station whose batch ids restart below what it stored sends its records again under new ids",
+          "[e2e][spool][push_client][signature]") {
+  test::TempDir tmp;
+  const auto keys = new_keys();
+  prepare(tmp.path(), keys);
+  ServerProcess server(tmp.path());
+  const auto records = test::make_records(300);
+  auto o = curve_options(server, keys);
+  o.spool_dir = tmp.path() / "spool-1";
+  {
+    auto client = PushClient::open(o);
+    REQUIRE(client.ok());
+    add_all(*client, records, 0, 150);
+    REQUIRE(client->flush(30s).ok());
+    CHECK(client->stats().stored == 150);
+  }
+  // A new spool (the old one lost with its disk): its ids start at 1 again,
+  // below what the key has stored.
+  o.spool_dir = tmp.path() / "spool-2";
+  auto client = PushClient::open(o);
+  REQUIRE(client.ok());
+  add_all(*client, records, 150, 300);
+  REQUIRE(client->flush(30s).ok());
+  CHECK(client->stats().stored == 150);
+  CHECK(client->stats().batches_renumbered >= 1);
+  CHECK(client->stats().kept_by_cause.count("REPLAYED_BATCH") == 1);
+  REQUIRE(server.stop() == 0);
+}
+
 TEST_CASE("seisvault keygen, authorize and push work together against seisvaultd", "[e2e][cli]") {
   test::TempDir tmp;
   const auto data = tmp.path() / "data";

@@ -132,3 +132,60 @@ TEST_CASE("a key with no signing key stores only when its entry allows unsigned 
   CHECK(server_stats(server).records_stored() == 1);
   REQUIRE(server.stop() == 0);
 }
+
+TEST_CASE("a signed batch under an id its key has spent stores nothing unless it is the stored batch again",
+          "[server][signature][ledger]") {
+  TempDir tmp;
+  const auto station = new_station_keys();
+  const auto key = generate_signing_key_pair().value();
+  prepare(tmp.path(), {{station.public_key, {"XX.REP"}, "", signing_key_text(key.public_key), false}});
+  ServerProcess server(tmp.path());
+  const auto records = station_records("REP", 3000);
+  REQUIRE(records.size() >= 6);
+  TestStation st(server.endpoint(), server.public_key(), station);
+
+  auto first = TestStation::make_batch(5, {records[0], records[1]});
+  TestStation::sign(first, key, 100);
+  auto ack = st.call(first);
+  REQUIRE(ack);
+  REQUIRE(ack->error() == v1::BATCH_ERROR_UNSPECIFIED);
+  CHECK(ack->results(0).status() == v1::STORED);
+
+  // The very batch again, as captured on the wire: nothing new.
+  ack = st.call(first);
+  REQUIRE(ack);
+  REQUIRE(ack->error() == v1::BATCH_ERROR_UNSPECIFIED);
+  CHECK(ack->results(0).status() == v1::DUPLICATE);
+  CHECK(ack->results(1).status() == v1::DUPLICATE);
+
+  // Validly signed, but under a spent id with other records: refused whole.
+  for (uint64_t id : {uint64_t{5}, uint64_t{4}}) {
+    auto reused = TestStation::make_batch(id, {records[2]});
+    TestStation::sign(reused, key, 200);
+    ack = st.call(reused);
+    REQUIRE(ack);
+    CHECK(ack->error() == v1::REPLAYED_BATCH);
+    CHECK(ack->highest_batch_id() == 5);
+    CHECK(ack->results_size() == 0);
+    CHECK_THAT(ack->error_message(), Catch::Contains("at or below 5"));
+  }
+  auto next = TestStation::make_batch(6, {records[2]});
+  TestStation::sign(next, key, 300);
+  ack = st.call(next);
+  REQUIRE(ack);
+  REQUIRE(ack->error() == v1::BATCH_ERROR_UNSPECIFIED);
+  CHECK(ack->results(0).status() == v1::STORED);
+
+  // The rule survives a restart.
+  REQUIRE(server.stop() == 0);
+  ServerProcess again(tmp.path());
+  TestStation st2(again.endpoint(), again.public_key(), station);
+  auto old_id = TestStation::make_batch(3, {records[3]});
+  TestStation::sign(old_id, key, 400);
+  ack = st2.call(old_id);
+  REQUIRE(ack);
+  CHECK(ack->error() == v1::REPLAYED_BATCH);
+  CHECK(ack->highest_batch_id() == 6);
+  CHECK(server_stats(again).records_stored() == 3);
+  REQUIRE(again.stop() == 0);
+}

@@ -171,5 +171,5 @@ TEST_CASE("a store written before inventories existed opens and has none, and st
   std::vector<std::string> families;
   REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), tmp.path().string(), &families).ok());
   std::sort(families.begin(), families.end());
-  CHECK(families == std::vector<std::string>{"catalog", "default", "long", "records", "sequence", "summary"});
+  CHECK(families == std::vector<std::string>{"catalog", "default", "ledger", "long", "records", "sequence", "summary"});
 }

@@ -59,8 +59,9 @@ std::vector<ChannelAvailability> avail(const RecordStore& store, TimeWindow w = 
 }
 
 // The store's RocksDB opened directly, behind the RecordStore's back, with
-// its six column families (handles: default, records, catalog, summary,
-// long, sequence).
+// its seven column families (handles: default, records, catalog, summary,
+// long, sequence, ledger; a missing one is created empty, as the store
+// itself would).
 struct RawStore {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -73,9 +74,12 @@ struct RawStore {
         {"summary", rocksdb::ColumnFamilyOptions()},
         {"long", rocksdb::ColumnFamilyOptions()},
         {"sequence", rocksdb::ColumnFamilyOptions()},
+        {"ledger", rocksdb::ColumnFamilyOptions()},
     };
     rocksdb::DB* raw = nullptr;
-    auto s = rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), cfs, &handles, &raw);
+    rocksdb::DBOptions options;
+    options.create_missing_column_families = true;
+    auto s = rocksdb::DB::Open(options, dir.string(), cfs, &handles, &raw);
     INFO(s.ToString());
     REQUIRE(s.ok());
     db.reset(raw);
@@ -1818,20 +1822,22 @@ void rewrite_blocks(RawStore& raw, rocksdb::WriteBatch& wb, const std::function<
 
 // Rewrites a store the way schema version 4 kept it: blocks of format 2, the
 // records' bytes inside the block (read back from the segment files, which
-// are then removed).
+// are then removed), no ledger.
 void downgrade_to_v4(const std::filesystem::path& dir) {
   {
     RawStore raw(dir);
     rocksdb::WriteBatch wb;
     rewrite_blocks(raw, wb, [&](std::string& v) {
       REQUIRE(v.size() >= 40);
-      REQUIRE(v[0] == 3);
+      REQUIRE(v[0] == 4);
       uint32_t count;
       uint64_t segment, offset;
       std::memcpy(&count, v.data() + 4, 4);
       std::memcpy(&segment, v.data() + 16, 8);
       std::memcpy(&offset, v.data() + 24, 8);
-      REQUIRE(v.size() == 40 + size_t{count} * 72);
+      REQUIRE(v.size() == 40 + size_t{count} * 84);
+      // Index entries without their ledger entry and position (format 3's).
+      for (uint32_t i = count; i-- > 0;) v.erase(40 + size_t{i} * 84 + 72, 12);
       size_t length = 0;
       for (uint32_t i = 0; i < count; ++i) {
         uint32_t l;
@@ -1848,6 +1854,9 @@ void downgrade_to_v4(const std::filesystem::path& dir) {
       v += payload;
     });
     wb.Put(raw.handles[0], "schema_version", "4");
+    std::unique_ptr<rocksdb::Iterator> ledger(raw.db->NewIterator({}, raw.handles[6]));
+    for (ledger->SeekToFirst(); ledger->Valid(); ledger->Next()) wb.Delete(raw.handles[6], ledger->key());
+    ledger.reset();
     rocksdb::WriteOptions wo;
     wo.sync = true;
     REQUIRE(raw.db->Write(wo, &wb).ok());

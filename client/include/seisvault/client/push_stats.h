@@ -77,6 +77,10 @@ struct PushStats {
   // Batches cut into smaller ones because the server's limits are lower
   // than the batch (BATCH_TOO_LARGE, OVERSIZED_BATCH).
   uint64_t batches_split = 0;
+  // Batches whose id the server had spent (REPLAYED_BATCH: at or below the
+  // highest this station key has stored), their records sent again under
+  // new ids.
+  uint64_t batches_renumbered = 0;
 
   uint64_t records_acked() const { return stored + duplicate + rejected; }
 };

@@ -78,6 +78,11 @@ class Spool {
   // fsync next_batch_id (once per kBatchIdBlock ids); IoError if that fails.
   Result<uint64_t> allocate_batch_id();
 
+  // Makes every id allocate_batch_id() hands out from now on above `id`
+  // (the server has stored batches up to it: a signing station's ids must
+  // stay above them). May write and fsync next_batch_id; IoError.
+  Status skip_past(uint64_t id);
+
   // Writes the batch durably (see the format above). When this returns OK
   // the batch survives a crash of the process or of the machine. IoError
   // otherwise (nothing is left behind under the final name).

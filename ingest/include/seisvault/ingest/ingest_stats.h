@@ -72,6 +72,7 @@ struct IngestStats {
   std::atomic<uint64_t> batches_busy{0};        // answered BUSY: the connection had too many batches or unread acks
   std::atomic<uint64_t> batches_oversized{0};   // answered OVERSIZED_BATCH
   std::atomic<uint64_t> batches_bad_signature{0};  // answered BAD_SIGNATURE: unsigned, badly signed, or no signing key
+  std::atomic<uint64_t> batches_replayed{0};     // answered REPLAYED_BATCH: a signed batch under a spent id
   std::atomic<uint64_t> acks_unsent{0};         // acks waiting for a station that does not read them (now)
   std::atomic<uint64_t> store_errors{0};
   std::atomic<uint64_t> batches_deferred{0};    // answered STORE_UNAVAILABLE: not stored, the station resends

@@ -24,6 +24,11 @@ struct NewRecord {
   Sha256Digest sha256{};            // SHA-256 of `bytes`, already verified
   TimeNs receive_ns = 0;            // when the server received it
   std::string_view sender;          // authenticated sender (station key id); "" for local loads
+  // The record's batch: an index into write()'s `batches` (kNoLedgerBatch:
+  // none), and its position in that batch (what its ledger entry's hash
+  // list is indexed by).
+  uint32_t ledger_batch = 0xffffffff;
+  uint32_t batch_position = 0;
 };
 
 enum class WriteOutcome : uint8_t {
@@ -37,6 +42,10 @@ enum class WriteOutcome : uint8_t {
   // created StoreOptions::max_new_channels_per_sender_per_hour channels
   // within the last hour (token bucket). Resending later may succeed.
   kTooManyNewChannels,
+  // Refused, not stored: the record's batch is signed and its id is at or
+  // below the highest one its key has stored, and it is not that stored
+  // batch again (the same record hashes): a replay, or a reused id.
+  kReplayed,
 };
 
 }  // namespace seisvault::storage

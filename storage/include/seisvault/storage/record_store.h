@@ -21,6 +21,9 @@
 //   sequence CF: key = the first record sequence number of one write (u64 BE)
 //                value = that write's commit time and the keys of its blocks, in
 //                sequence order: the index from sequence number to record.
+//   ledger   CF: "e" + entry number (u64 BE) -> a ledger entry (common's ledger_entry.h),
+//                "k" + key id length (u8) + key id + batch id (u64 BE) -> entry number,
+//                "h" + key id length (u8) + key id -> the highest batch id of a signing key.
 //   default  CF: schema version, next block and record sequence numbers,
 //                "inventory/"+name -> loaded time (i64 BE) | StationXML document.
 //
@@ -46,6 +49,7 @@
 #include "seisvault/storage/channel_info.h"
 #include "seisvault/storage/channel_selection.h"
 #include "seisvault/storage/inventory_document.h"
+#include "seisvault/storage/ledger_batch.h"
 #include "seisvault/storage/new_record.h"
 #include "seisvault/storage/store_engine_stats.h"
 #include "seisvault/storage/store_health.h"
@@ -56,12 +60,13 @@ namespace seisvault::storage {
 
 // The schema this code writes and reads. A store of version 1 (one summary
 // entry per channel), 2 (pages of 64-byte summaries, no long CF), 3 (no
-// record sequence numbers) or 4 (records' bytes inside RocksDB) is migrated
-// when opened (records stored before 4 keep sequence number 0: found by
-// time, not by sequence; records stored before 5 keep their bytes where they
-// are); opening a store of any other version fails with Incompatible rather
+// record sequence numbers), 4 (records' bytes inside RocksDB) or 5 (no
+// ledger) is migrated when opened (records stored before 4 keep sequence
+// number 0: found by time, not by sequence; records stored before 5 keep
+// their bytes where they are; records stored before 6 have no ledger
+// entry); opening a store of any other version fails with Incompatible rather
 // than misreading it.
-inline constexpr uint32_t kSchemaVersion = 5;
+inline constexpr uint32_t kSchemaVersion = 6;
 
 // The longest time a block of the records CF spans, from its first record's
 // start to the latest end of any record in it: part of the schema (since
@@ -163,8 +168,30 @@ class RecordStore {
   // write RocksDB has not yet recovered from, or a failed fsync. A write or
   // sync that fails moves the store to paused or failed and returns
   // Unavailable too; the message says why and what to do.
+  //
+  // The ledger (docs/provenance.md): `batches` are the station batches the
+  // records come from (NewRecord::ledger_batch indexes them). Each batch
+  // with at least one record in `records` gets a ledger entry in the same
+  // atomic write, chained to the one before, and each record it stores
+  // points to it. A signed batch whose id is at or below the highest its
+  // key has stored, and which is not that stored batch again (the same
+  // record hashes), stores nothing: its records are kReplayed.
   Status write(std::span<const NewRecord> records, std::span<WriteOutcome> outcomes, bool sync,
-               WriteStats* stats = nullptr, std::span<uint64_t> sequences = {});
+               WriteStats* stats = nullptr, std::span<uint64_t> sequences = {},
+               std::span<const LedgerBatch> batches = {});
+
+  // The ledger's head: how many entries it holds and the last one's hash
+  // (zeros when empty).
+  LedgerHead ledger_head() const;
+
+  // Calls visit(number, bytes) for each ledger entry from `first` (1 is the
+  // first) on, in order, until it returns false; `bytes` is the entry's
+  // encoding (common's ledger_entry.h), valid during the call. Corruption
+  // for an entry key out of place.
+  Status read_ledger(uint64_t first, const std::function<bool(uint64_t, std::string_view)>& visit) const;
+
+  // The highest batch id each signing key has stored (key id -> batch id).
+  std::map<std::string, uint64_t> highest_batch_ids() const;
 
   // Makes every write that has returned so far durable (fsync of the WAL).
   // A group-commit writer calls it once per interval, then acknowledges.

@@ -23,6 +23,11 @@ struct StoredRecord {
   // The record's commit sequence number (RecordStore::write): unique,
   // assigned in commit order; 0 for a record stored before schema 4.
   uint64_t sequence = 0;
+  // The ledger entry of the batch that stored it, and its position in that
+  // batch (docs/provenance.md); 0 for a record stored before schema 6 or
+  // outside any batch (a local load).
+  uint64_t ledger_entry = 0;
+  uint32_t batch_position = 0;
 };
 
 }  // namespace seisvault::storage
