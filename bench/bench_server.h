@@ -35,6 +35,8 @@ class BenchServer {
   const std::string& seedlink_address() const { return seedlink_; }
   const CurveKeyPair& server_keys() const { return server_keys_; }
   const CurveKeyPair& station_keys() const { return station_keys_; }
+  // The station's signing key (none when started without signing).
+  const std::optional<SigningKeyPair>& signing_key() const { return signing_key_; }
   // Options for a PushClient of the authorized station, to this server.
   client::PushOptions push_options() const;
   // SIGTERM and wait; returns the exit status.

@@ -226,6 +226,11 @@ void run_command(const std::string& command) {
 std::string key_args(const BenchServer& s, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
   if (auto st = write_key_files(dir / "station", s.station_keys()); !st.ok()) throw std::runtime_error(st.message());
+  if (s.signing_key()) {
+    if (auto st = write_signing_key_files(dir / "station", *s.signing_key()); !st.ok()) {
+      throw std::runtime_error(st.message());
+    }
+  }
   const auto server_pub = dir / "server.pub";
   std::FILE* f = std::fopen(server_pub.c_str(), "w");
   if (!f) throw std::runtime_error("cannot write " + server_pub.string());

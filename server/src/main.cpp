@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <fmt/ranges.h>
@@ -19,6 +20,7 @@
 
 #include "seisvault/common/atomic_file.h"
 #include "seisvault/common/curve_keys.h"
+#include "seisvault/common/signing_keys.h"
 #include "seisvault/common/logging.h"
 #include "seisvault/ingest/access_control.h"
 #include "seisvault/ingest/ingest_server.h"
@@ -30,6 +32,7 @@
 #include "station_metadata.h"
 #include "query_service.h"
 #include "retention_runner.h"
+#include "ledger_checkpointer.h"
 #include "subscription_hub.h"
 
 namespace {
@@ -196,8 +199,23 @@ int run(const server::ServerConfig& cfg) {
   // shorter), then once an interval.
   const auto retention_interval =
       std::chrono::milliseconds(static_cast<int64_t>(cfg.retention_interval_s * 1000));
-  server::RetentionRunner retention(**store, cfg.retention_policy(), retention_interval,
-                                    std::min<std::chrono::milliseconds>(retention_interval, std::chrono::minutes(1)));
+  // Both stopped before the store closes (below).
+  std::optional<server::RetentionRunner> retention;
+  retention.emplace(**store, cfg.retention_policy(), retention_interval,
+                    std::min<std::chrono::milliseconds>(retention_interval, std::chrono::minutes(1)));
+  // The ledger's head, signed with the server's own key on a schedule and
+  // at shutdown (once ingest has stopped, below).
+  bool signing_created = false;
+  auto server_signing = load_or_create_server_signing_key(dir, &signing_created);
+  if (!server_signing.ok()) {
+    spdlog::critical("server signing key: {}", server_signing.status().message());
+    return 1;
+  }
+  spdlog::info("{} the server's signing key (ledger checkpoints): {} ({})", signing_created ? "created" : "loaded",
+               signing_key_text(server_signing->public_key), (dir / "server.sign.pub").string());
+  std::optional<server::LedgerCheckpointer> checkpointer;
+  checkpointer.emplace(**store, *server_signing,
+                       std::chrono::milliseconds(static_cast<int64_t>(cfg.checkpoint_interval_s * 1000)));
   server::ApiMetrics api_metrics;
   auto api = server::ApiServer::start(cfg.api_options(), query, &(*ingest)->stats(), hub, &access, &api_metrics,
                                      station_metadata->get());
@@ -210,7 +228,7 @@ int run(const server::ServerConfig& cfg) {
   const ingest::IngestStats* ingest_stats = &(*ingest)->stats();
   hooks.metrics = [store_ptr, ingest_stats, &hub, &api_metrics, seedlink_ptr, &retention] {
     server::MetricsSources sources;
-    sources.retention = &retention;
+    sources.retention = retention ? &*retention : nullptr;
     sources.seedlink = seedlink_ptr;
     sources.ingest = ingest_stats;
     sources.store = store_ptr;
@@ -282,6 +300,8 @@ int run(const server::ServerConfig& cfg) {
   api->reset();
   ingest->reset();
   seedlink.reset();
+  retention.reset();
+  checkpointer.reset();  // its last checkpoint covers everything ingest stored
   store->reset();
   std::filesystem::remove(dir / "ingest.endpoint", ec);
   std::filesystem::remove(dir / "api.endpoint", ec);

@@ -137,6 +137,11 @@ void ServerConfig::add_to(CLI::App& app) {
   app.add_option("--retention-interval-s", retention_interval_s, "seconds between two retention passes")
       ->check(CLI::Range(1.0, 7.0 * 86400))
       ->capture_default_str();
+  app.add_option("--checkpoint-interval-s", checkpoint_interval_s,
+                 "seconds between two checkpoints of the ledger's head signed with the server's key "
+                 "(DATA_DIR/server.sign), made when it has grown; one more at shutdown")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
 }
 
 namespace {
@@ -289,7 +294,7 @@ std::string ServerConfig::describe() const {
       "insecure={} memtable-mib={} memtables={} block-cache-mib={} min-free-space={} max-connections={} "
       "max-connections-per-key={} max-batches-per-connection={} max-channels-per-station={} "
       "max-new-channels-per-key-per-hour={} seedlink={} seedlink-allow={} seedlink-stations={} "
-      "seedlink-max-connections={} retention-days={} retention-network={}",
+      "seedlink-max-connections={} retention-days={} retention-network={} checkpoint-interval-s={}",
       data_dir, ingest, api, api_tls_cert.empty() ? "off" : "on", api_token_file.empty() ? "off" : "required",
       api_allow_insecure, http, http_tls_cert.empty() ? "off" : "on", http_threads, max_request_records,
       max_request_bytes, max_window_days, sync, sync_interval_ms, workers, queue_batches, max_batch_records,
@@ -299,7 +304,8 @@ std::string ServerConfig::describe() const {
       seedlink_allow.empty() ? "all" : fmt::format("{}", fmt::join(seedlink_allow, ",")),
       seedlink_stations.empty() ? "all" : fmt::format("{}", fmt::join(seedlink_stations, ",")),
       seedlink_max_connections, retention_days,
-      retention_networks.empty() ? "none" : fmt::format("{}", fmt::join(retention_networks, ",")));
+      retention_networks.empty() ? "none" : fmt::format("{}", fmt::join(retention_networks, ",")),
+      checkpoint_interval_s);
 }
 
 }  // namespace seisvault::server

@@ -111,6 +111,9 @@ struct ServerConfig {
   // ["IU=3650", "XX=7"].
   std::vector<std::string> retention_networks;
   double retention_interval_s = 3600;
+  // Seconds between two signed checkpoints of the ledger's head
+  // (docs/provenance.md), made only when it has grown; one more at shutdown.
+  double checkpoint_interval_s = 60;
 
   // Registers every field as a flag (and config-file key) on `app`.
   void add_to(CLI::App& app);

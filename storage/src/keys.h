@@ -152,6 +152,13 @@ inline std::string ledger_batch_key(std::string_view key_id, uint64_t batch_id) 
   put_u64_be(reinterpret_cast<uint8_t*>(k.data()) + k.size() - 8, batch_id);
   return k;
 }
+inline std::string ledger_checkpoint_key(uint64_t count) {
+  std::string k(9, 'c');
+  put_u64_be(reinterpret_cast<uint8_t*>(k.data()) + 1, count);
+  return k;
+}
+// default CF: the first record sequence number the ledger covers.
+inline constexpr std::string_view kLedgerSinceSeqKey = "ledger_since_seq";
 inline std::string ledger_highest_key(std::string_view key_id) {
   std::string k = "h";
   k.push_back(static_cast<char>(key_id.size()));

@@ -393,6 +393,7 @@ struct RecordStore::Impl {
   // the writer under write_mutex, read by anyone under ledger_mutex.
   mutable std::mutex ledger_mutex;
   LedgerHead ledger_head;
+  uint64_t ledger_since_seq = 1;
   std::unordered_map<std::string, uint64_t> highest_batch;
   // Per write, per batch: refused as a replay, and its entry number (0: none).
   std::vector<uint8_t> batch_replayed;
@@ -914,6 +915,27 @@ Status RecordStore::Impl::load() {
   }
 
   if (auto st = load_ledger(); !st.ok()) return st;
+  {
+    std::string since;
+    auto got = db->Get({}, meta, slice(keys::kLedgerSinceSeqKey), &since);
+    if (got.IsNotFound()) {
+      // First opened by a program that keeps the ledger: it covers what
+      // comes from now on.
+      ledger_since_seq = next_record_seq.load();
+      since.assign(8, '\0');
+      keys::put_u64_be(reinterpret_cast<uint8_t*>(since.data()), ledger_since_seq);
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      if (auto st = db->Put(wo, meta, slice(keys::kLedgerSinceSeqKey), slice(since)); !st.ok()) {
+        return from_rocks(st, "writing where the ledger begins");
+      }
+    } else if (!got.ok() || since.size() != 8) {
+      return got.ok() ? Status::corruption("where the ledger begins has a bad size")
+                      : from_rocks(got, "reading where the ledger begins");
+    } else {
+      ledger_since_seq = keys::get_u64_be(reinterpret_cast<const uint8_t*>(since.data()));
+    }
+  }
 
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, catalog));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -1042,6 +1064,24 @@ LedgerHead RecordStore::ledger_head() const {
 std::map<std::string, uint64_t> RecordStore::highest_batch_ids() const {
   std::lock_guard lock(impl_->ledger_mutex);
   return {impl_->highest_batch.begin(), impl_->highest_batch.end()};
+}
+
+uint64_t RecordStore::ledger_since_sequence() const { return impl_->ledger_since_seq; }
+
+Status RecordStore::put_checkpoint(uint64_t count, std::string_view bytes) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return from_rocks(impl_->db->Put(wo, impl_->ledger, slice(keys::ledger_checkpoint_key(count)), slice(bytes)),
+                    "writing a ledger checkpoint");
+}
+
+Status RecordStore::read_checkpoints(const std::function<bool(uint64_t, std::string_view)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator({}, impl_->ledger));
+  for (it->Seek("c"); it->Valid() && it->key().starts_with("c"); it->Next()) {
+    if (it->key().size() != 9) return Status::corruption("a ledger checkpoint key has a bad size");
+    if (!visit(keys::get_u64_be(reinterpret_cast<const uint8_t*>(it->key().data()) + 1), view(it->value()))) return {};
+  }
+  return from_rocks(it->status(), "reading the ledger checkpoints");
 }
 
 Status RecordStore::read_ledger(uint64_t first, const std::function<bool(uint64_t, std::string_view)>& visit) const {

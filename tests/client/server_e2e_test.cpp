@@ -318,7 +318,33 @@ TEST_CASE("seisvault keygen, authorize and push work together against seisvaultd
   INFO(r.output);
   CHECK(r.code == 1);
   CHECK_THAT(r.output, Catch::Contains("duplicate  40") && Catch::Contains("NOT_MINISEED"));
+
+  // The store is what the station signed: verify says so once the server
+  // has stopped (it refuses while the server holds the store).
+  r = run_tool(tmp.path(), "verify --quiet --data-dir " + data.string());
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("stop it, or verify a backup"));
   REQUIRE(server.stop() == 0);
+  r = run_tool(tmp.path(), "verify --quiet --data-dir " + data.string());
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("40 records re-hashed") && Catch::Contains("signed by their station") &&
+                           Catch::Contains("OK: every record"));
+  CHECK_THAT(r.output, Catch::Contains("1 checkpoint(s)"));  // made at shutdown
+
+  // A byte of a stored record flipped on disk: found, exit 1.
+  for (const auto& e : std::filesystem::directory_iterator(data / "store" / "segments")) {
+    if (std::filesystem::file_size(e.path()) < 1000) continue;
+    std::fstream seg(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    seg.seekg(700);
+    const char c = static_cast<char>(seg.get());
+    seg.seekp(700);
+    seg.put(static_cast<char>(c ^ 0x20));
+  }
+  r = run_tool(tmp.path(), "verify --quiet --data-dir " + data.string());
+  INFO(r.output);
+  CHECK(r.code == 1);
+  CHECK_THAT(r.output, Catch::Contains("record-unreadable") && Catch::Contains("XX.TEST"));
 }
 
 TEST_CASE("a push client with the wrong server key fails clearly against seisvaultd", "[e2e][push_client]") {

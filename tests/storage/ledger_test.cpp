@@ -10,6 +10,7 @@
 
 #include "seisvault/common/ledger_entry.h"
 #include "seisvault/storage/record_store.h"
+#include "ledger_batches.h"
 #include "store_test_records.h"
 #include "support/temp_dir.h"
 
@@ -18,60 +19,6 @@ using namespace seisvault::storage;
 using namespace seisvault::storage_test;
 
 namespace {
-
-// A station batch of the test: its records and what the ledger is given.
-struct TestBatch {
-  std::vector<Rec> records;
-  std::string key_id;
-  bool is_signed = true;
-  uint64_t batch_id = 0;
-  std::string hashes;     // 32 bytes per record
-  std::string signature;  // 64 bytes (content does not matter to the store)
-};
-
-TestBatch batch_of(std::vector<Rec> records, std::string key_id, uint64_t batch_id, bool is_signed = true) {
-  TestBatch b{std::move(records), std::move(key_id), is_signed, batch_id, {}, {}};
-  for (const auto& r : b.records) b.hashes.append(reinterpret_cast<const char*>(r.sha.data()), 32);
-  if (is_signed) b.signature.assign(64, static_cast<char>(batch_id));
-  return b;
-}
-
-struct LedgerWrite {
-  Status status;
-  std::vector<WriteOutcome> outcomes;  // the batches' records, in order
-};
-
-// One store write of the records of `batches` (positions in their batch
-// as given), optionally with a record of no batch at the end.
-LedgerWrite write_batches(RecordStore& store, const std::vector<TestBatch>& batches,
-                          const std::vector<Rec>& loose = {}) {
-  std::vector<NewRecord> in;
-  std::vector<LedgerBatch> lb;
-  for (size_t b = 0; b < batches.size(); ++b) {
-    const auto& t = batches[b];
-    LedgerBatch l;
-    l.key_id = t.key_id;
-    l.is_signed = t.is_signed;
-    l.protocol_version = 1;
-    l.batch_id = t.batch_id;
-    l.send_ns = 1000 + static_cast<TimeNs>(t.batch_id);
-    l.receive_ns = 2000 + static_cast<TimeNs>(t.batch_id);
-    l.hashes = {reinterpret_cast<const uint8_t*>(t.hashes.data()), t.hashes.size()};
-    l.signature = {reinterpret_cast<const uint8_t*>(t.signature.data()), t.signature.size()};
-    lb.push_back(l);
-    for (size_t i = 0; i < t.records.size(); ++i) {
-      auto n = as_new(t.records[i]);
-      n.ledger_batch = static_cast<uint32_t>(b);
-      n.batch_position = static_cast<uint32_t>(i);
-      in.push_back(n);
-    }
-  }
-  for (const auto& r : loose) in.push_back(as_new(r));
-  LedgerWrite out;
-  out.outcomes.assign(in.size(), WriteOutcome::kDuplicate);
-  out.status = store.write(in, out.outcomes, true, nullptr, {}, lb);
-  return out;
-}
 
 std::vector<std::pair<uint64_t, std::string>> ledger_of(const RecordStore& store) {
   std::vector<std::pair<uint64_t, std::string>> out;

@@ -6,6 +6,7 @@
 //   seisvault query --api HOST:PORT SUBCOMMAND      read from seisvaultd's query API
 //   seisvault inventory load|list|remove --data-dir DIR ...  station metadata (StationXML) for the station service
 //   seisvault admin backup --data-dir DIR DEST      a consistent copy of the store (server running or not)
+//   seisvault verify --data-dir DIR                 check offline that the records are what the stations sent
 //
 // Each subcommand is a thin layer over the client library
 // (client/include/seisvault/client/); exit codes are in exit_codes.h.
@@ -19,6 +20,7 @@
 #include "keygen_command.h"
 #include "push_command.h"
 #include "query_command.h"
+#include "verify_command.h"
 
 int main(int argc, char** argv) {
   using namespace seisvault::cli;
@@ -30,12 +32,14 @@ int main(int argc, char** argv) {
   QueryArgs query_args;
   InventoryArgs inventory_args;
   AdminArgs admin_args;
+  VerifyArgs verify_args;
   auto* keygen = add_keygen_command(app, keygen_args);
   auto* authorize = add_authorize_command(app, authorize_args);
   auto* push = add_push_command(app, push_args);
   auto* query = add_query_command(app, query_args);
   auto* inventory = add_inventory_command(app, inventory_args);
   auto* admin = add_admin_command(app, admin_args);
+  auto* verify = add_verify_command(app, verify_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -48,5 +52,6 @@ int main(int argc, char** argv) {
   if (query->parsed()) return run_query(*query, query_args);
   if (inventory->parsed()) return run_inventory(*inventory, inventory_args);
   if (admin->parsed()) return run_admin(*admin, admin_args);
+  if (verify->parsed()) return run_verify(verify_args);
   return kExitUsage;
 }

@@ -23,7 +23,8 @@
 //                sequence order: the index from sequence number to record.
 //   ledger   CF: "e" + entry number (u64 BE) -> a ledger entry (common's ledger_entry.h),
 //                "k" + key id length (u8) + key id + batch id (u64 BE) -> entry number,
-//                "h" + key id length (u8) + key id -> the highest batch id of a signing key.
+//                "h" + key id length (u8) + key id -> the highest batch id of a signing key,
+//                "c" + entry count (u64 BE) -> the server's signed checkpoint of the head.
 //   default  CF: schema version, next block and record sequence numbers,
 //                "inventory/"+name -> loaded time (i64 BE) | StationXML document.
 //
@@ -192,6 +193,19 @@ class RecordStore {
 
   // The highest batch id each signing key has stored (key id -> batch id).
   std::map<std::string, uint64_t> highest_batch_ids() const;
+
+  // The first record sequence number the ledger covers: every record
+  // stored through write() with a batch from then on has a ledger entry
+  // (the next sequence number when this code first opened the store).
+  uint64_t ledger_since_sequence() const;
+
+  // Keeps a checkpoint (common's ledger_checkpoint.h) of the ledger's first
+  // `count` entries, durably (synced) before it returns.
+  Status put_checkpoint(uint64_t count, std::string_view bytes);
+
+  // Calls visit(count, bytes) for each checkpoint kept, in order of count,
+  // until it returns false.
+  Status read_checkpoints(const std::function<bool(uint64_t, std::string_view)>& visit) const;
 
   // Makes every write that has returned so far durable (fsync of the WAL).
   // A group-commit writer calls it once per interval, then acknowledges.

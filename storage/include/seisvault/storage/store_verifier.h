@@ -1,0 +1,67 @@
+// verify_store: checks that a store holds what its stations sent, with
+// nothing but the store and public keys (docs/provenance.md
+// "Verification"). What `seisvault verify --data-dir` runs.
+//
+// Checks, in three passes:
+//   1. the ledger: every entry decodes, entries are numbered 1..N without a
+//      gap, each names the previous one's hash; every signed entry's station
+//      signature verifies over its batch (batch_signature.h) with the key
+//      it names; every checkpoint verifies with the server's key and names
+//      the hash the chain has at its count;
+//   2. the records: each one's bytes hash to its stored SHA-256; a record
+//      stored since the ledger began points to a ledger entry whose hash at
+//      its position is that SHA-256 and which says it stored it, and no two
+//      records point to the same place;
+//   3. the ledger again: every record an entry says it stored was found.
+// Problems are counted by kind, the first of each kind kept with where and
+// what. Reads only (safe on a live store, though records written meanwhile
+// may be reported as not yet in the ledger read earlier: verify a stopped
+// server's directory or a backup).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "seisvault/common/signing_keys.h"
+#include "seisvault/common/status.h"
+#include "seisvault/storage/record_store.h"
+
+namespace seisvault::storage {
+
+struct VerifyOptions {
+  // The server's signing key (DATA_DIR/server.sign.pub): checkpoints must be
+  // signed by it. Without it, a checkpoint's own key is taken as given and
+  // the report says so.
+  std::optional<SigningPublicKey> server_key;
+  // Called now and then with a line of progress (optional).
+  std::function<void(const std::string&)> progress;
+};
+
+struct VerifyProblem {
+  std::string kind;   // e.g. "record-ledger-mismatch" (docs/provenance.md lists them)
+  std::string where;  // "ledger entry 17", "XX.STA..HHZ record at 2025-01-01T00:00:00Z (sequence 42)"
+  std::string what;   // what is wrong, for a person
+};
+
+struct VerifyReport {
+  uint64_t records = 0;                // read and re-hashed
+  uint64_t records_before_ledger = 0;  // stored before the ledger began (no entry to check against)
+  uint64_t ledger_entries = 0;
+  uint64_t signed_entries = 0;
+  uint64_t checkpoints = 0;
+  uint64_t last_checkpoint_count = 0;  // entries under the newest valid checkpoint
+  bool server_key_given = false;
+  std::map<std::string, uint64_t> problems;   // kind -> how many
+  std::vector<VerifyProblem> first_problems;  // the first of each kind, in the order found
+  bool ok() const { return problems.empty(); }
+};
+
+// Verifies `store` as above. The Status is not OK only when the store
+// cannot be read at all; everything found wrong is in the report.
+Result<VerifyReport> verify_store(const RecordStore& store, const VerifyOptions& options);
+
+}  // namespace seisvault::storage

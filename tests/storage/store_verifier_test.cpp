@@ -1,0 +1,311 @@
+// verify_store against tampering done behind the store's back (RocksDB and
+// segment files edited directly): each kind is detected and reported with
+// where and what; an untouched store verifies clean.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <fstream>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <fmt/format.h>
+#include <xxhash.h>
+
+#include "ledger_batches.h"
+#include "seisvault/common/ledger_checkpoint.h"
+#include "seisvault/common/ledger_entry.h"
+#include "seisvault/storage/store_verifier.h"
+#include "support/temp_dir.h"
+
+using namespace seisvault;
+using namespace seisvault::storage;
+using namespace seisvault::storage_test;
+
+namespace {
+
+constexpr int kRecordsCf = 1, kLedgerCf = 6;
+
+// The store's RocksDB opened directly (the store must be closed).
+struct Raw {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  explicit Raw(const std::filesystem::path& dir) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name : {"default", "records", "catalog", "summary", "long", "sequence", "ledger"}) {
+      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), cfs, &handles, &raw).ok());
+    db.reset(raw);
+  }
+  ~Raw() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  std::string get(int cf, const std::string& key) {
+    std::string v;
+    REQUIRE(db->Get({}, handles[cf], key, &v).ok());
+    return v;
+  }
+  void put(int cf, const std::string& key, const std::string& value) {
+    REQUIRE(db->Put({}, handles[cf], key, value).ok());
+  }
+  void del(int cf, const std::string& key) { REQUIRE(db->Delete({}, handles[cf], key).ok()); }
+  // The first block of the records CF: key and value.
+  std::pair<std::string, std::string> first_block() {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handles[kRecordsCf]));
+    it->SeekToFirst();
+    REQUIRE(it->Valid());
+    return {it->key().ToString(), it->value().ToString()};
+  }
+};
+
+std::string entry_key(uint64_t n) {
+  std::string k(9, 'e');
+  for (int i = 0; i < 8; ++i) k[1 + i] = static_cast<char>((n >> (8 * (7 - i))) & 0xff);
+  return k;
+}
+
+std::string checkpoint_key(uint64_t n) {
+  auto k = entry_key(n);
+  k[0] = 'c';
+  return k;
+}
+
+struct Fixture {
+  test::TempDir dir;
+  SigningKeyPair station = generate_signing_key_pair().value();
+  SigningKeyPair server = generate_signing_key_pair().value();
+  std::vector<Rec> records;
+
+  // Three signed batches of 4 records, one unsigned batch of 2 (entry 4),
+  // and a checkpoint of the head signed by the server.
+  Fixture() {
+    for (int i = 0; i < 14; ++i) records.push_back(rec(i < 8 ? "XX.A..HHZ" : "XX.B..HHZ", kT0 + i * kSecond, 100, 100.0, 1));
+    auto store = open_store(dir.path());
+    for (int b = 0; b < 3; ++b) {
+      std::vector<Rec> part(records.begin() + 4 * b, records.begin() + 4 * b + 4);
+      REQUIRE(write_batches(*store, {batch_of(part, "", 10 + b, true, &station)}).status.ok());
+    }
+    REQUIRE(write_batches(*store, {batch_of({records[12], records[13]}, "curve-key", 1, false)}).status.ok());
+    const auto head = store->ledger_head();
+    REQUIRE(head.count == 4);
+    REQUIRE(store->put_checkpoint(4, make_checkpoint(server, 4, head.hash, kT0)).ok());
+  }
+
+  VerifyReport verify() {
+    auto store = open_store(dir.path());
+    VerifyOptions o;
+    o.server_key = server.public_key;
+    auto r = verify_store(*store, o);
+    REQUIRE(r.ok());
+    return *r;
+  }
+};
+
+// The report's first problem of `kind`, which must be there.
+const VerifyProblem& first(const VerifyReport& r, const std::string& kind) {
+  INFO("kinds found: " << r.problems.size());
+  for (const auto& p : r.first_problems) {
+    if (p.kind == kind) return p;
+  }
+  FAIL("no problem of kind " << kind);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("an untouched store verifies clean: records, ledger, signatures, checkpoint", "[verify]") {
+  Fixture f;
+  const auto r = f.verify();
+  for (const auto& p : r.first_problems) INFO(p.kind << ": " << p.where << ": " << p.what);
+  CHECK(r.ok());
+  CHECK(r.records == 14);
+  CHECK(r.ledger_entries == 4);
+  CHECK(r.signed_entries == 3);
+  CHECK(r.checkpoints == 1);
+  CHECK(r.last_checkpoint_count == 4);
+}
+
+TEST_CASE("a stored SHA-256 changed behind the store's back is found", "[verify]") {
+  Fixture f;
+  {
+    Raw raw(f.dir.path());
+    auto [key, value] = raw.first_block();
+    value[40 + 40] ^= 1;  // the first record's stored SHA-256 (header 40, then at 40 in its index entry)
+    raw.put(kRecordsCf, key, value);
+  }
+  const auto r = f.verify();
+  CHECK(r.problems.at("record-hash") == 1);
+  CHECK_THAT(first(r, "record-hash").where, Catch::Contains("XX.A..HHZ"));
+}
+
+TEST_CASE("a byte flipped in a segment file makes its records unreadable, and that is reported", "[verify]") {
+  Fixture f;
+  for (const auto& e : std::filesystem::directory_iterator(f.dir.path() / "segments")) {
+    if (std::filesystem::file_size(e.path()) == 0) continue;
+    std::fstream seg(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    seg.seekp(100);
+    char c = 0;
+    seg.seekg(100);
+    seg.get(c);
+    seg.seekp(100);
+    seg.put(static_cast<char>(c ^ 0x40));
+  }
+  const auto r = f.verify();
+  CHECK(r.problems.count("record-unreadable") == 1);
+  CHECK_THAT(first(r, "record-unreadable").what, Catch::Contains("checksum"));
+}
+
+TEST_CASE("a record replaced consistently (bytes, checksum and stored hash) is found by its ledger entry",
+          "[verify]") {
+  Fixture f;
+  {
+    Raw raw(f.dir.path());
+    auto [key, value] = raw.first_block();
+    uint64_t segment = 0, offset = 0;
+    std::memcpy(&segment, value.data() + 16, 8);
+    std::memcpy(&offset, value.data() + 24, 8);
+    uint32_t count = 0;
+    std::memcpy(&count, value.data() + 4, 4);
+    uint64_t length = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      uint32_t l = 0;
+      std::memcpy(&l, value.data() + 40 + i * 84 + 36, 4);
+      length += l;
+    }
+    const auto path = f.dir.path() / "segments" / fmt::format("{:020}.seg", segment);
+    std::string payload(length, '\0');
+    {
+      std::ifstream in(path, std::ios::binary);
+      in.seekg(static_cast<std::streamoff>(offset));
+      REQUIRE(in.read(payload.data(), static_cast<std::streamsize>(length)));
+    }
+    payload[10] ^= 0x01;  // the first record's bytes
+    uint32_t first_length = 0;
+    std::memcpy(&first_length, value.data() + 40 + 36, 4);
+    const auto sha = sha256({reinterpret_cast<const uint8_t*>(payload.data()), first_length});
+    std::memcpy(value.data() + 40 + 40, sha.data(), 32);
+    const uint64_t checksum = XXH3_64bits(payload.data(), payload.size());
+    std::memcpy(value.data() + 32, &checksum, 8);
+    {
+      std::fstream out(path, std::ios::in | std::ios::out | std::ios::binary);
+      out.seekp(static_cast<std::streamoff>(offset));
+      out.write(payload.data(), static_cast<std::streamsize>(length));
+    }
+    raw.put(kRecordsCf, key, value);
+  }
+  const auto r = f.verify();
+  CHECK(r.problems.count("record-hash") == 0);  // consistent with itself
+  CHECK(r.problems.at("record-ledger-mismatch") == 1);
+  CHECK_THAT(first(r, "record-ledger-mismatch").what, Catch::Contains("not what the station sent"));
+}
+
+TEST_CASE("a record deleted behind the store's back is missing from its ledger entry", "[verify]") {
+  Fixture f;
+  {
+    Raw raw(f.dir.path());
+    raw.del(kRecordsCf, raw.first_block().first);
+  }
+  const auto r = f.verify();
+  CHECK(r.problems.at("record-missing") >= 1);
+  CHECK_THAT(first(r, "record-missing").where, Catch::Contains("ledger entry 1"));
+  CHECK_THAT(first(r, "record-missing").what, Catch::Contains("batch 10"));
+}
+
+TEST_CASE("a ledger entry altered, removed or moved breaks the chain and is reported", "[verify]") {
+  SECTION("altered: a record hash of entry 2 changed") {
+    Fixture f;
+    {
+      Raw raw(f.dir.path());
+      auto e = raw.get(kLedgerCf, entry_key(2));
+      auto decoded = decode_ledger_entry(e).value();
+      decoded.hashes[1][0] ^= 1;
+      raw.put(kLedgerCf, entry_key(2), encode_ledger_entry(decoded));
+    }
+    const auto r = f.verify();
+    CHECK_THAT(first(r, "batch-signature").where, Catch::Equals("ledger entry 2"));
+    CHECK_THAT(first(r, "ledger-chain").where, Catch::Equals("ledger entry 3"));
+    CHECK(r.problems.at("record-ledger-mismatch") == 1);
+  }
+  SECTION("removed: entry 2 deleted") {
+    Fixture f;
+    {
+      Raw raw(f.dir.path());
+      raw.del(kLedgerCf, entry_key(2));
+    }
+    const auto r = f.verify();
+    CHECK_THAT(first(r, "ledger-chain").what, Catch::Contains("entries 2 to 2 are missing"));
+    CHECK(r.problems.at("record-ledger-mismatch") == 4);  // its records point to nothing
+  }
+  SECTION("reordered: entries 2 and 3 swapped") {
+    Fixture f;
+    {
+      Raw raw(f.dir.path());
+      const auto two = raw.get(kLedgerCf, entry_key(2)), three = raw.get(kLedgerCf, entry_key(3));
+      raw.put(kLedgerCf, entry_key(2), three);
+      raw.put(kLedgerCf, entry_key(3), two);
+    }
+    const auto r = f.verify();
+    CHECK(r.problems.at("ledger-chain") >= 2);
+    CHECK_THAT(first(r, "ledger-chain").what, Catch::Contains("says it is entry 3"));
+  }
+}
+
+TEST_CASE("the last entry rewritten with its chain intact is caught by the server's checkpoint", "[verify]") {
+  Fixture f;
+  {
+    Raw raw(f.dir.path());
+    // Entry 4 is unsigned (no station signature to break) and last (no
+    // later link to break): only the checkpoint can tell.
+    auto decoded = decode_ledger_entry(raw.get(kLedgerCf, entry_key(4))).value();
+    decoded.receive_ns += 1;
+    raw.put(kLedgerCf, entry_key(4), encode_ledger_entry(decoded));
+  }
+  const auto r = f.verify();
+  CHECK(r.problems.size() == 1);
+  CHECK_THAT(first(r, "checkpoint-mismatch").what, Catch::Contains("changed after the checkpoint"));
+}
+
+TEST_CASE("a forged checkpoint is refused: another key's, or a signature that does not verify", "[verify]") {
+  Fixture f;
+  const auto head = open_store(f.dir.path())->ledger_head();
+  SECTION("signed by a key that is not the server's") {
+    {
+      Raw raw(f.dir.path());
+      raw.put(kLedgerCf, checkpoint_key(4), make_checkpoint(generate_signing_key_pair().value(), 4, head.hash, kT0));
+    }
+    const auto r = f.verify();
+    CHECK_THAT(first(r, "checkpoint-signature").what, Catch::Contains("not by the server's key"));
+  }
+  SECTION("the server's key named, the bytes changed after signing") {
+    {
+      Raw raw(f.dir.path());
+      auto c = make_checkpoint(f.server, 4, head.hash, kT0);
+      c[28 + 8 + 8 + 32 - 1] ^= 1;  // the time
+      raw.put(kLedgerCf, checkpoint_key(4), c);
+    }
+    const auto r = f.verify();
+    CHECK_THAT(first(r, "checkpoint-signature").what, Catch::Contains("does not verify"));
+  }
+  SECTION("covering more entries than the ledger holds") {
+    {
+      Raw raw(f.dir.path());
+      raw.put(kLedgerCf, checkpoint_key(9), make_checkpoint(f.server, 9, head.hash, kT0));
+    }
+    const auto r = f.verify();
+    CHECK_THAT(first(r, "checkpoint-mismatch").what, Catch::Contains("entries were removed"));
+  }
+}
+
+TEST_CASE("a record added behind the store's back, pointing to no ledger entry, is reported", "[verify]") {
+  Fixture f;
+  {
+    // A write of the store API without a batch: what an intruder with the
+    // store's library (and not the stations' keys) could add.
+    auto store = open_store(f.dir.path());
+    write_ok(*store, {rec("XX.EVIL..HHZ", kT0, 100, 100.0, 9)});
+  }
+  const auto r = f.verify();
+  CHECK(r.problems.at("record-not-in-ledger") == 1);
+  CHECK_THAT(first(r, "record-not-in-ledger").where, Catch::Contains("XX.EVIL..HHZ"));
+}
