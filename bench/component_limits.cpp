@@ -8,6 +8,7 @@
 #include <zmq.hpp>
 
 #include "bench_support.h"
+#include "seisvault/common/batch_signature.h"
 #include "seisvault/common/curve_keys.h"
 #include "seisvault/common/sha256.h"
 #include "seisvault/ingest/record_validator.h"
@@ -34,6 +35,36 @@ double sha256_rate(const Records& records) {
   const double dt = seconds_since(t0);
   asm volatile("" : : "r"(x));
   return static_cast<double>(records.size()) / dt;
+}
+
+SignatureRates signature_rates(const Records& records, size_t batch) {
+  const auto key = generate_signing_key_pair().value();
+  std::vector<Sha256Digest> hashes;
+  for (const auto& r : records) hashes.push_back(sha256(r));
+  std::vector<Signature> sigs;
+  std::string message;
+  const auto build = [&](size_t from, uint64_t id) {
+    const size_t n = std::min(batch, hashes.size() - from);
+    begin_batch_message({1, key.public_key, id, 1}, static_cast<uint32_t>(n), message);
+    for (size_t i = from; i < from + n; ++i) add_batch_hash(hashes[i], message);
+  };
+  const auto bytes = [&] { return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(message.data()), message.size()); };
+  SignatureRates out;
+  auto t0 = Clock::now();
+  for (size_t from = 0; from < hashes.size(); from += batch) {
+    build(from, from + 1);
+    sigs.push_back(sign_message(key, bytes()));
+  }
+  out.sign = static_cast<double>(hashes.size()) / seconds_since(t0);
+  size_t good = 0;
+  t0 = Clock::now();
+  for (size_t from = 0, k = 0; from < hashes.size(); from += batch, ++k) {
+    build(from, from + 1);
+    good += verify_signature(key.public_key, bytes(), sigs[k]);
+  }
+  out.verify = static_cast<double>(hashes.size()) / seconds_since(t0);
+  if (good != sigs.size()) throw std::runtime_error("a batch signature did not verify");
+  return out;
 }
 
 double store_rate(const Records& records, const std::filesystem::path& dir, const storage::StoreOptions& options,

@@ -17,6 +17,15 @@ using Records = std::vector<std::vector<uint8_t>>;
 double validator_rate(const Records& records);
 // OpenSSL SHA-256 on one thread: records/s.
 double sha256_rate(const Records& records);
+// Batch signatures (batch_signature.h, libsodium Ed25519) on one thread,
+// batches of `batch` records: records/s signed (the station's side) and
+// verified (the server's), the signed message built from the records'
+// hashes each time.
+struct SignatureRates {
+  double sign = 0;
+  double verify = 0;
+};
+SignatureRates signature_rates(const Records& records, size_t batch);
 // RecordStore::write of `batch` records at a time (blocks, catalog,
 // summaries, dedup), WAL fsync every `sync_interval`: records/s. Uses `dir`.
 double store_rate(const Records& records, const std::filesystem::path& dir, const storage::StoreOptions& options,

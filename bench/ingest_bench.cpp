@@ -333,6 +333,7 @@ int run(int argc, char** argv) {
                                      run == 1 ? std::string("round-robin") : fmt::format("runs of {}", run));
   const double v = validator_rate(sample);
   const double h = sha256_rate(sample);
+  const auto sig = signature_rates(sample, batch);
   storage::StoreOptions so;  // the server's defaults
   // The store's limit over as many records as the run above, so that it
   // pays for the same flushes and compactions (over 2 M records it measured
@@ -350,6 +351,10 @@ int run(int argc, char** argv) {
   const double z = zmq_curve_rate(sample, batch);
   report.add("limit_validator", v, "rec/s", "RecordValidator (libmseed header parse, Steim scan, checks), " + cc);
   report.add("limit_sha256", h, "rec/s", "OpenSSL SHA-256, " + cc);
+  report.add("limit_batch_sign", sig.sign, "rec/s",
+             fmt::format("Ed25519 batch signatures made (the station's side), batches of {}, {}", batch, cc));
+  report.add("limit_batch_verify", sig.verify, "rec/s",
+             fmt::format("Ed25519 batch signatures verified (the server's side), batches of {}, {}", batch, cc));
   report.add("limit_store_write_path", s, "rec/s",
              fmt::format("RecordStore::write of {}-record groups (as the server's committer made them), WAL fsync "
                          "every {} ms, best of 2 fresh stores, {} records (as many as end to end), {} channels ({}), "

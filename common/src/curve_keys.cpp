@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "key_file_text.h"
 #include "seisvault/common/atomic_file.h"
 
 namespace seisvault {
@@ -17,48 +18,20 @@ namespace {
 constexpr std::string_view kZ85Alphabet =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 // What keygen writes above a secret key; read_public_key_file() refuses a
 // file with a comment saying "secret key".
 constexpr std::string_view kSecretKeyComment =
     "# SeisVault CURVE secret key. Keep it private: whoever has it can write as this key.";
 
-struct KeyText {
-  std::string key;
-  bool says_secret = false;  // a comment line mentions a secret key
-};
-
-bool mentions_secret_key(std::string_view comment) {
-  std::string lower(comment);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower.find("secret key") != std::string::npos;
-}
-
-Result<KeyText> read_key_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return Status::not_found(fmt::format("cannot read key file {}", path.string()));
-  KeyText out;
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto t = trim(line);
-    if (t.empty()) continue;
-    if (t.front() == '#') {
-      out.says_secret = out.says_secret || mentions_secret_key(t);
-      continue;
-    }
-    if (!is_z85_key(t)) {
-      return Status::invalid_argument(
-          fmt::format("{} does not hold a CURVE key (expected 40 Z85 characters)", path.string()));
-    }
-    out.key = std::string(t);
-    return out;
+// A key file's key line, which must be a Z85 key.
+Result<KeyFileText> read_key_text(const std::filesystem::path& path) {
+  auto text = read_key_file_text(path);
+  if (!text.ok()) return text.status();
+  if (!is_z85_key(text->key)) {
+    return Status::invalid_argument(
+        fmt::format("{} does not hold a CURVE key (expected 40 Z85 characters)", path.string()));
   }
-  return Status::invalid_argument(fmt::format("{} holds no key", path.string()));
+  return text;
 }
 
 }  // namespace

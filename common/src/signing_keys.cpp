@@ -4,11 +4,10 @@
 #include <sys/stat.h>
 #include <zmq.h>
 
-#include <cctype>
-#include <fstream>
 
 #include <fmt/format.h>
 
+#include "key_file_text.h"
 #include "seisvault/common/atomic_file.h"
 #include "seisvault/common/curve_keys.h"
 
@@ -36,38 +35,6 @@ bool from_z85(std::string_view text, std::array<uint8_t, 32>& out) {
   if (!is_z85_key(text)) return false;
   const std::string terminated(text);
   return zmq_z85_decode(out.data(), terminated.c_str()) != nullptr;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-struct KeyLine {
-  std::string key;
-  bool says_secret = false;  // a comment line mentions a secret key
-};
-
-// The one key line of a key file, and whether a comment calls it secret.
-Result<KeyLine> read_key_line(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return Status::not_found(fmt::format("cannot read key file {}", path.string()));
-  KeyLine out;
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto t = trim(line);
-    if (t.empty()) continue;
-    if (t.front() == '#') {
-      std::string lower(t);
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      out.says_secret = out.says_secret || lower.find("secret key") != std::string::npos;
-      continue;
-    }
-    out.key = std::string(t);
-    return out;
-  }
-  return Status::invalid_argument(fmt::format("{} holds no key", path.string()));
 }
 
 }  // namespace
@@ -129,7 +96,7 @@ Result<SigningKeyPair> read_signing_secret_file(const std::filesystem::path& pat
     return Status::invalid_argument(fmt::format("secret key file {} is readable by others (mode {:o}); run: chmod 600 {}",
                                                 path.string(), st.st_mode & 0777, path.string()));
   }
-  auto line = read_key_line(path);
+  auto line = read_key_file_text(path);
   if (!line.ok()) return line.status();
   std::array<uint8_t, 32> seed{};
   if (!from_z85(line->key, seed)) {
@@ -142,7 +109,7 @@ Result<SigningKeyPair> read_signing_secret_file(const std::filesystem::path& pat
 }
 
 Result<SigningPublicKey> read_signing_public_file(const std::filesystem::path& path) {
-  auto line = read_key_line(path);
+  auto line = read_key_file_text(path);
   if (!line.ok()) return line.status();
   if (line->says_secret || !is_signing_key_text(line->key)) {
     if (line->says_secret || is_z85_key(line->key)) {

@@ -7,10 +7,12 @@
 #include <map>
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include "seisvault/common/ledger_entry.h"
 #include "seisvault/storage/record_store.h"
 #include "ledger_batches.h"
+#include "raw_store.h"
 #include "store_test_records.h"
 #include "support/temp_dir.h"
 
@@ -176,17 +178,10 @@ TEST_CASE("a schema-5 store (no ledger) is migrated when opened: its records rea
   {
     // Behind the store's back: blocks of format 3 (index entries without
     // their ledger fields), no ledger, schema version 5.
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", "records", "catalog", "summary", "long", "sequence", "ledger"}) {
-      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.path().string(), cfs, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
+    RawStore raw(dir.path());
     rocksdb::WriteBatch wb;
-    for (int cf : {1, 4}) {
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handles[cf]));
+    for (int cf : {kRawRecords, kRawLong}) {
+      std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator({}, raw.handles[cf]));
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
         std::string v = it->value().ToString();
         REQUIRE(v[0] == 4);
@@ -194,17 +189,16 @@ TEST_CASE("a schema-5 store (no ledger) is migrated when opened: its records rea
         std::memcpy(&count, v.data() + 4, 4);
         for (uint32_t i = count; i-- > 0;) v.erase(40 + size_t{i} * 84 + 72, 12);
         v[0] = 3;
-        wb.Put(handles[cf], it->key(), v);
+        wb.Put(raw.handles[cf], it->key(), v);
       }
     }
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handles[6]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) wb.Delete(handles[6], it->key());
+    std::unique_ptr<rocksdb::Iterator> it(raw.db->NewIterator({}, raw.handles[kRawLedger]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) wb.Delete(raw.handles[kRawLedger], it->key());
     it.reset();
-    wb.Put(handles[0], "schema_version", "5");
+    wb.Put(raw.handles[kRawDefault], "schema_version", "5");
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    REQUIRE(db->Write(wo, &wb).ok());
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    REQUIRE(raw.db->Write(wo, &wb).ok());
   }
   auto store = open_store(dir.path());
   CHECK(store->ledger_head().count == 0);

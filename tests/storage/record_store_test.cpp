@@ -33,6 +33,7 @@
 #include "seisvault/storage/availability.h"
 #include "seisvault/storage/channel_selection.h"
 #include "seisvault/storage/record_store.h"
+#include "raw_store.h"
 #include "store_test_records.h"
 #include "support/temp_dir.h"
 
@@ -57,37 +58,6 @@ std::vector<ChannelAvailability> avail(const RecordStore& store, TimeWindow w = 
   REQUIRE(r.ok());
   return r.value();
 }
-
-// The store's RocksDB opened directly, behind the RecordStore's back, with
-// its seven column families (handles: default, records, catalog, summary,
-// long, sequence, ledger; a missing one is created empty, as the store
-// itself would).
-struct RawStore {
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-
-  explicit RawStore(const std::filesystem::path& dir) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-        {"records", rocksdb::ColumnFamilyOptions()},
-        {"catalog", rocksdb::ColumnFamilyOptions()},
-        {"summary", rocksdb::ColumnFamilyOptions()},
-        {"long", rocksdb::ColumnFamilyOptions()},
-        {"sequence", rocksdb::ColumnFamilyOptions()},
-        {"ledger", rocksdb::ColumnFamilyOptions()},
-    };
-    rocksdb::DB* raw = nullptr;
-    rocksdb::DBOptions options;
-    options.create_missing_column_families = true;
-    auto s = rocksdb::DB::Open(options, dir.string(), cfs, &handles, &raw);
-    INFO(s.ToString());
-    REQUIRE(s.ok());
-    db.reset(raw);
-  }
-  ~RawStore() {
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  }
-};
 
 // Sets or deletes one key of the default column family.
 void poke_default_cf(const std::filesystem::path& dir, std::string_view key, std::optional<std::string> value) {

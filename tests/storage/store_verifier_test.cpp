@@ -12,6 +12,7 @@
 #include <xxhash.h>
 
 #include "ledger_batches.h"
+#include "raw_store.h"
 #include "seisvault/common/ledger_checkpoint.h"
 #include "seisvault/common/ledger_entry.h"
 #include "seisvault/storage/store_verifier.h"
@@ -23,41 +24,7 @@ using namespace seisvault::storage_test;
 
 namespace {
 
-constexpr int kRecordsCf = 1, kLedgerCf = 6;
-
-// The store's RocksDB opened directly (the store must be closed).
-struct Raw {
-  std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  explicit Raw(const std::filesystem::path& dir) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* name : {"default", "records", "catalog", "summary", "long", "sequence", "ledger"}) {
-      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    rocksdb::DB* raw = nullptr;
-    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), cfs, &handles, &raw).ok());
-    db.reset(raw);
-  }
-  ~Raw() {
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  }
-  std::string get(int cf, const std::string& key) {
-    std::string v;
-    REQUIRE(db->Get({}, handles[cf], key, &v).ok());
-    return v;
-  }
-  void put(int cf, const std::string& key, const std::string& value) {
-    REQUIRE(db->Put({}, handles[cf], key, value).ok());
-  }
-  void del(int cf, const std::string& key) { REQUIRE(db->Delete({}, handles[cf], key).ok()); }
-  // The first block of the records CF: key and value.
-  std::pair<std::string, std::string> first_block() {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, handles[kRecordsCf]));
-    it->SeekToFirst();
-    REQUIRE(it->Valid());
-    return {it->key().ToString(), it->value().ToString()};
-  }
-};
+constexpr int kRecordsCf = kRawRecords, kLedgerCf = kRawLedger;
 
 std::string entry_key(uint64_t n) {
   std::string k(9, 'e');
@@ -129,8 +96,8 @@ TEST_CASE("an untouched store verifies clean: records, ledger, signatures, check
 TEST_CASE("a stored SHA-256 changed behind the store's back is found", "[verify]") {
   Fixture f;
   {
-    Raw raw(f.dir.path());
-    auto [key, value] = raw.first_block();
+    RawStore raw(f.dir.path());
+    auto [key, value] = raw.first(kRecordsCf);
     value[40 + 40] ^= 1;  // the first record's stored SHA-256 (header 40, then at 40 in its index entry)
     raw.put(kRecordsCf, key, value);
   }
@@ -160,8 +127,8 @@ TEST_CASE("a record replaced consistently (bytes, checksum and stored hash) is f
           "[verify]") {
   Fixture f;
   {
-    Raw raw(f.dir.path());
-    auto [key, value] = raw.first_block();
+    RawStore raw(f.dir.path());
+    auto [key, value] = raw.first(kRecordsCf);
     uint64_t segment = 0, offset = 0;
     std::memcpy(&segment, value.data() + 16, 8);
     std::memcpy(&offset, value.data() + 24, 8);
@@ -203,8 +170,8 @@ TEST_CASE("a record replaced consistently (bytes, checksum and stored hash) is f
 TEST_CASE("a record deleted behind the store's back is missing from its ledger entry", "[verify]") {
   Fixture f;
   {
-    Raw raw(f.dir.path());
-    raw.del(kRecordsCf, raw.first_block().first);
+    RawStore raw(f.dir.path());
+    raw.del(kRecordsCf, raw.first(kRecordsCf).first);
   }
   const auto r = f.verify();
   CHECK(r.problems.at("record-missing") >= 1);
@@ -216,7 +183,7 @@ TEST_CASE("a ledger entry altered, removed or moved breaks the chain and is repo
   SECTION("altered: a record hash of entry 2 changed") {
     Fixture f;
     {
-      Raw raw(f.dir.path());
+      RawStore raw(f.dir.path());
       auto e = raw.get(kLedgerCf, entry_key(2));
       auto decoded = decode_ledger_entry(e).value();
       decoded.hashes[1][0] ^= 1;
@@ -230,7 +197,7 @@ TEST_CASE("a ledger entry altered, removed or moved breaks the chain and is repo
   SECTION("removed: entry 2 deleted") {
     Fixture f;
     {
-      Raw raw(f.dir.path());
+      RawStore raw(f.dir.path());
       raw.del(kLedgerCf, entry_key(2));
     }
     const auto r = f.verify();
@@ -240,7 +207,7 @@ TEST_CASE("a ledger entry altered, removed or moved breaks the chain and is repo
   SECTION("reordered: entries 2 and 3 swapped") {
     Fixture f;
     {
-      Raw raw(f.dir.path());
+      RawStore raw(f.dir.path());
       const auto two = raw.get(kLedgerCf, entry_key(2)), three = raw.get(kLedgerCf, entry_key(3));
       raw.put(kLedgerCf, entry_key(2), three);
       raw.put(kLedgerCf, entry_key(3), two);
@@ -254,7 +221,7 @@ TEST_CASE("a ledger entry altered, removed or moved breaks the chain and is repo
 TEST_CASE("the last entry rewritten with its chain intact is caught by the server's checkpoint", "[verify]") {
   Fixture f;
   {
-    Raw raw(f.dir.path());
+    RawStore raw(f.dir.path());
     // Entry 4 is unsigned (no station signature to break) and last (no
     // later link to break): only the checkpoint can tell.
     auto decoded = decode_ledger_entry(raw.get(kLedgerCf, entry_key(4))).value();
@@ -271,7 +238,7 @@ TEST_CASE("a forged checkpoint is refused: another key's, or a signature that do
   const auto head = open_store(f.dir.path())->ledger_head();
   SECTION("signed by a key that is not the server's") {
     {
-      Raw raw(f.dir.path());
+      RawStore raw(f.dir.path());
       raw.put(kLedgerCf, checkpoint_key(4), make_checkpoint(generate_signing_key_pair().value(), 4, head.hash, kT0));
     }
     const auto r = f.verify();
@@ -279,7 +246,7 @@ TEST_CASE("a forged checkpoint is refused: another key's, or a signature that do
   }
   SECTION("the server's key named, the bytes changed after signing") {
     {
-      Raw raw(f.dir.path());
+      RawStore raw(f.dir.path());
       auto c = make_checkpoint(f.server, 4, head.hash, kT0);
       c[28 + 8 + 8 + 32 - 1] ^= 1;  // the time
       raw.put(kLedgerCf, checkpoint_key(4), c);
@@ -289,7 +256,7 @@ TEST_CASE("a forged checkpoint is refused: another key's, or a signature that do
   }
   SECTION("covering more entries than the ledger holds") {
     {
-      Raw raw(f.dir.path());
+      RawStore raw(f.dir.path());
       raw.put(kLedgerCf, checkpoint_key(9), make_checkpoint(f.server, 9, head.hash, kT0));
     }
     const auto r = f.verify();
