@@ -6,9 +6,12 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <thread>
 
+#include "seisvault/common/ledger_checkpoint.h"
 #include "seisvault/common/signing_keys.h"
 #include "seisvault/common/station_access_list.h"
+#include "seisvault/storage/record_store.h"
 #include "support/server_data.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -188,4 +191,43 @@ TEST_CASE("a signed batch under an id its key has spent stores nothing unless it
   CHECK(ack->highest_batch_id() == 6);
   CHECK(server_stats(again).records_stored() == 3);
   REQUIRE(again.stop() == 0);
+}
+
+TEST_CASE("seisvaultd signs the ledger's head on its schedule and at shutdown, with its own key",
+          "[server][signature][ledger]") {
+  TempDir tmp;
+  const auto station = new_station_keys();
+  const auto key = generate_signing_key_pair().value();
+  prepare(tmp.path(), {{station.public_key, {"XX.CKP"}, "", signing_key_text(key.public_key), false}});
+  const auto records = station_records("CKP", 3000);
+  {
+    ServerProcess server(tmp.path(), "tcp://127.0.0.1:*", {"--checkpoint-interval-s", "0.2"});
+    TestStation st(server.endpoint(), server.public_key(), station);
+    for (uint64_t id = 1; id <= 3; ++id) {
+      auto b = TestStation::make_batch(id, {records[id]});
+      TestStation::sign(b, key, static_cast<int64_t>(id));
+      auto ack = st.call(b);
+      REQUIRE(ack);
+      REQUIRE(ack->error() == v1::BATCH_ERROR_UNSPECIFIED);
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a checkpoint falls between two batches
+    }
+    auto last = TestStation::make_batch(4, {records[4]});
+    TestStation::sign(last, key, 4);
+    REQUIRE(st.call(last));
+    REQUIRE(server.stop() == 0);  // the last one, at shutdown, covers batch 4
+  }
+  const auto server_key = read_signing_public_file(tmp.path() / "server.sign.pub");
+  REQUIRE(server_key.ok());
+  auto store = storage::RecordStore::open(tmp.path() / "store", small_store_options());
+  REQUIRE(store.ok());
+  std::vector<uint64_t> counts;
+  REQUIRE((*store)->read_checkpoints([&](uint64_t count, std::string_view bytes) {
+                    counts.push_back(count);
+                    CHECK(checkpoint_signature_ok(bytes));
+                    CHECK(decode_checkpoint(bytes)->server_key == *server_key);
+                    return true;
+                  }).ok());
+  REQUIRE(counts.size() >= 3);
+  CHECK(counts.back() == 4);
+  CHECK((*store)->ledger_head().count == 4);
 }
