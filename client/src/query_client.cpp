@@ -192,4 +192,21 @@ grpc::Status QueryClient::verify(const QueryScope& scope,
   return drain<v1::VerifyReport>(*ctx, *reader, on_report);
 }
 
+grpc::Status QueryClient::get_ledger(uint64_t first, uint64_t last,
+                                     const std::function<bool(const v1::LedgerEntries&)>& on_entries) const {
+  v1::GetLedgerRequest request;
+  request.set_first(first);
+  request.set_last(last);
+  auto ctx = context(options_.stream_timeout);
+  auto reader = stub_->GetLedger(ctx.get(), request);
+  return drain<v1::LedgerEntries>(*ctx, *reader, on_entries);
+}
+
+grpc::Status QueryClient::get_checkpoints(const std::function<bool(const v1::Checkpoint&)>& on_checkpoint) const {
+  v1::GetCheckpointsRequest request;
+  auto ctx = context(options_.stream_timeout);
+  auto reader = stub_->GetCheckpoints(ctx.get(), request);
+  return drain<v1::Checkpoint>(*ctx, *reader, on_checkpoint);
+}
+
 }  // namespace seisvault::client

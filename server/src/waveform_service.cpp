@@ -1,11 +1,15 @@
 #include "waveform_service.h"
 
 #include <filesystem>
+#include <optional>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "seisvault/common/ledger_chain_check.h"
+#include "seisvault/common/ledger_entry.h"
 #include "seisvault/ingest/record_validator.h"
 #include "api_exposure.h"
 #include "segment_builder.h"
@@ -354,6 +358,25 @@ grpc::Status WaveformService::verify(grpc::ServerContext* context, const v1::Ver
   uint64_t checked = 0, problems = 0;
   bool gone = false;
   v1::VerifyReport report;
+  // Each record against its ledger entry (docs/provenance.md): entries
+  // decoded once for the records that point to them (a bounded cache).
+  const uint64_t ledger_since = query_.store().ledger_since_sequence();
+  std::unordered_map<uint64_t, std::optional<LedgerEntry>> entries;
+  const auto entry = [&](uint64_t number) -> const LedgerEntry* {
+    auto it = entries.find(number);
+    if (it == entries.end()) {
+      if (entries.size() > 4096) entries.clear();
+      std::optional<LedgerEntry> decoded;
+      (void)query_.store().read_ledger(number, [&](uint64_t n, std::string_view bytes) {
+        if (n == number) {
+          if (auto e = decode_ledger_entry(bytes); e.ok()) decoded = std::move(*e);
+        }
+        return false;
+      });
+      it = entries.emplace(number, std::move(decoded)).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  };
   auto st = query_.read_records({sel, window}, [&](const storage::StoredRecord& r) {
     ++checked;
     std::string problem;
@@ -366,6 +389,18 @@ grpc::Status WaveformService::verify(grpc::ServerContext* context, const v1::Ver
     } else if (v.record.source_id() != r.source_id || v.record.start_ns != r.start_ns) {
       problem = fmt::format("the record's header says {} at {}, the index says {} at {}", v.record.source_id(),
                             format_iso8601(v.record.start_ns), r.source_id, format_iso8601(r.start_ns));
+    } else if (r.ledger_entry == 0) {
+      if (r.sequence >= ledger_since) {
+        problem = fmt::format("stored after the ledger began (sequence {}), it points to no ledger entry",
+                              ledger_since);
+      }
+    } else if (const LedgerEntry* e = entry(r.ledger_entry); e == nullptr) {
+      problem = fmt::format("it points to ledger entry {}, which the ledger does not hold", r.ledger_entry);
+    } else if (r.batch_position >= e->hashes.size() || e->hashes[r.batch_position] != digest ||
+               !e->stored[r.batch_position]) {
+      problem = fmt::format("ledger entry {} position {} (batch {} of {}) does not hold this record: not what the "
+                            "station sent",
+                            r.ledger_entry, r.batch_position, e->batch_id, ledger_key_text(e->key_id, e->is_signed));
     }
     if (!problem.empty()) {
       ++problems;
@@ -524,6 +559,73 @@ grpc::Status WaveformService::backup(grpc::ServerContext* context, const v1::Bac
 grpc::Status WaveformService::Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
                                      v1::BackupResponse* response) {
   return observed("Backup", [&] { return backup(context, request, response); });
+}
+
+grpc::Status WaveformService::get_ledger(grpc::ServerContext* context, const v1::GetLedgerRequest* request,
+                                         grpc::ServerWriter<v1::LedgerEntries>* writer) {
+  if (auto a = authorize(context); !a.ok()) return a;
+  const uint64_t head = query_.store().ledger_head().count;
+  const uint64_t first = std::max<uint64_t>(1, request->first());
+  const uint64_t last = request->last() == 0 ? head : request->last();
+  if (last < first && request->last() != 0) {
+    return invalid(fmt::format("the ledger range {}..{} ends before it starts", first, last));
+  }
+  constexpr size_t kMessageBytes = 1 << 20;
+  v1::LedgerEntries out;
+  out.set_head_count(head);
+  size_t bytes = 0;
+  bool cancelled = false, sent = false;
+  auto st = query_.store().read_ledger(first, [&](uint64_t number, std::string_view entry) {
+    if (number > last) return false;
+    auto* e = out.add_entries();
+    e->set_number(number);
+    e->set_entry(entry.data(), entry.size());
+    bytes += entry.size();
+    if (bytes >= kMessageBytes) {
+      if (context->IsCancelled() || !writer->Write(out)) {
+        cancelled = true;
+        return false;
+      }
+      out.clear_entries();
+      bytes = 0;
+      sent = true;
+    }
+    return true;
+  });
+  if (!st.ok()) return from_status(st);
+  if (cancelled) return {grpc::StatusCode::CANCELLED, "the client went away"};
+  if (out.entries_size() > 0 || !sent) writer->Write(out);  // at least one message: the head count
+  return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::GetLedger(grpc::ServerContext* context, const v1::GetLedgerRequest* request,
+                                        grpc::ServerWriter<v1::LedgerEntries>* writer) {
+  return observed("GetLedger", [&] { return get_ledger(context, request, writer); });
+}
+
+grpc::Status WaveformService::get_checkpoints(grpc::ServerContext* context, const v1::GetCheckpointsRequest* request,
+                                              grpc::ServerWriter<v1::Checkpoint>* writer) {
+  if (auto a = authorize(context); !a.ok()) return a;
+  bool cancelled = false;
+  auto st = query_.store().read_checkpoints([&](uint64_t count, std::string_view bytes) {
+    if (count < request->min_count()) return true;
+    v1::Checkpoint c;
+    c.set_count(count);
+    c.set_checkpoint(bytes.data(), bytes.size());
+    if (context->IsCancelled() || !writer->Write(c)) {
+      cancelled = true;
+      return false;
+    }
+    return true;
+  });
+  if (!st.ok()) return from_status(st);
+  if (cancelled) return {grpc::StatusCode::CANCELLED, "the client went away"};
+  return grpc::Status::OK;
+}
+
+grpc::Status WaveformService::GetCheckpoints(grpc::ServerContext* context, const v1::GetCheckpointsRequest* request,
+                                             grpc::ServerWriter<v1::Checkpoint>* writer) {
+  return observed("GetCheckpoints", [&] { return get_checkpoints(context, request, writer); });
 }
 
 grpc::Status WaveformService::PutInventory(grpc::ServerContext* context, const v1::PutInventoryRequest* request,

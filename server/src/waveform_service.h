@@ -48,6 +48,10 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
   grpc::Status RemoveInventory(grpc::ServerContext*, const waveform::v1::RemoveInventoryRequest*,
                                waveform::v1::RemoveInventoryResponse*) override;
   grpc::Status Backup(grpc::ServerContext*, const waveform::v1::BackupRequest*, waveform::v1::BackupResponse*) override;
+  grpc::Status GetLedger(grpc::ServerContext*, const waveform::v1::GetLedgerRequest*,
+                         grpc::ServerWriter<waveform::v1::LedgerEntries>*) override;
+  grpc::Status GetCheckpoints(grpc::ServerContext*, const waveform::v1::GetCheckpointsRequest*,
+                              grpc::ServerWriter<waveform::v1::Checkpoint>*) override;
 
   // Takes a sample of the ingest counters (called once a second) for the
   // rate in GetStats.
@@ -77,6 +81,10 @@ class WaveformService final : public waveform::v1::Waveforms::Service {
   grpc::Status remove_inventory(grpc::ServerContext*, const waveform::v1::RemoveInventoryRequest*,
                                 waveform::v1::RemoveInventoryResponse*);
   grpc::Status backup(grpc::ServerContext*, const waveform::v1::BackupRequest*, waveform::v1::BackupResponse*);
+  grpc::Status get_ledger(grpc::ServerContext*, const waveform::v1::GetLedgerRequest*,
+                          grpc::ServerWriter<waveform::v1::LedgerEntries>*);
+  grpc::Status get_checkpoints(grpc::ServerContext*, const waveform::v1::GetCheckpointsRequest*,
+                               grpc::ServerWriter<waveform::v1::Checkpoint>*);
   // The checks of a metadata change: token, and a token or a loopback API.
   grpc::Status authorize_change(grpc::ServerContext* context) const;
   // Runs `call` and counts it in the API metrics.

@@ -6,8 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "seisvault/common/batch_signature.h"
-#include "seisvault/common/ledger_checkpoint.h"
+#include "seisvault/common/ledger_chain_check.h"
 #include "seisvault/common/ledger_entry.h"
 #include "seisvault/common/time.h"
 
@@ -16,15 +15,6 @@ namespace seisvault::storage {
 namespace {
 
 std::string hex(std::span<const uint8_t> bytes) { return to_hex(bytes); }
-
-std::string key_text(const std::string& key_id, bool is_signed) {
-  if (is_signed && key_id.size() == 32) {
-    SigningPublicKey k{};
-    std::copy(key_id.begin(), key_id.end(), k.begin());
-    return signing_key_text(k);
-  }
-  return key_id.empty() ? std::string("(no key: --insecure)") : key_id;
-}
 
 class Verifier {
  public:
@@ -35,7 +25,6 @@ class Verifier {
   Result<VerifyReport> run() {
     if (auto st = read_checkpoints(); !st.ok()) return st;
     if (auto st = walk_ledger(); !st.ok()) return st;
-    check_checkpoints();
     if (auto st = walk_records(); !st.ok()) return st;
     if (auto st = check_coverage(); !st.ok()) return st;
     return std::move(report_);
@@ -56,100 +45,26 @@ class Verifier {
     });
   }
 
-  // Pass 1: the chain, the station signatures, the hashes checkpoints name.
+  // Pass 1: the chain, the station signatures, the checkpoints
+  // (common's LedgerChainCheck).
   Status walk_ledger() {
     progress("checking the ledger");
-    std::unordered_map<uint64_t, size_t> wanted;  // count -> checkpoint index
-    for (size_t i = 0; i < checkpoints_.size(); ++i) wanted[checkpoints_[i].first] = i;
-    Sha256Digest previous{};
-    uint64_t expected = 1;
-    std::string message;
+    LedgerChainCheck check(options_.server_key, checkpoints_,
+                           [&](const std::string& kind, std::string where, std::string what) {
+                             problem(kind, std::move(where), std::move(what));
+                           });
     auto st = store_.read_ledger(1, [&](uint64_t number, std::string_view bytes) {
-      const std::string where = fmt::format("ledger entry {}", number);
-      if (number != expected) {
-        problem("ledger-chain", where,
-                number > expected ? fmt::format("entries {} to {} are missing", expected, number - 1)
-                                  : fmt::format("entry {} comes again", number));
-      }
-      expected = number + 1;
-      ++report_.ledger_entries;
-      auto entry = decode_ledger_entry(bytes);
-      const Sha256Digest hash = ledger_entry_hash(bytes);
-      if (wanted.count(number) > 0) chain_[number] = hash;
-      if (!entry.ok()) {
-        problem("ledger-entry-unreadable", where, entry.status().message());
-        previous = hash;
-        return true;
-      }
-      if (entry->number != number) {
-        problem("ledger-chain", where, fmt::format("it says it is entry {}", entry->number));
-      }
-      if (entry->previous_hash != previous) {
-        problem("ledger-chain", where,
-                fmt::format("it names {} as the previous entry's hash, but entry {} hashes to {}",
-                            hex(entry->previous_hash), number - 1, hex(previous)));
-      }
-      previous = hash;
-      if (entry->is_signed) {
-        ++report_.signed_entries;
-        BatchSigningFields f{entry->protocol_version, {}, entry->batch_id, entry->send_ns};
-        std::copy(entry->key_id.begin(), entry->key_id.end(), f.key_id.begin());
-        begin_batch_message(f, static_cast<uint32_t>(entry->hashes.size()), message);
-        for (const auto& h : entry->hashes) add_batch_hash(h, message);
-        const auto sig = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(entry->signature.data()),
-                                                  entry->signature.size());
-        if (!verify_signature(f.key_id, {reinterpret_cast<const uint8_t*>(message.data()), message.size()}, sig)) {
-          problem("batch-signature", where,
-                  fmt::format("the station signature of batch {} does not verify with {}: the entry is not what "
-                              "the station signed",
-                              entry->batch_id, key_text(entry->key_id, true)));
-        }
-      }
+      check.add_entry(number, bytes);
       if (number % 100000 == 0) progress(fmt::format("ledger: {} entries", number));
       return true;
     });
-    return st;
-  }
-
-  void check_checkpoints() {
-    for (const auto& [count, bytes] : checkpoints_) {
-      const std::string where = fmt::format("checkpoint of {} entries", count);
-      ++report_.checkpoints;
-      auto c = decode_checkpoint(bytes);
-      if (!c.ok()) {
-        problem("checkpoint-unreadable", where, c.status().message());
-        continue;
-      }
-      if (!checkpoint_signature_ok(bytes)) {
-        problem("checkpoint-signature", where, "its signature does not verify: it was not made by the key it names");
-        continue;
-      }
-      if (options_.server_key && c->server_key != *options_.server_key) {
-        problem("checkpoint-signature", where,
-                fmt::format("signed by {}, not by the server's key {}", signing_key_text(c->server_key),
-                            signing_key_text(*options_.server_key)));
-        continue;
-      }
-      if (c->count != count) {
-        problem("checkpoint-mismatch", where, fmt::format("it says it covers {} entries", c->count));
-        continue;
-      }
-      const auto at = chain_.find(count);
-      if (at == chain_.end()) {
-        problem("checkpoint-mismatch", where,
-                fmt::format("the ledger holds {} entries, fewer than the checkpoint covers: entries were removed",
-                            report_.ledger_entries));
-        continue;
-      }
-      if (at->second != c->head) {
-        problem("checkpoint-mismatch", where,
-                fmt::format("the server signed {} as the hash of entry {}, the ledger now has {}: the ledger was "
-                            "changed after the checkpoint",
-                            hex(c->head), count, hex(at->second)));
-        continue;
-      }
-      report_.last_checkpoint_count = std::max(report_.last_checkpoint_count, count);
-    }
+    if (!st.ok()) return st;
+    check.finish();
+    report_.ledger_entries = check.entries();
+    report_.signed_entries = check.signed_entries();
+    report_.checkpoints = check.checkpoints();
+    report_.last_checkpoint_count = check.last_checkpoint_count();
+    return {};
   }
 
   // An entry, decoded once for the records that point to it (a bounded
@@ -212,7 +127,7 @@ class Verifier {
                   fmt::format("its bytes hash to {}, but {} of the ledger ({} batch {} of {}) is {}: not what the "
                               "station sent",
                               hex(actual), in, e->is_signed ? "signed" : "unsigned", e->batch_id,
-                              key_text(e->key_id, e->is_signed), hex(e->hashes[r.batch_position])));
+                              ledger_key_text(e->key_id, e->is_signed), hex(e->hashes[r.batch_position])));
         }
         if (!e->stored[r.batch_position]) {
           problem("record-ledger-mismatch", where, fmt::format("{} says that record was not stored by it", in));
@@ -245,7 +160,7 @@ class Verifier {
         if (found == found_.end() || i >= found->second.size() || !found->second[i]) {
           problem("record-missing", fmt::format("ledger entry {} position {}", number, i),
                   fmt::format("batch {} of {} stored a record with SHA-256 {}, and the store no longer has it",
-                              e->batch_id, key_text(e->key_id, e->is_signed), hex(e->hashes[i])));
+                              e->batch_id, ledger_key_text(e->key_id, e->is_signed), hex(e->hashes[i])));
         }
       }
       return true;
@@ -256,7 +171,6 @@ class Verifier {
   const VerifyOptions& options_;
   VerifyReport report_;
   std::vector<std::pair<uint64_t, std::string>> checkpoints_;
-  std::unordered_map<uint64_t, Sha256Digest> chain_;  // entry number -> its hash, at the checkpoints' counts
   std::unordered_map<uint64_t, std::optional<LedgerEntry>> cache_;
   std::unordered_map<uint64_t, std::vector<bool>> found_;  // entry -> positions found among the records
 };

@@ -356,7 +356,8 @@ TEST_CASE("query verify finds no problem in fresh records and exits 0", "[query]
 
   const auto r = s.query({"verify", "XX.QRY.*", "--start", "2024-03-01", "--end", "2024-03-02"});
   CHECK(r.code == 0);
-  CHECK(r.out == "checked " + std::to_string(n) + " records: no problems\n");
+  CHECK_THAT(r.out, Catch::StartsWith("checked " + std::to_string(n) + " records: no problems\nledger: ") &&
+                        Catch::EndsWith(": no problems\n"));
 
   const auto j = s.query({"--json", "verify", "--start", "2024-03-01", "--end", "2024-03-02"});
   REQUIRE(j.code == 0);
@@ -364,6 +365,9 @@ TEST_CASE("query verify finds no problem in fresh records and exits 0", "[query]
   CHECK(report["records_checked"] == n);
   CHECK(report["problem_count"] == 0);
   CHECK(report["problems"].empty());
+  // The ledger, fetched and checked by the tool: an entry per batch pushed.
+  CHECK(report["ledger_entries"].get<uint64_t>() >= 1);
+  CHECK(report["ledger_problem_count"] == 0);
 }
 
 TEST_CASE("query stats shows what is stored, for a person and as JSON", "[query][stats]") {

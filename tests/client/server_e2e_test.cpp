@@ -319,6 +319,15 @@ TEST_CASE("seisvault keygen, authorize and push work together against seisvaultd
   CHECK(r.code == 1);
   CHECK_THAT(r.output, Catch::Contains("duplicate  40") && Catch::Contains("NOT_MINISEED"));
 
+  // Online, through the API: the server re-checks the records against the
+  // ledger, the tool checks the ledger's chain and signatures itself.
+  r = run_tool(tmp.path(), "query --api " + server.api() + " verify --server-key " +
+                               (data / "server.sign.pub").string());
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("checked 40 records: no problems") &&
+                           Catch::Contains("ledger: 2 entries (2 signed by their station)"));  // the second push too (duplicates)
+
   // The store is what the station signed: verify says so once the server
   // has stopped (it refuses while the server holds the store).
   r = run_tool(tmp.path(), "verify --quiet --data-dir " + data.string());

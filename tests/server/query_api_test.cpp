@@ -477,8 +477,22 @@ TEST_CASE("Verify reports stored records that are damaged, fail today's validati
       n.receive_ns = now;
       in.push_back(n);
     }
+    // As ingest writes them: one (unsigned) batch in the ledger, holding
+    // the hashes as sent.
+    std::string hashes;
+    for (size_t i = 0; i < in.size(); ++i) {
+      in[i].ledger_batch = 0;
+      in[i].batch_position = static_cast<uint32_t>(i);
+      hashes.append(reinterpret_cast<const char*>(in[i].sha256.data()), 32);
+    }
+    storage::LedgerBatch batch;
+    batch.key_id = "test-sender";
+    batch.protocol_version = 1;
+    batch.batch_id = 1;
+    batch.receive_ns = now;
+    batch.hashes = {reinterpret_cast<const uint8_t*>(hashes.data()), hashes.size()};
     std::vector<storage::WriteOutcome> outcomes(in.size());
-    REQUIRE((*store)->write(in, outcomes, true).ok());
+    REQUIRE((*store)->write(in, outcomes, true, nullptr, {}, {&batch, 1}).ok());
   }
   ServerProcess server(tmp.path());
   auto api = wv::Waveforms::NewStub(grpc::CreateChannel(server.api(), grpc::InsecureChannelCredentials()));
@@ -503,6 +517,64 @@ TEST_CASE("Verify reports stored records that are damaged, fail today's validati
                                                Catch::Contains("bad_blockettes"));
   CHECK_THAT(problems[fields[2].start_ns], Catch::Contains("SHA-256"));
   CHECK_THAT(problems[fields[3].start_ns], Catch::Contains("OTHER"));
+  REQUIRE(server.stop() == 0);
+}
+
+TEST_CASE("Verify reports records that are not in the ledger as their batch stored them", "[server][query][verify]") {
+  TempDir tmp;
+  { ServerProcess probe(tmp.path()); REQUIRE(probe.stop() == 0); }
+  const auto good = steady("LDG", 4000);
+  REQUIRE(good.size() >= 3);
+  ingest::RecordValidator validator;
+  const TimeNs now = now_ns();
+  {
+    auto store = storage::RecordStore::open(tmp.path() / "store", test::small_store_options());
+    REQUIRE(store.ok());
+    std::vector<storage::NewRecord> in;
+    std::string hashes;
+    for (size_t i = 0; i < 3; ++i) {
+      auto v = validator.validate(good[i], now);
+      REQUIRE(v.ok());
+      storage::NewRecord n;
+      n.source_id = v.record.source_id();
+      n.start_ns = v.record.start_ns;
+      n.end_ns = v.record.end_ns;
+      n.sample_rate = v.record.sample_rate;
+      n.sample_count = v.record.sample_count;
+      n.bytes = good[i];
+      n.sha256 = sha256(good[i]);
+      n.receive_ns = now;
+      n.batch_position = static_cast<uint32_t>(i);
+      // Record 0 outside any batch (added behind the ingest's back);
+      // record 1's hash in the ledger is another one.
+      n.ledger_batch = i == 0 ? storage::kNoLedgerBatch : 0;
+      auto h = n.sha256;
+      if (i == 1) h[0] ^= 1;
+      hashes.append(reinterpret_cast<const char*>(h.data()), 32);
+      in.push_back(n);
+    }
+    storage::LedgerBatch batch;
+    batch.key_id = "test-sender";
+    batch.batch_id = 1;
+    batch.hashes = {reinterpret_cast<const uint8_t*>(hashes.data()), hashes.size()};
+    std::vector<storage::WriteOutcome> outcomes(in.size());
+    REQUIRE((*store)->write(in, outcomes, true, nullptr, {}, {&batch, 1}).ok());
+  }
+  ServerProcess server(tmp.path());
+  auto api = wv::Waveforms::NewStub(grpc::CreateChannel(server.api(), grpc::InsecureChannelCredentials()));
+  wv::VerifyRequest vreq;
+  *vreq.mutable_selection() = selection({"XX.LDG"});
+  auto ctx = context();
+  auto reader = api->Verify(ctx.get(), vreq);
+  wv::VerifyReport report;
+  std::vector<std::string> problems;
+  while (reader->Read(&report)) {
+    if (report.has_problem()) problems.push_back(report.problem().problem());
+  }
+  REQUIRE(reader->Finish().ok());
+  REQUIRE(problems.size() == 2);
+  CHECK_THAT(problems[0], Catch::Contains("points to no ledger entry"));
+  CHECK_THAT(problems[1], Catch::Contains("ledger entry 1 position 1") && Catch::Contains("not what the station sent"));
   REQUIRE(server.stop() == 0);
 }
 

@@ -5,13 +5,20 @@
 // stores only when its entry says allow-unsigned.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
+
+#include <grpcpp/grpcpp.h>
 #include <thread>
 
+#include "seisvault/common/batch_signature.h"
 #include "seisvault/common/ledger_checkpoint.h"
+#include "seisvault/common/ledger_entry.h"
 #include "seisvault/common/signing_keys.h"
 #include "seisvault/common/station_access_list.h"
+#include "seisvault/proto/waveform.grpc.pb.h"
 #include "seisvault/storage/record_store.h"
+#include "support/process.h"
 #include "support/server_data.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -20,6 +27,7 @@
 using namespace seisvault;
 using namespace seisvault::test;
 namespace v1 = seisvault::ingest::v1;
+namespace wv = seisvault::waveform::v1;
 
 namespace {
 
@@ -200,6 +208,7 @@ TEST_CASE("seisvaultd signs the ledger's head on its schedule and at shutdown, w
   const auto key = generate_signing_key_pair().value();
   prepare(tmp.path(), {{station.public_key, {"XX.CKP"}, "", signing_key_text(key.public_key), false}});
   const auto records = station_records("CKP", 3000);
+  REQUIRE(records.size() >= 5);
   {
     ServerProcess server(tmp.path(), "tcp://127.0.0.1:*", {"--checkpoint-interval-s", "0.2"});
     TestStation st(server.endpoint(), server.public_key(), station);
@@ -230,4 +239,84 @@ TEST_CASE("seisvaultd signs the ledger's head on its schedule and at shutdown, w
   REQUIRE(counts.size() >= 3);
   CHECK(counts.back() == 4);
   CHECK((*store)->ledger_head().count == 4);
+}
+
+TEST_CASE("GetLedger and GetCheckpoints serve the chain and the server's checkpoints for a verifier",
+          "[server][signature][ledger]") {
+  TempDir tmp;
+  const auto station = new_station_keys();
+  const auto key = generate_signing_key_pair().value();
+  prepare(tmp.path(), {{station.public_key, {"XX.LED"}, "", signing_key_text(key.public_key), false}});
+  ServerProcess server(tmp.path(), "tcp://127.0.0.1:*", {"--checkpoint-interval-s", "0.2"});
+  const auto records = station_records("LED", 12000);
+  REQUIRE(records.size() >= 12);
+  TestStation st(server.endpoint(), server.public_key(), station);
+  for (uint64_t id = 1; id <= 5; ++id) {
+    auto b = TestStation::make_batch(id, {records[2 * id], records[2 * id + 1]});
+    TestStation::sign(b, key, static_cast<int64_t>(id));
+    REQUIRE(st.call(b));
+  }
+  auto api = wv::Waveforms::NewStub(grpc::CreateChannel(server.api(), grpc::InsecureChannelCredentials()));
+  const auto ledger = [&](uint64_t first, uint64_t last) {
+    grpc::ClientContext ctx;
+    wv::GetLedgerRequest req;
+    req.set_first(first);
+    req.set_last(last);
+    auto reader = api->GetLedger(&ctx, req);
+    std::vector<std::pair<uint64_t, std::string>> out;
+    wv::LedgerEntries msg;
+    while (reader->Read(&msg)) {
+      CHECK(msg.head_count() == 5);
+      for (const auto& e : msg.entries()) out.emplace_back(e.number(), e.entry());
+    }
+    const auto status = reader->Finish();
+    return std::make_pair(status, out);
+  };
+  auto [status, all] = ledger(0, 0);
+  REQUIRE(status.ok());
+  REQUIRE(all.size() == 5);
+  Sha256Digest previous{};
+  std::string message;
+  for (size_t i = 0; i < all.size(); ++i) {
+    CHECK(all[i].first == i + 1);
+    auto e = decode_ledger_entry(all[i].second);
+    REQUIRE(e.ok());
+    CHECK(e->previous_hash == previous);
+    previous = ledger_entry_hash(all[i].second);
+    CHECK(e->batch_id == i + 1);
+    // The station's signature checks out from the entry alone.
+    BatchSigningFields f{e->protocol_version, key.public_key, e->batch_id, e->send_ns};
+    CHECK(e->key_id == std::string(reinterpret_cast<const char*>(key.public_key.data()), 32));
+    const auto m = batch_signing_message(f, e->hashes);
+    CHECK(verify_signature(key.public_key, {reinterpret_cast<const uint8_t*>(m.data()), m.size()},
+                           {reinterpret_cast<const uint8_t*>(e->signature.data()), e->signature.size()}));
+  }
+  auto [part_status, part] = ledger(2, 3);
+  REQUIRE(part_status.ok());
+  REQUIRE(part.size() == 2);
+  CHECK(part[0].first == 2);
+  CHECK(part[1].first == 3);
+  CHECK(ledger(4, 2).first.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+
+  // A checkpoint of all five comes within the interval.
+  const auto server_key = read_signing_public_file(tmp.path() / "server.sign.pub").value();
+  std::vector<std::pair<uint64_t, std::string>> checkpoints;
+  REQUIRE(eventually(
+      [&] {
+        checkpoints.clear();
+        grpc::ClientContext ctx;
+        wv::GetCheckpointsRequest req;
+        req.set_min_count(5);
+        auto reader = api->GetCheckpoints(&ctx, req);
+        wv::Checkpoint c;
+        while (reader->Read(&c)) checkpoints.emplace_back(c.count(), c.checkpoint());
+        return reader->Finish().ok() && !checkpoints.empty();
+      },
+      std::chrono::seconds(10)));
+  const auto& [count, bytes] = checkpoints.back();
+  CHECK(count == 5);
+  CHECK(checkpoint_signature_ok(bytes));
+  CHECK(decode_checkpoint(bytes)->server_key == server_key);
+  CHECK(decode_checkpoint(bytes)->head == previous);
+  REQUIRE(server.stop() == 0);
 }

@@ -97,9 +97,15 @@ CLI::App* add_query_command(CLI::App& app, QueryArgs& args) {
   follow->add_option("--count", args.count, "stop after this many records (default: until Ctrl-C)")
       ->check(CLI::PositiveNumber);
 
-  auto* verify = sub("verify", "have the server re-check stored records; exit 1 if any problem is found");
+  auto* verify = sub("verify",
+                     "have the server re-check stored records against their bytes and the ledger, and check the "
+                     "ledger here (chain, station signatures, the server's checkpoints); exit 1 if any problem is "
+                     "found");
   add_selection_options(verify, args);
   add_window_options(verify, args, false);
+  verify->add_option("--server-key", args.server_key,
+                     "the server's signing public key file (DATA_DIR/server.sign.pub) the checkpoints must be signed "
+                     "by; without it, each checkpoint's own key is taken as given");
 
   sub("stats", "the server's counters: store size, ingest rate, rejections, stations, subscribers, uptime");
   return cmd;

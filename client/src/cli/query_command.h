@@ -39,6 +39,7 @@ struct QueryArgs {
   double tolerance_s = -1;     // availability: negative means the server's default
   std::string since;           // follow: backlog from this time
   uint64_t count = 0;          // follow: stop after this many records (0: until Ctrl-C)
+  std::string server_key;      // verify: the server's signing public key file (checkpoints)
 };
 
 // Adds `query` and its subcommands to `app`, their options filled into `args`.

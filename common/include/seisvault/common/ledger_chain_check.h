@@ -1,0 +1,65 @@
+// LedgerChainCheck: the checks of a ledger that need nothing but its
+// entries, its checkpoints and public keys (docs/provenance.md
+// "Verification"): every entry decodes, entries are numbered 1..N without
+// a gap, each names the previous one's hash, every signed entry's station
+// signature verifies over its batch, and every checkpoint is signed by the
+// server's key and names the hash the chain has at its count. Shared by
+// `seisvault verify` (a store on disk) and `seisvault query verify` (a
+// ledger fetched from a server it need not trust).
+//
+// Use: construct with the checkpoints, add_entry() for each entry in order,
+// then finish(). Problems go to the sink as they are found. Not
+// thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "seisvault/common/sha256.h"
+#include "seisvault/common/signing_keys.h"
+
+namespace seisvault {
+
+class LedgerChainCheck {
+ public:
+  // kind ("ledger-chain", "batch-signature", ...), where, what.
+  using Sink = std::function<void(const std::string& kind, std::string where, std::string what)>;
+
+  // `server_key`: the key checkpoints must be signed by (without it, each
+  // checkpoint's own key is taken as given). `checkpoints`: (count, bytes).
+  LedgerChainCheck(std::optional<SigningPublicKey> server_key,
+                   std::vector<std::pair<uint64_t, std::string>> checkpoints, Sink sink);
+
+  void add_entry(uint64_t number, std::string_view bytes);
+  void finish();
+
+  uint64_t entries() const { return entries_; }
+  uint64_t signed_entries() const { return signed_; }
+  uint64_t checkpoints() const { return checkpoints_.size(); }
+  // Entries under the newest checkpoint that holds (0: none).
+  uint64_t last_checkpoint_count() const { return last_checkpoint_count_; }
+  const Sha256Digest& head() const { return previous_; }
+
+ private:
+  std::optional<SigningPublicKey> server_key_;
+  std::vector<std::pair<uint64_t, std::string>> checkpoints_;
+  Sink sink_;
+  std::unordered_map<uint64_t, Sha256Digest> at_checkpoint_;  // count -> the chain's hash there
+  std::unordered_map<uint64_t, bool> wanted_;
+  Sha256Digest previous_{};
+  uint64_t expected_ = 1;
+  uint64_t entries_ = 0;
+  uint64_t signed_ = 0;
+  uint64_t last_checkpoint_count_ = 0;
+  std::string message_;
+};
+
+// "ed25519:..." for a signed entry's key id, the text itself otherwise.
+std::string ledger_key_text(const std::string& key_id, bool is_signed);
+
+}  // namespace seisvault
