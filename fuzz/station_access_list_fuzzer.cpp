@@ -7,7 +7,10 @@
 //   - every pattern is NET.STA (one dot, both sides non-empty) and the key
 //     may write a station made from it (every '*' dropped, every '?' made
 //     'X');
-//   - to_text() parses back to the same entries (keys, patterns, comments),
+//   - a signing key is the text form of an Ed25519 key, never together
+//     with allow-unsigned;
+//   - to_text() parses back to the same entries (keys, patterns, comments,
+//     signing key, allow-unsigned),
 //     so that `seisvault authorize`, which rewrites the file, never changes
 //     what an operator wrote by hand.
 #include <algorithm>
@@ -21,6 +24,7 @@
 #include "fuzz_check.h"
 #include "pattern_instance.h"
 #include "seisvault/common/curve_keys.h"
+#include "seisvault/common/signing_keys.h"
 #include "seisvault/common/station_access_list.h"
 
 using seisvault::StationAccessList;
@@ -39,6 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(keys.insert(e.public_key).second, fmt::format("key {} listed twice", e.public_key));
     FUZZ_CHECK(list.is_listed(e.public_key), fmt::format("key {} is not listed", e.public_key));
     FUZZ_CHECK(!e.patterns.empty(), fmt::format("key {} has no patterns", e.public_key));
+    FUZZ_CHECK(e.signing_key.empty() || seisvault::parse_signing_key_text(e.signing_key).ok(),
+               fmt::format("key {}: signing key '{}' does not parse", e.public_key, e.signing_key));
+    FUZZ_CHECK(e.signing_key.empty() || !e.allow_unsigned,
+               fmt::format("key {}: a signing key and allow-unsigned", e.public_key));
     for (const auto& p : e.patterns) {
       const auto dot = p.find('.');
       FUZZ_CHECK(dot != std::string::npos && dot > 0 && dot + 1 < p.size() && p.find('.', dot + 1) == std::string::npos,
@@ -63,6 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                fmt::format("entry {} ({}) changes through to_text()", i, a.public_key));
     FUZZ_CHECK(a.comment == b.comment,
                fmt::format("entry {}: comment '{}' reads back as '{}'", i, a.comment, b.comment));
+    FUZZ_CHECK(a.signing_key == b.signing_key && a.allow_unsigned == b.allow_unsigned,
+               fmt::format("entry {} ({}): its signing changes through to_text()", i, a.public_key));
   }
   return 0;
 }

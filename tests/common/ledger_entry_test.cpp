@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "seisvault/common/ledger_checkpoint.h"
 #include "seisvault/common/ledger_entry.h"
 
 using namespace seisvault;
@@ -78,4 +79,29 @@ TEST_CASE("a damaged ledger entry is refused with what is wrong, never misread",
   auto flipped = bytes;
   flipped[bytes.size() / 2] ^= 1;
   CHECK(ledger_entry_hash(flipped) != ledger_entry_hash(bytes));
+}
+
+TEST_CASE("a checkpoint is 172 bytes laid out as documented, and any change breaks its signature", "[ledger]") {
+  const auto key = generate_signing_key_pair().value();
+  Sha256Digest head{};
+  head.fill(0x77);
+  const auto c = make_checkpoint(key, 12, head, 1'700'000'000'000'000'000);
+  REQUIRE(c.size() == 172);
+  CHECK(c.substr(0, 28) == std::string("SeisVault ledger checkpoint\0", 28));
+  CHECK(c.substr(28, 8) == std::string("\0\0\0\0\0\0\0\x0c", 8));
+  CHECK(c.substr(36, 32) == std::string(32, '\x77'));
+  CHECK(c.substr(76, 32) == std::string(reinterpret_cast<const char*>(key.public_key.data()), 32));
+  auto d = decode_checkpoint(c);
+  REQUIRE(d.ok());
+  CHECK(d->count == 12);
+  CHECK(d->head == head);
+  CHECK(d->made_ns == 1'700'000'000'000'000'000);
+  CHECK(d->server_key == key.public_key);
+  CHECK(checkpoint_signature_ok(c));
+  for (size_t i = 28; i < c.size(); i += 7) {
+    auto changed = c;
+    changed[i] ^= 1;
+    CHECK_FALSE(checkpoint_signature_ok(changed));
+  }
+  CHECK(decode_checkpoint(c.substr(0, 171)).status().code() == StatusCode::kCorruption);
 }

@@ -7,8 +7,8 @@
 //   32   the hash of entry `count` (ledger_entry.h)
 //   i64  when it was made (ns since 1970, the server's clock)
 //   32   the server's Ed25519 public key (DATA_DIR/server.sign.pub)
-//   64   Ed25519 signature, by that key, of the 164 bytes before it
-// Integers big-endian; 228 bytes in all.
+//   64   Ed25519 signature, by that key, of the 108 bytes before it
+// Integers big-endian; 172 bytes in all.
 #pragma once
 
 #include <cstdint>
