@@ -65,7 +65,8 @@ bool is_signing_key_text(std::string_view text) {
 
 Result<SigningPublicKey> parse_signing_key_text(std::string_view text) {
   SigningPublicKey key{};
-  if (!is_signing_key_text(text) || !from_z85(text.substr(kPrefix.size()), key)) {
+  if (!is_signing_key_text(text) || !from_z85(text.substr(kPrefix.size()), key) ||
+      z85(key) != text.substr(kPrefix.size())) {
     return Status::invalid_argument(fmt::format(
         "'{}' is not an Ed25519 signing public key (\"ed25519:\" and 40 Z85 characters, from seisvault keygen's "
         "PREFIX.sign.pub)",

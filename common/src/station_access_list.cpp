@@ -85,7 +85,12 @@ Result<std::optional<StationAccessEntry>> parse_line(const std::string& line, in
   std::string word;
   auto at = words.tellg();
   while (words >> word && word[0] != '#') {
-    if (is_signing_key_text(word)) {
+    if (word.rfind("ed25519:", 0) == 0) {
+      // The whole key decoded, not only its alphabet: a Z85 group can spell
+      // more than 32 bits.
+      if (auto key = parse_signing_key_text(word); !key.ok()) {
+        return Status::invalid_argument(fmt::format("line {}: {}", number, key.status().message()));
+      }
       if (!e.signing_key.empty()) {
         return Status::invalid_argument(fmt::format("line {}: key {} has two signing keys", number, key));
       }

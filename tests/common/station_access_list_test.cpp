@@ -47,7 +47,9 @@ TEST_CASE("a line with a signing key and allow-unsigned, two signing keys, or a 
            {signing() + "  allow-unsigned", "must sign"},
            {signing() + " " + signing(), "two signing keys"},
            {"allow-unsign", "neither a signing key"},
-           {"ed25519:tooshort", "neither a signing key"},
+           {"ed25519:tooshort", "not an Ed25519 signing public key"},
+           // The right alphabet and length, but "#####" spells more than 32 bits (found by fuzzing).
+           {"ed25519:#####" + std::string(35, '0'), "not an Ed25519 signing public key"},
        }) {
     auto list = StationAccessList::parse(a + "  XX.*  " + rest + "\n");
     REQUIRE_FALSE(list.ok());

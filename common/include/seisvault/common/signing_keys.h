@@ -45,7 +45,9 @@ SigningKeyPair signing_key_pair_from_seed(const std::array<uint8_t, 32>& seed);
 // "ed25519:<Z85>" of a public key.
 std::string signing_key_text(const SigningPublicKey& key);
 
-// Reads the text form back. InvalidArgument saying what is wrong.
+// Reads the text form back: InvalidArgument saying what is wrong, also for
+// text of the right alphabet and length that does not decode to 32 bytes
+// (a Z85 group spelling more than 32 bits).
 Result<SigningPublicKey> parse_signing_key_text(std::string_view text);
 
 // Whether `text` looks like a signing public key ("ed25519:" + 40 Z85).
