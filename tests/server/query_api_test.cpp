@@ -435,6 +435,55 @@ TEST_CASE("GetStats counts what was ingested and rejected; Verify finds every st
 // Records that went into the store without ingest's checks (stored by an
 // older server, or damaged on disk afterwards), put there behind the server's
 // back: Verify must find each one.
+// What Verify reports for `pattern`: each problem by start time, and the
+// summary's counts.
+struct VerifyAnswer {
+  std::map<TimeNs, std::string> problems;
+  uint64_t checked = 0;
+  uint64_t problem_count = 0;
+};
+
+VerifyAnswer verify_answer(const ServerProcess& server, const std::string& pattern) {
+  auto api = wv::Waveforms::NewStub(grpc::CreateChannel(server.api(), grpc::InsecureChannelCredentials()));
+  wv::VerifyRequest vreq;
+  *vreq.mutable_selection() = selection({pattern});
+  auto ctx = context();
+  auto reader = api->Verify(ctx.get(), vreq);
+  wv::VerifyReport report;
+  VerifyAnswer out;
+  while (reader->Read(&report)) {
+    if (report.has_problem()) out.problems[report.problem().start_ns()] = report.problem().problem();
+    if (report.has_summary()) {
+      out.checked = report.summary().records_checked();
+      out.problem_count = report.summary().problems();
+    }
+  }
+  REQUIRE(reader->Finish().ok());
+  return out;
+}
+
+// Writes `in` to the store as ingest would: one unsigned batch in the
+// ledger whose hashes are `ledger_hashes` (32 bytes per record, in order;
+// by default the records' own), each record at its position, except record
+// `outside`, which is written with no batch (as if behind ingest's back).
+void write_as_batch(storage::RecordStore& store, std::vector<storage::NewRecord>& in, TimeNs now,
+                    std::string ledger_hashes = {}, size_t outside = SIZE_MAX) {
+  const bool own = ledger_hashes.empty();
+  for (size_t i = 0; i < in.size(); ++i) {
+    in[i].ledger_batch = i == outside ? storage::kNoLedgerBatch : 0;
+    in[i].batch_position = static_cast<uint32_t>(i);
+    if (own) ledger_hashes.append(reinterpret_cast<const char*>(in[i].sha256.data()), 32);
+  }
+  storage::LedgerBatch batch;
+  batch.key_id = "test-sender";
+  batch.protocol_version = 1;
+  batch.batch_id = 1;
+  batch.receive_ns = now;
+  batch.hashes = {reinterpret_cast<const uint8_t*>(ledger_hashes.data()), ledger_hashes.size()};
+  std::vector<storage::WriteOutcome> outcomes(in.size());
+  REQUIRE(store.write(in, outcomes, true, nullptr, {}, {&batch, 1}).ok());
+}
+
 TEST_CASE("Verify reports stored records that are damaged, fail today's validation, or disagree with the index",
           "[server][query][verify]") {
   TempDir tmp;
@@ -479,39 +528,13 @@ TEST_CASE("Verify reports stored records that are damaged, fail today's validati
     }
     // As ingest writes them: one (unsigned) batch in the ledger, holding
     // the hashes as sent.
-    std::string hashes;
-    for (size_t i = 0; i < in.size(); ++i) {
-      in[i].ledger_batch = 0;
-      in[i].batch_position = static_cast<uint32_t>(i);
-      hashes.append(reinterpret_cast<const char*>(in[i].sha256.data()), 32);
-    }
-    storage::LedgerBatch batch;
-    batch.key_id = "test-sender";
-    batch.protocol_version = 1;
-    batch.batch_id = 1;
-    batch.receive_ns = now;
-    batch.hashes = {reinterpret_cast<const uint8_t*>(hashes.data()), hashes.size()};
-    std::vector<storage::WriteOutcome> outcomes(in.size());
-    REQUIRE((*store)->write(in, outcomes, true, nullptr, {}, {&batch, 1}).ok());
+    write_as_batch(**store, in, now);
   }
   ServerProcess server(tmp.path());
-  auto api = wv::Waveforms::NewStub(grpc::CreateChannel(server.api(), grpc::InsecureChannelCredentials()));
-  wv::VerifyRequest vreq;
-  *vreq.mutable_selection() = selection({"XX.VFY"});
-  auto ctx = context();
-  auto reader = api->Verify(ctx.get(), vreq);
-  wv::VerifyReport report;
-  std::map<TimeNs, std::string> problems;
-  uint64_t checked = 0;
-  while (reader->Read(&report)) {
-    if (report.has_problem()) problems[report.problem().start_ns()] = report.problem().problem();
-    if (report.has_summary()) {
-      checked = report.summary().records_checked();
-      CHECK(report.summary().problems() == 3);
-    }
-  }
-  REQUIRE(reader->Finish().ok());
-  CHECK(checked == good.size());
+  const auto answer = verify_answer(server, "XX.VFY");
+  CHECK(answer.checked == good.size());
+  CHECK(answer.problem_count == 3);
+  auto problems = answer.problems;
   REQUIRE(problems.size() == 3);
   CHECK_THAT(problems[fields[1].start_ns], Catch::Contains("no longer a valid record") &&
                                                Catch::Contains("bad_blockettes"));
@@ -544,34 +567,18 @@ TEST_CASE("Verify reports records that are not in the ledger as their batch stor
       n.bytes = good[i];
       n.sha256 = sha256(good[i]);
       n.receive_ns = now;
-      n.batch_position = static_cast<uint32_t>(i);
-      // Record 0 outside any batch (added behind the ingest's back);
-      // record 1's hash in the ledger is another one.
-      n.ledger_batch = i == 0 ? storage::kNoLedgerBatch : 0;
+      // Record 1's hash in the ledger is another one.
       auto h = n.sha256;
       if (i == 1) h[0] ^= 1;
       hashes.append(reinterpret_cast<const char*>(h.data()), 32);
       in.push_back(n);
     }
-    storage::LedgerBatch batch;
-    batch.key_id = "test-sender";
-    batch.batch_id = 1;
-    batch.hashes = {reinterpret_cast<const uint8_t*>(hashes.data()), hashes.size()};
-    std::vector<storage::WriteOutcome> outcomes(in.size());
-    REQUIRE((*store)->write(in, outcomes, true, nullptr, {}, {&batch, 1}).ok());
+    write_as_batch(**store, in, now, hashes, /*outside=*/0);  // record 0 added behind ingest's back
   }
   ServerProcess server(tmp.path());
-  auto api = wv::Waveforms::NewStub(grpc::CreateChannel(server.api(), grpc::InsecureChannelCredentials()));
-  wv::VerifyRequest vreq;
-  *vreq.mutable_selection() = selection({"XX.LDG"});
-  auto ctx = context();
-  auto reader = api->Verify(ctx.get(), vreq);
-  wv::VerifyReport report;
+  const auto answer = verify_answer(server, "XX.LDG");
   std::vector<std::string> problems;
-  while (reader->Read(&report)) {
-    if (report.has_problem()) problems.push_back(report.problem().problem());
-  }
-  REQUIRE(reader->Finish().ok());
+  for (const auto& [start, problem] : answer.problems) problems.push_back(problem);
   REQUIRE(problems.size() == 2);
   CHECK_THAT(problems[0], Catch::Contains("points to no ledger entry"));
   CHECK_THAT(problems[1], Catch::Contains("ledger entry 1 position 1") && Catch::Contains("not what the station sent"));
