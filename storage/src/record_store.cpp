@@ -1280,6 +1280,16 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       return Status::internal("write(): a record names a ledger batch that is not given");
     }
   }
+  for (const auto& b : batches) {
+    // What a ledger entry can hold (common's ledger_entry.h).
+    const bool fits = b.is_signed ? b.key_id.size() == 32 && b.signature.size() == 64
+                                  : b.key_id.size() <= 255 && b.signature.empty();
+    if (!fits || b.hashes.size() % 32 != 0) {
+      return Status::internal(fmt::format(
+          "write(): ledger batch {} has a key id of {} bytes, a signature of {} and hashes of {} ({})", b.batch_id,
+          b.key_id.size(), b.signature.size(), b.hashes.size(), b.is_signed ? "signed" : "unsigned"));
+    }
+  }
   // 0. Signed batches replayed under an old id store nothing.
   if (auto s = m.find_replays(batches); !s.ok()) return s;
   auto replayed = [&](const NewRecord& r) {
