@@ -211,3 +211,19 @@ TEST_CASE("a schema-5 store (no ledger) is migrated when opened: its records rea
   CHECK(store->ledger_head().count == 1);
   CHECK(pointers(*store).at(fresh.sha).first == 1);
 }
+
+TEST_CASE("a ledger batch its entry could not hold is refused, and nothing of the write is stored", "[ledger]") {
+  test::TempDir dir;
+  auto store = open_store(dir.path());
+  const auto r = rec("XX.BAD..HHZ", kT0, 100, 100.0, 3);
+  auto short_key = batch_of({r}, std::string(31, 'K'), 1);
+  auto unsigned_with_signature = batch_of({r}, "sender", 1, false);
+  unsigned_with_signature.signature.assign(64, 's');
+  auto long_key = batch_of({r}, std::string(256, 'L'), 1, false);
+  for (const auto& b : {short_key, unsigned_with_signature, long_key}) {
+    const auto w = write_batches(*store, {b});
+    CHECK(w.status.code() == StatusCode::kInternal);
+  }
+  CHECK(read(*store).empty());
+  CHECK(store->ledger_head().count == 0);
+}
