@@ -25,7 +25,7 @@ LedgerChainCheck::LedgerChainCheck(std::optional<SigningPublicKey> server_key,
   for (const auto& [count, _] : checkpoints_) wanted_[count] = true;
 }
 
-void LedgerChainCheck::add_entry(uint64_t number, std::string_view bytes) {
+const LedgerEntry* LedgerChainCheck::add_entry(uint64_t number, std::string_view bytes) {
   const std::string where = fmt::format("ledger entry {}", number);
   if (number != expected_) {
     sink_("ledger-chain", where,
@@ -36,20 +36,23 @@ void LedgerChainCheck::add_entry(uint64_t number, std::string_view bytes) {
   ++entries_;
   const Sha256Digest hash = ledger_entry_hash(bytes);
   if (wanted_.count(number) > 0) at_checkpoint_[number] = hash;
-  auto entry = decode_ledger_entry(bytes);
+  auto decoded = decode_ledger_entry(bytes);
   const Sha256Digest previous = previous_;
   previous_ = hash;
-  if (!entry.ok()) {
-    sink_("ledger-entry-unreadable", where, entry.status().message());
-    return;
+  if (!decoded.ok()) {
+    sink_("ledger-entry-unreadable", where, decoded.status().message());
+    last_.reset();
+    return nullptr;
   }
+  last_ = std::move(*decoded);
+  const LedgerEntry* entry = &*last_;
   if (entry->number != number) sink_("ledger-chain", where, fmt::format("it says it is entry {}", entry->number));
   if (entry->previous_hash != previous) {
     sink_("ledger-chain", where,
           fmt::format("it names {} as the previous entry's hash, but entry {} hashes to {}",
                       to_hex(entry->previous_hash), number - 1, to_hex(previous)));
   }
-  if (!entry->is_signed) return;
+  if (!entry->is_signed) return entry;
   ++signed_;
   BatchSigningFields f{entry->protocol_version, {}, entry->batch_id, entry->send_ns};
   std::copy(entry->key_id.begin(), entry->key_id.end(), f.key_id.begin());
@@ -63,6 +66,7 @@ void LedgerChainCheck::add_entry(uint64_t number, std::string_view bytes) {
                       "station signed",
                       entry->batch_id, ledger_key_text(entry->key_id, true)));
   }
+  return entry;
 }
 
 void LedgerChainCheck::finish() {

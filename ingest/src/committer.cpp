@@ -135,9 +135,8 @@ void Committer::write_group(size_t count) {
         // The whole batch (answered as a whole below).
         if (g->error == v1::BATCH_ERROR_UNSPECIFIED) {
           const auto key = g->batch.signature.key;
-          const auto highest = p_.store.highest_batch_ids();
-          const auto h = highest.find(std::string(reinterpret_cast<const char*>(key.data()), key.size()));
-          const uint64_t top = h == highest.end() ? 0 : h->second;
+          const uint64_t top =
+              p_.store.highest_batch_id({reinterpret_cast<const char*>(key.data()), key.size()});
           g->error = v1::REPLAYED_BATCH;
           g->highest_batch_id = top;
           g->error_message = fmt::format(

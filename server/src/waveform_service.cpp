@@ -1,16 +1,13 @@
 #include "waveform_service.h"
 
 #include <filesystem>
-#include <optional>
 #include <set>
-#include <unordered_map>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "seisvault/common/ledger_chain_check.h"
-#include "seisvault/common/ledger_entry.h"
 #include "seisvault/ingest/record_validator.h"
+#include "seisvault/storage/store_verifier.h"
 #include "api_exposure.h"
 #include "segment_builder.h"
 
@@ -358,25 +355,10 @@ grpc::Status WaveformService::verify(grpc::ServerContext* context, const v1::Ver
   uint64_t checked = 0, problems = 0;
   bool gone = false;
   v1::VerifyReport report;
-  // Each record against its ledger entry (docs/provenance.md): entries
-  // decoded once for the records that point to them (a bounded cache).
+  // Each record against its ledger entry (docs/provenance.md), as
+  // `seisvault verify` checks it.
   const uint64_t ledger_since = query_.store().ledger_since_sequence();
-  std::unordered_map<uint64_t, std::optional<LedgerEntry>> entries;
-  const auto entry = [&](uint64_t number) -> const LedgerEntry* {
-    auto it = entries.find(number);
-    if (it == entries.end()) {
-      if (entries.size() > 4096) entries.clear();
-      std::optional<LedgerEntry> decoded;
-      (void)query_.store().read_ledger(number, [&](uint64_t n, std::string_view bytes) {
-        if (n == number) {
-          if (auto e = decode_ledger_entry(bytes); e.ok()) decoded = std::move(*e);
-        }
-        return false;
-      });
-      it = entries.emplace(number, std::move(decoded)).first;
-    }
-    return it->second ? &*it->second : nullptr;
-  };
+  storage::LedgerEntryCache entries(query_.store());
   auto st = query_.read_records({sel, window}, [&](const storage::StoredRecord& r) {
     ++checked;
     std::string problem;
@@ -389,18 +371,8 @@ grpc::Status WaveformService::verify(grpc::ServerContext* context, const v1::Ver
     } else if (v.record.source_id() != r.source_id || v.record.start_ns != r.start_ns) {
       problem = fmt::format("the record's header says {} at {}, the index says {} at {}", v.record.source_id(),
                             format_iso8601(v.record.start_ns), r.source_id, format_iso8601(r.start_ns));
-    } else if (r.ledger_entry == 0) {
-      if (r.sequence >= ledger_since) {
-        problem = fmt::format("stored after the ledger began (sequence {}), it points to no ledger entry",
-                              ledger_since);
-      }
-    } else if (const LedgerEntry* e = entry(r.ledger_entry); e == nullptr) {
-      problem = fmt::format("it points to ledger entry {}, which the ledger does not hold", r.ledger_entry);
-    } else if (r.batch_position >= e->hashes.size() || e->hashes[r.batch_position] != digest ||
-               !e->stored[r.batch_position]) {
-      problem = fmt::format("ledger entry {} position {} (batch {} of {}) does not hold this record: not what the "
-                            "station sent",
-                            r.ledger_entry, r.batch_position, e->batch_id, ledger_key_text(e->key_id, e->is_signed));
+    } else if (auto findings = storage::check_record_ledger(r, digest, ledger_since, entries); !findings.empty()) {
+      problem = std::move(findings.front().what);
     }
     if (!problem.empty()) {
       ++problems;

@@ -1061,9 +1061,10 @@ LedgerHead RecordStore::ledger_head() const {
   return impl_->ledger_head;
 }
 
-std::map<std::string, uint64_t> RecordStore::highest_batch_ids() const {
+uint64_t RecordStore::highest_batch_id(std::string_view key_id) const {
   std::lock_guard lock(impl_->ledger_mutex);
-  return {impl_->highest_batch.begin(), impl_->highest_batch.end()};
+  const auto it = impl_->highest_batch.find(std::string(key_id));
+  return it == impl_->highest_batch.end() ? 0 : it->second;
 }
 
 uint64_t RecordStore::ledger_since_sequence() const { return impl_->ledger_since_seq; }

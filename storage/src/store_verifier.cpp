@@ -54,7 +54,8 @@ class Verifier {
                              problem(kind, std::move(where), std::move(what));
                            });
     auto st = store_.read_ledger(1, [&](uint64_t number, std::string_view bytes) {
-      check.add_entry(number, bytes);
+      // Which records each entry stored, for pass 3 (a bit per record).
+      if (const LedgerEntry* e = check.add_entry(number, bytes)) stored_[number] = e->stored;
       if (number % 100000 == 0) progress(fmt::format("ledger: {} entries", number));
       return true;
     });
@@ -65,23 +66,6 @@ class Verifier {
     report_.checkpoints = check.checkpoints();
     report_.last_checkpoint_count = check.last_checkpoint_count();
     return {};
-  }
-
-  // An entry, decoded once for the records that point to it (a bounded
-  // cache: records come channel by channel).
-  const LedgerEntry* entry(uint64_t number) {
-    if (auto it = cache_.find(number); it != cache_.end()) return it->second ? &*it->second : nullptr;
-    if (cache_.size() > 4096) cache_.clear();
-    std::optional<LedgerEntry> decoded;
-    (void)store_.read_ledger(number, [&](uint64_t n, std::string_view bytes) {
-      if (n == number) {
-        auto e = decode_ledger_entry(bytes);
-        if (e.ok()) decoded = std::move(*e);
-      }
-      return false;
-    });
-    auto [it, _] = cache_.emplace(number, std::move(decoded));
-    return it->second ? &*it->second : nullptr;
   }
 
   // Pass 2: every record, channel by channel (a channel that cannot be read
@@ -102,36 +86,11 @@ class Verifier {
                   fmt::format("its {} bytes hash to {}, the store has {} for them", r.bytes.size(), hex(actual),
                               hex({r.sha256, 32})));
         }
-        if (r.ledger_entry == 0) {
-          if (r.sequence >= since) {
-            problem("record-not-in-ledger", where,
-                    fmt::format("stored after the ledger began (sequence {}), it points to no ledger entry", since));
-          } else {
-            ++report_.records_before_ledger;
-          }
-          return true;
-        }
-        const LedgerEntry* e = entry(r.ledger_entry);
-        const std::string in = fmt::format("entry {} position {}", r.ledger_entry, r.batch_position);
-        if (e == nullptr) {
-          problem("record-ledger-mismatch", where, fmt::format("it points to {}, which the ledger does not hold", in));
-          return true;
-        }
-        if (r.batch_position >= e->hashes.size()) {
-          problem("record-ledger-mismatch", where,
-                  fmt::format("it points to {}, but that batch has {} records", in, e->hashes.size()));
-          return true;
-        }
-        if (e->hashes[r.batch_position] != actual) {
-          problem("record-ledger-mismatch", where,
-                  fmt::format("its bytes hash to {}, but {} of the ledger ({} batch {} of {}) is {}: not what the "
-                              "station sent",
-                              hex(actual), in, e->is_signed ? "signed" : "unsigned", e->batch_id,
-                              ledger_key_text(e->key_id, e->is_signed), hex(e->hashes[r.batch_position])));
-        }
-        if (!e->stored[r.batch_position]) {
-          problem("record-ledger-mismatch", where, fmt::format("{} says that record was not stored by it", in));
-        }
+        const LedgerEntry* e = nullptr;
+        for (auto& f : check_record_ledger(r, actual, since, entries_, &e)) problem(f.kind, where, std::move(f.what));
+        if (r.ledger_entry == 0 && r.sequence < since) ++report_.records_before_ledger;
+        if (e == nullptr || r.batch_position >= e->hashes.size()) return true;
+        const std::string in = fmt::format("ledger entry {} position {}", r.ledger_entry, r.batch_position);
         auto& found = found_[r.ledger_entry];
         if (found.size() < e->hashes.size()) found.resize(e->hashes.size());
         if (found[r.batch_position]) {
@@ -148,34 +107,90 @@ class Verifier {
     return {};
   }
 
-  // Pass 3: what the ledger says was stored is there.
+  // Pass 3: what the ledger says was stored is there (from pass 1's
+  // bitmaps; an entry is read again only to describe a missing record).
   Status check_coverage() {
     progress("checking that every record the ledger names is stored");
-    return store_.read_ledger(1, [&](uint64_t number, std::string_view bytes) {
-      auto e = decode_ledger_entry(bytes);
-      if (!e.ok()) return true;  // reported in pass 1
+    std::vector<uint64_t> numbers;
+    numbers.reserve(stored_.size());
+    for (const auto& [number, _] : stored_) numbers.push_back(number);
+    std::sort(numbers.begin(), numbers.end());
+    for (uint64_t number : numbers) {
+      const auto& stored = stored_.at(number);
       const auto found = found_.find(number);
-      for (size_t i = 0; i < e->stored.size(); ++i) {
-        if (!e->stored[i]) continue;
-        if (found == found_.end() || i >= found->second.size() || !found->second[i]) {
-          problem("record-missing", fmt::format("ledger entry {} position {}", number, i),
-                  fmt::format("batch {} of {} stored a record with SHA-256 {}, and the store no longer has it",
-                              e->batch_id, ledger_key_text(e->key_id, e->is_signed), hex(e->hashes[i])));
-        }
+      for (size_t i = 0; i < stored.size(); ++i) {
+        if (!stored[i] || (found != found_.end() && i < found->second.size() && found->second[i])) continue;
+        const LedgerEntry* e = entries_.get(number);
+        if (e == nullptr) continue;  // gone since pass 1
+        problem("record-missing", fmt::format("ledger entry {} position {}", number, i),
+                fmt::format("batch {} of {} stored a record with SHA-256 {}, and the store no longer has it",
+                            e->batch_id, ledger_key_text(e->key_id, e->is_signed), hex(e->hashes[i])));
       }
-      return true;
-    });
+    }
+    return {};
   }
 
   const RecordStore& store_;
   const VerifyOptions& options_;
   VerifyReport report_;
   std::vector<std::pair<uint64_t, std::string>> checkpoints_;
-  std::unordered_map<uint64_t, std::optional<LedgerEntry>> cache_;
-  std::unordered_map<uint64_t, std::vector<bool>> found_;  // entry -> positions found among the records
+  LedgerEntryCache entries_{store_};
+  std::unordered_map<uint64_t, std::vector<bool>> stored_;  // entry -> positions it says it stored (pass 1)
+  std::unordered_map<uint64_t, std::vector<bool>> found_;   // entry -> positions found among the records
 };
 
 }  // namespace
+
+const LedgerEntry* LedgerEntryCache::get(uint64_t number) {
+  if (auto it = entries_.find(number); it != entries_.end()) return it->second ? &*it->second : nullptr;
+  if (entries_.size() > 4096) entries_.clear();
+  std::optional<LedgerEntry> decoded;
+  (void)store_.read_ledger(number, [&](uint64_t n, std::string_view bytes) {
+    if (n == number) {
+      if (auto e = decode_ledger_entry(bytes); e.ok()) decoded = std::move(*e);
+    }
+    return false;
+  });
+  auto [it, _] = entries_.emplace(number, std::move(decoded));
+  return it->second ? &*it->second : nullptr;
+}
+
+std::vector<LedgerFinding> check_record_ledger(const StoredRecord& r, const Sha256Digest& actual,
+                                               uint64_t ledger_since, LedgerEntryCache& entries,
+                                               const LedgerEntry** entry) {
+  std::vector<LedgerFinding> out;
+  if (entry) *entry = nullptr;
+  if (r.ledger_entry == 0) {
+    if (r.sequence >= ledger_since) {
+      out.push_back({"record-not-in-ledger",
+                     fmt::format("stored after the ledger began (sequence {}), it points to no ledger entry",
+                                 ledger_since)});
+    }
+    return out;
+  }
+  const LedgerEntry* e = entries.get(r.ledger_entry);
+  if (entry) *entry = e;
+  const std::string in = fmt::format("ledger entry {} position {}", r.ledger_entry, r.batch_position);
+  if (e == nullptr) {
+    out.push_back({"record-ledger-mismatch", fmt::format("it points to {}, which the ledger does not hold", in)});
+    return out;
+  }
+  if (r.batch_position >= e->hashes.size()) {
+    out.push_back({"record-ledger-mismatch",
+                   fmt::format("it points to {}, but that batch has {} records", in, e->hashes.size())});
+    return out;
+  }
+  if (e->hashes[r.batch_position] != actual) {
+    out.push_back({"record-ledger-mismatch",
+                   fmt::format("its bytes hash to {}, but {} ({} batch {} of {}) holds {}: not what the station sent",
+                               hex(actual), in, e->is_signed ? "signed" : "unsigned", e->batch_id,
+                               ledger_key_text(e->key_id, e->is_signed), hex(e->hashes[r.batch_position]))});
+  }
+  if (!e->stored[r.batch_position]) {
+    out.push_back({"record-ledger-mismatch", fmt::format("{} says that record was not stored by it", in)});
+  }
+  return out;
+}
 
 Result<VerifyReport> verify_store(const RecordStore& store, const VerifyOptions& options) {
   return Verifier(store, options).run();

@@ -126,7 +126,7 @@ TEST_CASE("a signed batch under a spent id stores nothing, unless it is the stor
   for (int i = 0; i < 4; ++i) second.push_back(rec("XX.K..HHZ", kT0 + (10 + i) * kSecond, 100, 100.0, 1));
 
   REQUIRE(write_batches(*store, {batch_of(first, key, 10)}).status.ok());
-  CHECK(store->highest_batch_ids().at(key) == 10);
+  CHECK(store->highest_batch_id(key) == 10);
 
   // The same batch again (a resend after a lost ack): its records are duplicates.
   auto again = write_batches(*store, {batch_of(first, key, 10)});
@@ -157,7 +157,7 @@ TEST_CASE("a signed batch under a spent id stores nothing, unless it is the stor
   // The rule holds after a reopen.
   store.reset();
   store = open_store(dir.path());
-  CHECK(store->highest_batch_ids().at(key) == 20);
+  CHECK(store->highest_batch_id(key) == 20);
   auto after = write_batches(*store, {batch_of({rec("XX.K..HHZ", kT0 + 99 * kSecond)}, key, 12)});
   CHECK(after.outcomes == std::vector<WriteOutcome>{WriteOutcome::kReplayed});
   // A replayed batch has no ledger entry: entries are the stored batches only.

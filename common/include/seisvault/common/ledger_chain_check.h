@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "seisvault/common/ledger_entry.h"
 #include "seisvault/common/sha256.h"
 #include "seisvault/common/signing_keys.h"
 
@@ -35,7 +36,9 @@ class LedgerChainCheck {
   LedgerChainCheck(std::optional<SigningPublicKey> server_key,
                    std::vector<std::pair<uint64_t, std::string>> checkpoints, Sink sink);
 
-  void add_entry(uint64_t number, std::string_view bytes);
+  // Checks one entry; returns it decoded (valid until the next call), or
+  // nullptr when it does not decode.
+  const LedgerEntry* add_entry(uint64_t number, std::string_view bytes);
   void finish();
 
   uint64_t entries() const { return entries_; }
@@ -57,6 +60,7 @@ class LedgerChainCheck {
   uint64_t signed_ = 0;
   uint64_t last_checkpoint_count_ = 0;
   std::string message_;
+  std::optional<LedgerEntry> last_;
 };
 
 // "ed25519:..." for a signed entry's key id, the text itself otherwise.

@@ -191,8 +191,8 @@ class RecordStore {
   // for an entry key out of place.
   Status read_ledger(uint64_t first, const std::function<bool(uint64_t, std::string_view)>& visit) const;
 
-  // The highest batch id each signing key has stored (key id -> batch id).
-  std::map<std::string, uint64_t> highest_batch_ids() const;
+  // The highest batch id signing key `key_id` has stored; 0 when none.
+  uint64_t highest_batch_id(std::string_view key_id) const;
 
   // The first record sequence number the ledger covers: every record
   // stored through write() with a batch from then on has a ledger entry

@@ -12,7 +12,7 @@
 //      stored since the ledger began points to a ledger entry whose hash at
 //      its position is that SHA-256 and which says it stored it, and no two
 //      records point to the same place;
-//   3. the ledger again: every record an entry says it stored was found.
+//   3. every record an entry said in pass 1 it stored was found.
 // Problems are counted by kind, the first of each kind kept with where and
 // what. Reads only (safe on a live store, though records written meanwhile
 // may be reported as not yet in the ledger read earlier: verify a stopped
@@ -24,8 +24,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "seisvault/common/ledger_entry.h"
+#include "seisvault/common/sha256.h"
 #include "seisvault/common/signing_keys.h"
 #include "seisvault/common/status.h"
 #include "seisvault/storage/record_store.h"
@@ -59,6 +62,36 @@ struct VerifyReport {
   std::vector<VerifyProblem> first_problems;  // the first of each kind, in the order found
   bool ok() const { return problems.empty(); }
 };
+
+// Ledger entries as the records pointing to them need them: each read and
+// decoded once, a bounded number kept (records come channel by channel,
+// their batches spread over the ledger). Not thread-safe.
+class LedgerEntryCache {
+ public:
+  explicit LedgerEntryCache(const RecordStore& store) : store_(store) {}
+  // Entry `number`; nullptr when the ledger does not hold it or it does not
+  // decode. Valid until the next call.
+  const LedgerEntry* get(uint64_t number);
+
+ private:
+  const RecordStore& store_;
+  std::unordered_map<uint64_t, std::optional<LedgerEntry>> entries_;
+};
+
+struct LedgerFinding {
+  std::string kind;  // "record-not-in-ledger" or "record-ledger-mismatch"
+  std::string what;
+};
+
+// What is wrong with stored record `r`, whose bytes hash to `actual`,
+// against the ledger, in the order found (empty: nothing). A record with
+// no entry is wrong only when stored since `ledger_since`
+// (RecordStore::ledger_since_sequence). `entry` (optional) is set to the
+// record's entry when the ledger holds it. What `seisvault verify` and the
+// Verify RPC both check of a record.
+std::vector<LedgerFinding> check_record_ledger(const StoredRecord& r, const Sha256Digest& actual,
+                                               uint64_t ledger_since, LedgerEntryCache& entries,
+                                               const LedgerEntry** entry = nullptr);
 
 // Verifies `store` as above. The Status is not OK only when the store
 // cannot be read at all; everything found wrong is in the report.
