@@ -15,8 +15,8 @@
 #include <zmq.hpp>
 
 #include "seisvault/client/batch_builder.h"
+#include "seisvault/client/batch_signing.h"
 #include "seisvault/client/spool.h"
-#include "seisvault/common/batch_signature.h"
 #include "seisvault/common/reject_reason.h"
 #include "seisvault/common/time.h"
 #include "seisvault/proto/ingest.pb.h"
@@ -107,7 +107,6 @@ struct PushClient::Impl {
   void fill_from_backlog();
   void send_due(Clock::time_point now);
   bool send(Outstanding& o, Clock::time_point now);
-  void sign(pb::IngestBatch& batch);
   void read_acks(Clock::time_point now);
   void handle_ack(const void* data, size_t size, Clock::time_point now);
   void handle_results(std::map<uint64_t, Outstanding>::iterator it, Clock::time_point now);
@@ -349,29 +348,11 @@ void PushClient::Impl::fill_from_backlog() {
   }
 }
 
-void PushClient::Impl::sign(pb::IngestBatch& batch) {
-  const SigningKeyPair& key = *opt.signing_key;
-  const BatchSigningFields fields{batch.protocol_version(), key.public_key, batch.batch_id(), now_ns()};
-  begin_batch_message(fields, static_cast<uint32_t>(batch.records_size()), signing_message);
-  static const std::array<uint8_t, 32> kNoHash{};
-  for (const auto& r : batch.records()) {
-    // A hash of another length is signed as 32 zero bytes: the server
-    // refuses such a record's batch anyway (the builder always makes 32).
-    const auto* h = r.sha256().size() == 32 ? reinterpret_cast<const uint8_t*>(r.sha256().data()) : kNoHash.data();
-    add_batch_hash(std::span<const uint8_t, 32>(h, 32), signing_message);
-  }
-  const auto sig = sign_message(key, {reinterpret_cast<const uint8_t*>(signing_message.data()), signing_message.size()});
-  auto* out = batch.mutable_signature();
-  out->set_key(key.public_key.data(), key.public_key.size());
-  out->set_send_time_ns(fields.send_time_ns);
-  out->set_signature(sig.data(), sig.size());
-}
-
 bool PushClient::Impl::send(Outstanding& o, Clock::time_point now) {
   // Signed as it leaves (a resend again, with its own send time): batches
   // spooled by an older client, or before the station had a signing key,
   // go out signed too.
-  if (opt.signing_key) sign(*o.batch);
+  if (opt.signing_key) sign_batch(*o.batch, *opt.signing_key, now_ns(), signing_message);
   const size_t size = o.batch->ByteSizeLong();
   zmq::message_t msg(size);
   o.batch->SerializeWithCachedSizesToArray(static_cast<uint8_t*>(msg.data()));

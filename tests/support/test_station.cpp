@@ -1,8 +1,6 @@
 #include "support/test_station.h"
 
-#include <algorithm>
-
-#include "seisvault/common/batch_signature.h"
+#include "seisvault/client/batch_signing.h"
 #include "seisvault/common/sha256.h"
 
 namespace seisvault::test {
@@ -38,18 +36,7 @@ ingest::v1::IngestBatch TestStation::make_batch(uint64_t batch_id, const std::ve
 
 void TestStation::sign(ingest::v1::IngestBatch& batch, const SigningKeyPair& key, int64_t send_time_ns) {
   std::string message;
-  begin_batch_message({batch.protocol_version(), key.public_key, batch.batch_id(), send_time_ns},
-                      static_cast<uint32_t>(batch.records_size()), message);
-  for (const auto& r : batch.records()) {
-    std::array<uint8_t, 32> h{};
-    std::copy_n(r.sha256().begin(), std::min<size_t>(32, r.sha256().size()), h.begin());
-    add_batch_hash(h, message);
-  }
-  const auto sig = sign_message(key, {reinterpret_cast<const uint8_t*>(message.data()), message.size()});
-  auto* out = batch.mutable_signature();
-  out->set_key(key.public_key.data(), key.public_key.size());
-  out->set_send_time_ns(send_time_ns);
-  out->set_signature(sig.data(), sig.size());
+  client::sign_batch(batch, key, send_time_ns, message);
 }
 
 void TestStation::send(const ingest::v1::IngestBatch& batch) { send_raw({batch.SerializeAsString()}); }
