@@ -7,6 +7,7 @@
 #include "seisvault/common/batch_signature.h"
 #include "seisvault/common/ledger_checkpoint.h"
 #include "seisvault/common/ledger_entry.h"
+#include "seisvault/common/time.h"
 
 namespace seisvault {
 
@@ -39,6 +40,8 @@ const LedgerEntry* LedgerChainCheck::add_entry(uint64_t number, std::string_view
   auto decoded = decode_ledger_entry(bytes);
   const Sha256Digest previous = previous_;
   previous_ = hash;
+  const bool previous_known = previous_known_;
+  previous_known_ = true;
   if (!decoded.ok()) {
     sink_("ledger-entry-unreadable", where, decoded.status().message());
     last_.reset();
@@ -47,13 +50,19 @@ const LedgerEntry* LedgerChainCheck::add_entry(uint64_t number, std::string_view
   last_ = std::move(*decoded);
   const LedgerEntry* entry = &*last_;
   if (entry->number != number) sink_("ledger-chain", where, fmt::format("it says it is entry {}", entry->number));
-  if (entry->previous_hash != previous) {
+  if (previous_known && entry->previous_hash != previous) {
     sink_("ledger-chain", where,
           fmt::format("it names {} as the previous entry's hash, but entry {} hashes to {}",
                       to_hex(entry->previous_hash), number - 1, to_hex(previous)));
   }
+  if (entry->kind == kLedgerKindKeyEvent) {
+    take_key_event(*entry);
+    return entry;
+  }
   if (!entry->is_signed) return entry;
   ++signed_;
+  const SignedBatch batch{number, entry->batch_id, entry->receive_ns};
+  if (!key_valid_at(entry->key_id, batch, false)) unsettled_.emplace_back(entry->key_id, batch);
   BatchSigningFields f{entry->protocol_version, {}, entry->batch_id, entry->send_ns};
   std::copy(entry->key_id.begin(), entry->key_id.end(), f.key_id.begin());
   begin_batch_message(f, static_cast<uint32_t>(entry->hashes.size()), message_);
@@ -69,7 +78,52 @@ const LedgerEntry* LedgerChainCheck::add_entry(uint64_t number, std::string_view
   return entry;
 }
 
+void LedgerChainCheck::take_key_event(const LedgerEntry& e) {
+  ++key_events_;
+  if (!e.is_signed) return;  // a CURVE key let in unsigned: no signatures to judge
+  auto& changes = key_changes_[e.key_id];
+  const KeyChange c{e.receive_ns, e.key_event, e.number};
+  changes.insert(std::upper_bound(changes.begin(), changes.end(), c,
+                                  [](const KeyChange& a, const KeyChange& b) { return a.at < b.at; }),
+                 c);
+}
+
+Status LedgerChainCheck::add_key_event(std::string_view bytes) {
+  auto e = decode_ledger_entry(bytes);
+  if (!e.ok()) return e.status();
+  if (e->kind != kLedgerKindKeyEvent) return Status::invalid_argument(fmt::format("entry {} is not a key event", e->number));
+  take_key_event(*e);
+  return {};
+}
+
+bool LedgerChainCheck::key_valid_at(const std::string& key, const SignedBatch& b, bool report) {
+  const auto found = key_changes_.find(key);
+  const KeyChange* last = nullptr;
+  if (found != key_changes_.end()) {
+    for (const auto& c : found->second) {
+      if (c.at > b.received) break;
+      last = &c;
+    }
+  }
+  if (last != nullptr && last->event == kKeyRegistered) return true;
+  if (!report) return false;
+  const std::string where = fmt::format("ledger entry {}", b.entry);
+  const std::string key_text = ledger_key_text(key, true);
+  if (last == nullptr) {
+    sink_("batch-key-unregistered", where,
+          fmt::format("batch {}, received at {}, is signed by {}, which no key event registered before then",
+                      b.batch_id, format_iso8601(b.received), key_text));
+  } else {
+    sink_("batch-after-revocation", where,
+          fmt::format("batch {}, received at {}, is signed by {}, revoked at {} (ledger entry {})", b.batch_id,
+                      format_iso8601(b.received), key_text, format_iso8601(last->at), last->entry));
+  }
+  return false;
+}
+
 void LedgerChainCheck::finish() {
+  for (const auto& [key, batch] : unsettled_) key_valid_at(key, batch, true);
+  unsettled_.clear();
   for (const auto& [count, bytes] : checkpoints_) {
     const std::string where = fmt::format("checkpoint of {} entries", count);
     auto c = decode_checkpoint(bytes);

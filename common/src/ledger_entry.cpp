@@ -44,6 +44,15 @@ std::string encode_ledger_entry(const LedgerEntry& e) {
   out.append(reinterpret_cast<const char*>(e.previous_hash.data()), 32);
   put_be(out, e.number, 8);
   out.append(e.key_id);
+  if (e.kind == kLedgerKindKeyEvent) {
+    out.push_back(static_cast<char>(e.key_event));
+    put_be(out, static_cast<uint64_t>(e.receive_ns), 8);
+    put_be(out, e.station_key.size(), 2);
+    out.append(e.station_key);
+    put_be(out, e.station_patterns.size(), 2);
+    out.append(e.station_patterns);
+    return out;
+  }
   put_be(out, e.protocol_version, 4);
   put_be(out, e.batch_id, 8);
   put_be(out, static_cast<uint64_t>(e.send_ns), 8);
@@ -70,7 +79,7 @@ Result<LedgerEntry> decode_ledger_entry(std::string_view bytes) {
   const auto format = in.be(1);
   if (format != kLedgerEntryFormat) return bad(fmt::format("unknown format {}", format));
   e.kind = static_cast<uint8_t>(in.be(1));
-  if (e.kind != kLedgerKindBatch) return bad(fmt::format("unknown kind {}", e.kind));
+  if (e.kind != kLedgerKindBatch && e.kind != kLedgerKindKeyEvent) return bad(fmt::format("unknown kind {}", e.kind));
   const auto flags = in.be(1);
   if (flags > 1) return bad(fmt::format("unknown flags {:#x}", flags));
   e.is_signed = flags == 1;
@@ -78,6 +87,24 @@ Result<LedgerEntry> decode_ledger_entry(std::string_view bytes) {
   const auto prev = in.take(32);
   std::copy(prev.begin(), prev.end(), e.previous_hash.begin());
   e.number = in.be(8);
+  if (e.kind == kLedgerKindKeyEvent) {
+    if (!in.has(key_length + 1 + 8 + 2)) return bad("truncated key event");
+    e.key_id = std::string(in.take(key_length));
+    if (e.is_signed && e.key_id.size() != 32) return bad(fmt::format("a signing key of {} bytes", key_length));
+    e.key_event = static_cast<uint8_t>(in.be(1));
+    if (e.key_event != kKeyRegistered && e.key_event != kKeyRevoked) {
+      return bad(fmt::format("unknown key event {}", e.key_event));
+    }
+    e.receive_ns = static_cast<TimeNs>(in.be(8));
+    const size_t station_length = in.be(2);
+    if (!in.has(station_length + 2)) return bad("truncated station key");
+    e.station_key = std::string(in.take(station_length));
+    const size_t patterns_length = in.be(2);
+    if (!in.has(patterns_length)) return bad("truncated station patterns");
+    e.station_patterns = std::string(in.take(patterns_length));
+    if (in.left() != 0) return bad(fmt::format("{} bytes after the key event", in.left()));
+    return e;
+  }
   if (!in.has(key_length + 4 + 8 + 8 + 8 + 4)) return bad("truncated before the record hashes");
   e.key_id = std::string(in.take(key_length));
   if (e.is_signed && e.key_id.size() != 32) return bad(fmt::format("a signed entry's key id is {} bytes", key_length));

@@ -33,6 +33,7 @@
 #include "query_service.h"
 #include "retention_runner.h"
 #include "ledger_checkpointer.h"
+#include "station_key_events.h"
 #include "subscription_hub.h"
 
 namespace {
@@ -58,6 +59,23 @@ void warn_unsigned_keys(const StationAccessList& list, const std::filesystem::pa
                "--signing-key PREFIX.sign.pub (seisvault keygen --signing-only PREFIX makes one), or "
                "--allow-unsigned while it cannot sign, then send SIGHUP: {}",
                keys.size(), path.string(), fmt::join(keys, ", "));
+}
+
+// Writes the key events that take the ledger's registered keys to the
+// list's (station_key_events.h); false, logged, when the store refuses.
+bool log_key_changes(storage::RecordStore& store, const StationAccessList& list, TimeNs registered_at,
+                     TimeNs revoked_at, std::string_view context) {
+  auto counts = server::record_station_key_changes(store, list, registered_at, revoked_at);
+  if (!counts.ok()) {
+    spdlog::error("{}writing the station key changes to the ledger failed: {} (verification will report batches of "
+                  "keys it does not find registered; send SIGHUP to try again)",
+                  context, counts.status().message());
+    return false;
+  }
+  if (counts->registered + counts->revoked > 0) {
+    spdlog::info("{}ledger: {} station key(s) registered, {} revoked", context, counts->registered, counts->revoked);
+  }
+  return true;
 }
 
 // The data directory holds the store, the server's secret key and the list
@@ -152,7 +170,11 @@ int run(const server::ServerConfig& cfg) {
     return 1;
   }
   spdlog::info("{} station key(s) authorized in {}", access.current()->entries().size(), access_path.string());
-  if (!cfg.insecure) warn_unsigned_keys(*access.current(), access_path);
+  if (!cfg.insecure) {
+    warn_unsigned_keys(*access.current(), access_path);
+    const TimeNs at = now_ns();
+    if (!log_key_changes(**store, *access.current(), at, at, "")) return 1;
+  }
 
   auto query_options = cfg.query_options();
   if (!query_options.ok()) {
@@ -274,6 +296,9 @@ int run(const server::ServerConfig& cfg) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
+      // Registrations are dated before the new list is in force,
+      // revocations after (station_key_events.h).
+      const TimeNs registered_at = now_ns();
       if (auto s = access.reload_lenient(); !s.ok()) {
         spdlog::error("SIGHUP: kept the previous station list: {}", s.message());
         continue;
@@ -287,7 +312,10 @@ int run(const server::ServerConfig& cfg) {
                                    : fmt::format("; {} line(s) left out, their keys have no access: fix the file "
                                                  "and send SIGHUP again",
                                                  problems.size()));
-      if (!cfg.insecure) warn_unsigned_keys(*access.current(), access_path);
+      if (!cfg.insecure) {
+        warn_unsigned_keys(*access.current(), access_path);
+        log_key_changes(**store, *access.current(), registered_at, now_ns(), "SIGHUP: ");
+      }
       continue;
     }
     spdlog::info("{}: stopping (finishing the batches already received)", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -166,6 +166,16 @@ inline std::string ledger_highest_key(std::string_view key_id) {
   return k;
 }
 
+// ledger CF: the entry of each key's latest registration, while registered
+// ("r" + 1 when signed + key id length + key id).
+inline std::string ledger_registration_key(std::string_view key_id, bool is_signed) {
+  std::string k = "r";
+  k.push_back(static_cast<char>(is_signed ? 1 : 0));
+  k.push_back(static_cast<char>(key_id.size()));
+  k.append(key_id);
+  return k;
+}
+
 // Written to the memtable only (no log), to keep it from being empty:
 // record_store.cpp's keep_memtable_nonempty().
 inline constexpr std::string_view kMemtableCanaryKey = "memtable_canary";

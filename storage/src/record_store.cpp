@@ -1067,6 +1067,78 @@ uint64_t RecordStore::highest_batch_id(std::string_view key_id) const {
   return it == impl_->highest_batch.end() ? 0 : it->second;
 }
 
+Status RecordStore::record_key_events(std::span<const KeyEvent> events) {
+  for (const auto& e : events) {
+    const auto& k = e.key;
+    const bool fits = (k.is_signed ? k.key_id.size() == 32 : k.key_id.size() <= 255) &&
+                      k.station_key.size() <= 0xffff && k.patterns.size() <= 0xffff;
+    if (!fits) {
+      return Status::invalid_argument(fmt::format(
+          "a key event with a key id of {} bytes, a station key of {} and patterns of {}: more than an entry holds",
+          k.key_id.size(), k.station_key.size(), k.patterns.size()));
+    }
+  }
+  if (events.empty()) return {};
+  Impl& m = *impl_;
+  std::lock_guard lock(m.write_mutex);
+  if (auto s = m.check_writable(); !s.ok()) return s;
+  LedgerHead head;
+  {
+    std::lock_guard ledger_lock(m.ledger_mutex);
+    head = m.ledger_head;
+  }
+  rocksdb::WriteBatch batch;
+  for (const auto& ev : events) {
+    LedgerEntry e;
+    e.kind = kLedgerKindKeyEvent;
+    e.is_signed = ev.key.is_signed;
+    e.previous_hash = head.hash;
+    e.number = head.count + 1;
+    e.key_id = ev.key.key_id;
+    e.key_event = ev.revoked ? kKeyRevoked : kKeyRegistered;
+    e.receive_ns = ev.at;
+    e.station_key = ev.key.station_key;
+    e.station_patterns = ev.key.patterns;
+    const std::string bytes = encode_ledger_entry(e);
+    batch.Put(m.ledger, slice(keys::ledger_entry_key(e.number)), slice(bytes));
+    const auto registration = keys::ledger_registration_key(e.key_id, e.is_signed);
+    if (ev.revoked) {
+      batch.Delete(m.ledger, slice(registration));
+    } else {
+      std::string number(8, '\0');
+      keys::put_u64_be(reinterpret_cast<uint8_t*>(number.data()), e.number);
+      batch.Put(m.ledger, slice(registration), slice(number));
+    }
+    head = {e.number, ledger_entry_hash(bytes)};
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (auto s = m.db->Write(wo, &batch); !s.ok()) return from_rocks(s, "writing key events to the ledger");
+  std::lock_guard ledger_lock(m.ledger_mutex);
+  m.ledger_head = head;
+  return {};
+}
+
+Result<std::vector<KeyRegistration>> RecordStore::registered_keys() const {
+  std::vector<KeyRegistration> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator({}, impl_->ledger));
+  for (it->Seek("r"); it->Valid() && it->key().starts_with("r"); it->Next()) {
+    if (it->value().size() != 8) return Status::corruption("a ledger key registration has a bad size");
+    const uint64_t number = keys::get_u64_be(reinterpret_cast<const uint8_t*>(it->value().data()));
+    std::string bytes;
+    auto st = impl_->db->Get({}, impl_->ledger, slice(keys::ledger_entry_key(number)), &bytes);
+    if (!st.ok()) return from_rocks(st, fmt::format("reading key event {}", number));
+    auto e = decode_ledger_entry(bytes);
+    if (!e.ok()) return Status::corruption(fmt::format("ledger entry {}: {}", number, e.status().message()));
+    if (e->kind != kLedgerKindKeyEvent || e->key_event != kKeyRegistered) {
+      return Status::corruption(fmt::format("ledger entry {} is named as a key registration but is none", number));
+    }
+    out.push_back({e->key_id, e->is_signed, e->station_key, e->station_patterns});
+  }
+  if (!it->status().ok()) return from_rocks(it->status(), "reading the ledger's key registrations");
+  return out;
+}
+
 uint64_t RecordStore::ledger_since_sequence() const { return impl_->ledger_since_seq; }
 
 Status RecordStore::put_checkpoint(uint64_t count, std::string_view bytes) {

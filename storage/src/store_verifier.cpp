@@ -63,6 +63,7 @@ class Verifier {
     check.finish();
     report_.ledger_entries = check.entries();
     report_.signed_entries = check.signed_entries();
+    report_.key_events = check.key_events();
     report_.checkpoints = check.checkpoints();
     report_.last_checkpoint_count = check.last_checkpoint_count();
     return {};

@@ -105,3 +105,35 @@ TEST_CASE("a checkpoint is 172 bytes laid out as documented, and any change brea
   }
   CHECK(decode_checkpoint(c.substr(0, 171)).status().code() == StatusCode::kCorruption);
 }
+
+TEST_CASE("a key event entry is laid out as documented, reads back, and is refused when damaged", "[ledger]") {
+  LedgerEntry e;
+  e.kind = kLedgerKindKeyEvent;
+  e.is_signed = true;
+  e.previous_hash.fill(0x11);
+  e.number = 7;
+  e.key_id = std::string(32, 'k');
+  e.key_event = kKeyRevoked;
+  e.receive_ns = 0x0102030405060708;
+  e.station_key = "curve";
+  e.station_patterns = "XX.A XX.B*";
+  const auto bytes = encode_ledger_entry(e);
+  CHECK(bytes.size() == 4 + 32 + 8 + 32 + 1 + 8 + 2 + 5 + 2 + 10);
+  CHECK(bytes.substr(0, 4) == std::string("\x01\x02\x01\x20", 4));
+  CHECK(bytes.substr(76, 1 + 8 + 2) == std::string("\x02\x01\x02\x03\x04\x05\x06\x07\x08\x00\x05", 11));
+  auto d = decode_ledger_entry(bytes);
+  REQUIRE(d.ok());
+  CHECK(d->kind == kLedgerKindKeyEvent);
+  CHECK(d->key_event == kKeyRevoked);
+  CHECK(d->receive_ns == e.receive_ns);
+  CHECK(d->station_key == "curve");
+  CHECK(d->station_patterns == "XX.A XX.B*");
+  CHECK(encode_ledger_entry(*d) == bytes);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    CHECK(decode_ledger_entry(std::string_view(bytes).substr(0, cut)).status().code() == StatusCode::kCorruption);
+  }
+  CHECK_THAT(decode_ledger_entry(bytes + "x").status().message(), Catch::Contains("after the key event"));
+  auto bad_event = bytes;
+  bad_event[76] = 3;
+  CHECK_THAT(decode_ledger_entry(bad_event).status().message(), Catch::Contains("unknown key event"));
+}

@@ -5,6 +5,8 @@
 // stores only when its entry says allow-unsigned.
 #include <catch2/catch.hpp>
 
+#include <csignal>
+
 #include <algorithm>
 #include <fstream>
 
@@ -18,6 +20,7 @@
 #include "seisvault/common/station_access_list.h"
 #include "seisvault/proto/waveform.grpc.pb.h"
 #include "seisvault/storage/record_store.h"
+#include "seisvault/storage/store_verifier.h"
 #include "support/process.h"
 #include "support/server_data.h"
 #include "support/server_process.h"
@@ -237,8 +240,8 @@ TEST_CASE("seisvaultd signs the ledger's head on its schedule and at shutdown, w
                     return true;
                   }).ok());
   REQUIRE(counts.size() >= 3);
-  CHECK(counts.back() == 4);
-  CHECK((*store)->ledger_head().count == 4);
+  CHECK(counts.back() == 5);  // the station's key registered at start, then four batches
+  CHECK((*store)->ledger_head().count == 5);
 }
 
 TEST_CASE("GetLedger and GetCheckpoints serve the chain and the server's checkpoints for a verifier",
@@ -266,7 +269,7 @@ TEST_CASE("GetLedger and GetCheckpoints serve the chain and the server's checkpo
     std::vector<std::pair<uint64_t, std::string>> out;
     wv::LedgerEntries msg;
     while (reader->Read(&msg)) {
-      CHECK(msg.head_count() == 5);
+      CHECK(msg.head_count() == 6);
       for (const auto& e : msg.entries()) out.emplace_back(e.number(), e.entry());
     }
     const auto status = reader->Finish();
@@ -274,7 +277,7 @@ TEST_CASE("GetLedger and GetCheckpoints serve the chain and the server's checkpo
   };
   auto [status, all] = ledger(0, 0);
   REQUIRE(status.ok());
-  REQUIRE(all.size() == 5);
+  REQUIRE(all.size() == 6);
   Sha256Digest previous{};
   std::string message;
   for (size_t i = 0; i < all.size(); ++i) {
@@ -283,7 +286,16 @@ TEST_CASE("GetLedger and GetCheckpoints serve the chain and the server's checkpo
     REQUIRE(e.ok());
     CHECK(e->previous_hash == previous);
     previous = ledger_entry_hash(all[i].second);
-    CHECK(e->batch_id == i + 1);
+    if (i == 0) {
+      // seisvaultd registered the station's key at start.
+      CHECK(e->kind == kLedgerKindKeyEvent);
+      CHECK(e->key_event == kKeyRegistered);
+      CHECK(e->key_id == std::string(reinterpret_cast<const char*>(key.public_key.data()), 32));
+      CHECK(e->station_key == station.public_key);
+      CHECK(e->station_patterns == "XX.LED");
+      continue;
+    }
+    CHECK(e->batch_id == i);
     // The station's signature checks out from the entry alone.
     BatchSigningFields f{e->protocol_version, key.public_key, e->batch_id, e->send_ns};
     CHECK(e->key_id == std::string(reinterpret_cast<const char*>(key.public_key.data()), 32));
@@ -298,7 +310,7 @@ TEST_CASE("GetLedger and GetCheckpoints serve the chain and the server's checkpo
   CHECK(part[1].first == 3);
   CHECK(ledger(4, 2).first.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 
-  // A checkpoint of all five comes within the interval.
+  // A checkpoint of all six comes within the interval.
   const auto server_key = read_signing_public_file(tmp.path() / "server.sign.pub").value();
   std::vector<std::pair<uint64_t, std::string>> checkpoints;
   REQUIRE(eventually(
@@ -306,7 +318,7 @@ TEST_CASE("GetLedger and GetCheckpoints serve the chain and the server's checkpo
         checkpoints.clear();
         grpc::ClientContext ctx;
         wv::GetCheckpointsRequest req;
-        req.set_min_count(5);
+        req.set_min_count(6);
         auto reader = api->GetCheckpoints(&ctx, req);
         wv::Checkpoint c;
         while (reader->Read(&c)) checkpoints.emplace_back(c.count(), c.checkpoint());
@@ -314,9 +326,87 @@ TEST_CASE("GetLedger and GetCheckpoints serve the chain and the server's checkpo
       },
       std::chrono::seconds(10)));
   const auto& [count, bytes] = checkpoints.back();
-  CHECK(count == 5);
+  CHECK(count == 6);
   CHECK(checkpoint_signature_ok(bytes));
   CHECK(decode_checkpoint(bytes)->server_key == server_key);
   CHECK(decode_checkpoint(bytes)->head == previous);
   REQUIRE(server.stop() == 0);
+}
+
+TEST_CASE("a station's signing key replaced on SIGHUP: the ledger records both events, the old key's later batches "
+          "are refused, and everything it signed before still verifies",
+          "[server][signature][ledger][verify]") {
+  TempDir tmp;
+  const auto station = new_station_keys();
+  const auto old_key = generate_signing_key_pair().value();
+  const auto new_key = generate_signing_key_pair().value();
+  prepare(tmp.path(), {{station.public_key, {"XX.ROT"}, "", signing_key_text(old_key.public_key), false}});
+  const auto records = station_records("ROT", 3000);
+  REQUIRE(records.size() >= 4);
+  {
+    ServerProcess server(tmp.path());
+    TestStation st(server.endpoint(), server.public_key(), station);
+    auto first = TestStation::make_batch(1, {records[0]});
+    TestStation::sign(first, old_key, 1);
+    auto ack = st.call(first);
+    REQUIRE(ack);
+    REQUIRE(ack->error() == v1::BATCH_ERROR_UNSPECIFIED);
+
+    StationAccessList list;
+    list.upsert({station.public_key, {"XX.ROT"}, "key rotated", signing_key_text(new_key.public_key), false});
+    REQUIRE(list.save(tmp.path() / "authorized_stations").ok());
+    server.process().signal(SIGHUP);
+    REQUIRE(eventually(
+        [&] { return server.log().find("SIGHUP: ledger: 1 station key(s) registered, 1 revoked") != std::string::npos; },
+        std::chrono::seconds(10)));
+
+    auto late = TestStation::make_batch(2, {records[1]});
+    TestStation::sign(late, old_key, 2);
+    check_refused(st.call(late), "the signing key registered for this station key is " +
+                                     signing_key_text(new_key.public_key));
+    auto rotated = TestStation::make_batch(2, {records[2]});
+    TestStation::sign(rotated, new_key, 3);
+    ack = st.call(rotated);
+    REQUIRE(ack);
+    REQUIRE(ack->error() == v1::BATCH_ERROR_UNSPECIFIED);
+    CHECK(ack->results(0).status() == v1::STORED);
+    REQUIRE(server.stop() == 0);
+  }
+  uint64_t head = 0;
+  {
+    auto store = storage::RecordStore::open(tmp.path() / "store", small_store_options());
+    REQUIRE(store.ok());
+    head = (*store)->ledger_head().count;
+    CHECK(head == 5);  // old key registered, batch 1, old key revoked, new key registered, batch 2
+    const auto keys = (*store)->registered_keys().value();
+    REQUIRE(keys.size() == 1);
+    CHECK(keys[0].key_id == std::string(reinterpret_cast<const char*>(new_key.public_key.data()), 32));
+    CHECK(keys[0].station_key == station.public_key);
+    storage::VerifyOptions o;
+    o.server_key = read_signing_public_file(tmp.path() / "server.sign.pub").value();
+    const auto report = storage::verify_store(**store, o).value();
+    for (const auto& p : report.first_problems) INFO(p.kind << ": " << p.where << ": " << p.what);
+    CHECK(report.ok());
+    CHECK(report.key_events == 3);
+    CHECK(report.signed_entries == 2);
+  }
+  // A restart with the list unchanged writes no event.
+  const auto events_logged = [&] {
+    const auto log = read_text(tmp.path() / "seisvaultd.log");
+    size_t n = 0;
+    for (auto at = log.find("station key(s) registered"); at != std::string::npos;
+         at = log.find("station key(s) registered", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const size_t logged_before = events_logged();
+  {
+    ServerProcess again(tmp.path());
+    REQUIRE(again.stop() == 0);
+  }
+  CHECK(events_logged() == logged_before);
+  auto store = storage::RecordStore::open(tmp.path() / "store", small_store_options());
+  REQUIRE(store.ok());
+  CHECK((*store)->ledger_head().count == head);
 }

@@ -81,4 +81,17 @@ inline LedgerWrite write_batches(RecordStore& store, const std::vector<TestBatch
   return out;
 }
 
+// A key event for signing key `key` (batches of write_batches() are
+// received at 2000 + their batch id).
+inline Status key_event(RecordStore& store, const SigningKeyPair& key, bool revoked, TimeNs at) {
+  KeyEvent e;
+  e.key.key_id.assign(reinterpret_cast<const char*>(key.public_key.data()), 32);
+  e.key.is_signed = true;
+  e.key.station_key = "station-curve-key";
+  e.key.patterns = "XX.*";
+  e.revoked = revoked;
+  e.at = at;
+  return store.record_key_events({&e, 1});
+}
+
 }  // namespace seisvault::storage_test

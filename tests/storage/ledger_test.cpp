@@ -227,3 +227,48 @@ TEST_CASE("a ledger batch its entry could not hold is refused, and nothing of th
   CHECK(read(*store).empty());
   CHECK(store->ledger_head().count == 0);
 }
+
+TEST_CASE("key events are chained with the batches and kept as the registered keys, across a reopen", "[ledger]") {
+  test::TempDir dir;
+  const auto a = generate_signing_key_pair().value(), b = generate_signing_key_pair().value();
+  {
+    auto store = open_store(dir.path());
+    CHECK(store->registered_keys().value().empty());
+    REQUIRE(key_event(*store, a, false, 100).ok());  // entry 1
+    REQUIRE(write_batches(*store, {batch_of({rec("XX.A..HHZ", kT0, 100, 100.0, 1)}, "", 1, true, &a)}).status.ok());
+    KeyEvent unsigned_station;
+    unsigned_station.key = {"curve-z85-key", false, "curve-z85-key", "XX.B XX.C*"};
+    unsigned_station.at = 200;
+    REQUIRE(store->record_key_events({&unsigned_station, 1}).ok());  // entry 3
+    REQUIRE(key_event(*store, b, false, 300).ok());                   // entry 4
+    REQUIRE(key_event(*store, a, true, 400).ok());                    // entry 5
+    CHECK(store->ledger_head().count == 5);
+  }
+  auto store = open_store(dir.path());
+  const auto keys = store->registered_keys().value();
+  REQUIRE(keys.size() == 2);
+  std::vector<std::string> ids;
+  for (const auto& k : keys) ids.push_back(k.key_id);
+  CHECK(std::count(ids.begin(), ids.end(), "curve-z85-key") == 1);
+  CHECK(std::count(ids.begin(), ids.end(), std::string(reinterpret_cast<const char*>(b.public_key.data()), 32)) == 1);
+  for (const auto& k : keys) {
+    if (!k.is_signed) CHECK(k == KeyRegistration{"curve-z85-key", false, "curve-z85-key", "XX.B XX.C*"});
+  }
+  const auto ledger = ledger_of(*store);
+  REQUIRE(ledger.size() == 5);
+  Sha256Digest previous{};
+  for (const auto& [n, bytes] : ledger) {
+    const auto e = decode_ledger_entry(bytes).value();
+    CHECK(e.previous_hash == previous);
+    previous = ledger_entry_hash(bytes);
+    if (n == 2) continue;
+    CHECK(e.kind == kLedgerKindKeyEvent);
+    CHECK(e.key_event == (n == 5 ? kKeyRevoked : kKeyRegistered));
+    CHECK(e.receive_ns == static_cast<TimeNs>(n == 3 ? 200 : n == 4 ? 300 : n == 5 ? 400 : 100));
+  }
+  // An event an entry cannot hold is refused, and nothing is written.
+  KeyEvent bad;
+  bad.key = {std::string(31, 'k'), true, "s", "XX.*"};
+  CHECK(store->record_key_events({&bad, 1}).code() == StatusCode::kInvalidArgument);
+  CHECK(store->ledger_head().count == 5);
+}

@@ -44,19 +44,21 @@ struct Fixture {
   SigningKeyPair server = generate_signing_key_pair().value();
   std::vector<Rec> records;
 
-  // Three signed batches of 4 records, one unsigned batch of 2 (entry 4),
-  // and a checkpoint of the head signed by the server.
+  // The station's key registered (entry 1), three signed batches of 4
+  // records (2-4), one unsigned batch of 2 (entry 5), and a checkpoint of
+  // the head signed by the server.
   Fixture() {
     for (int i = 0; i < 14; ++i) records.push_back(rec(i < 8 ? "XX.A..HHZ" : "XX.B..HHZ", kT0 + i * kSecond, 100, 100.0, 1));
     auto store = open_store(dir.path());
+    REQUIRE(key_event(*store, station, false, 0).ok());
     for (int b = 0; b < 3; ++b) {
       std::vector<Rec> part(records.begin() + 4 * b, records.begin() + 4 * b + 4);
       REQUIRE(write_batches(*store, {batch_of(part, "", 10 + b, true, &station)}).status.ok());
     }
     REQUIRE(write_batches(*store, {batch_of({records[12], records[13]}, "curve-key", 1, false)}).status.ok());
     const auto head = store->ledger_head();
-    REQUIRE(head.count == 4);
-    REQUIRE(store->put_checkpoint(4, make_checkpoint(server, 4, head.hash, kT0)).ok());
+    REQUIRE(head.count == 5);
+    REQUIRE(store->put_checkpoint(5, make_checkpoint(server, 5, head.hash, kT0)).ok());
   }
 
   VerifyReport verify() {
@@ -87,10 +89,10 @@ TEST_CASE("an untouched store verifies clean: records, ledger, signatures, check
   for (const auto& p : r.first_problems) INFO(p.kind << ": " << p.where << ": " << p.what);
   CHECK(r.ok());
   CHECK(r.records == 14);
-  CHECK(r.ledger_entries == 4);
+  CHECK(r.ledger_entries == 5);
   CHECK(r.signed_entries == 3);
   CHECK(r.checkpoints == 1);
-  CHECK(r.last_checkpoint_count == 4);
+  CHECK(r.last_checkpoint_count == 5);
 }
 
 TEST_CASE("a stored SHA-256 changed behind the store's back is found", "[verify]") {
@@ -175,46 +177,46 @@ TEST_CASE("a record deleted behind the store's back is missing from its ledger e
   }
   const auto r = f.verify();
   CHECK(r.problems.at("record-missing") >= 1);
-  CHECK_THAT(first(r, "record-missing").where, Catch::Contains("ledger entry 1"));
+  CHECK_THAT(first(r, "record-missing").where, Catch::Contains("ledger entry 2"));
   CHECK_THAT(first(r, "record-missing").what, Catch::Contains("batch 10"));
 }
 
 TEST_CASE("a ledger entry altered, removed or moved breaks the chain and is reported", "[verify]") {
-  SECTION("altered: a record hash of entry 2 changed") {
+  SECTION("altered: a record hash of entry 3 changed") {
     Fixture f;
     {
       RawStore raw(f.dir.path());
-      auto e = raw.get(kLedgerCf, entry_key(2));
+      auto e = raw.get(kLedgerCf, entry_key(3));
       auto decoded = decode_ledger_entry(e).value();
       decoded.hashes[1][0] ^= 1;
-      raw.put(kLedgerCf, entry_key(2), encode_ledger_entry(decoded));
+      raw.put(kLedgerCf, entry_key(3), encode_ledger_entry(decoded));
     }
     const auto r = f.verify();
-    CHECK_THAT(first(r, "batch-signature").where, Catch::Equals("ledger entry 2"));
-    CHECK_THAT(first(r, "ledger-chain").where, Catch::Equals("ledger entry 3"));
+    CHECK_THAT(first(r, "batch-signature").where, Catch::Equals("ledger entry 3"));
+    CHECK_THAT(first(r, "ledger-chain").where, Catch::Equals("ledger entry 4"));
     CHECK(r.problems.at("record-ledger-mismatch") == 1);
   }
-  SECTION("removed: entry 2 deleted") {
+  SECTION("removed: entry 3 deleted") {
     Fixture f;
     {
       RawStore raw(f.dir.path());
-      raw.del(kLedgerCf, entry_key(2));
+      raw.del(kLedgerCf, entry_key(3));
     }
     const auto r = f.verify();
-    CHECK_THAT(first(r, "ledger-chain").what, Catch::Contains("entries 2 to 2 are missing"));
+    CHECK_THAT(first(r, "ledger-chain").what, Catch::Contains("entries 3 to 3 are missing"));
     CHECK(r.problems.at("record-ledger-mismatch") == 4);  // its records point to nothing
   }
   SECTION("reordered: entries 2 and 3 swapped") {
     Fixture f;
     {
       RawStore raw(f.dir.path());
-      const auto two = raw.get(kLedgerCf, entry_key(2)), three = raw.get(kLedgerCf, entry_key(3));
-      raw.put(kLedgerCf, entry_key(2), three);
-      raw.put(kLedgerCf, entry_key(3), two);
+      const auto third = raw.get(kLedgerCf, entry_key(3)), fourth = raw.get(kLedgerCf, entry_key(4));
+      raw.put(kLedgerCf, entry_key(3), fourth);
+      raw.put(kLedgerCf, entry_key(4), third);
     }
     const auto r = f.verify();
     CHECK(r.problems.at("ledger-chain") >= 2);
-    CHECK_THAT(first(r, "ledger-chain").what, Catch::Contains("says it is entry 3"));
+    CHECK_THAT(first(r, "ledger-chain").what, Catch::Contains("says it is entry 4"));
   }
 }
 
@@ -222,11 +224,11 @@ TEST_CASE("the last entry rewritten with its chain intact is caught by the serve
   Fixture f;
   {
     RawStore raw(f.dir.path());
-    // Entry 4 is unsigned (no station signature to break) and last (no
+    // Entry 5 is unsigned (no station signature to break) and last (no
     // later link to break): only the checkpoint can tell.
-    auto decoded = decode_ledger_entry(raw.get(kLedgerCf, entry_key(4))).value();
+    auto decoded = decode_ledger_entry(raw.get(kLedgerCf, entry_key(5))).value();
     decoded.receive_ns += 1;
-    raw.put(kLedgerCf, entry_key(4), encode_ledger_entry(decoded));
+    raw.put(kLedgerCf, entry_key(5), encode_ledger_entry(decoded));
   }
   const auto r = f.verify();
   CHECK(r.problems.size() == 1);
@@ -239,7 +241,7 @@ TEST_CASE("a forged checkpoint is refused: another key's, or a signature that do
   SECTION("signed by a key that is not the server's") {
     {
       RawStore raw(f.dir.path());
-      raw.put(kLedgerCf, checkpoint_key(4), make_checkpoint(generate_signing_key_pair().value(), 4, head.hash, kT0));
+      raw.put(kLedgerCf, checkpoint_key(5), make_checkpoint(generate_signing_key_pair().value(), 5, head.hash, kT0));
     }
     const auto r = f.verify();
     CHECK_THAT(first(r, "checkpoint-signature").what, Catch::Contains("not by the server's key"));
@@ -247,9 +249,9 @@ TEST_CASE("a forged checkpoint is refused: another key's, or a signature that do
   SECTION("the server's key named, the bytes changed after signing") {
     {
       RawStore raw(f.dir.path());
-      auto c = make_checkpoint(f.server, 4, head.hash, kT0);
+      auto c = make_checkpoint(f.server, 5, head.hash, kT0);
       c[28 + 8 + 8 + 32 - 1] ^= 1;  // the time
-      raw.put(kLedgerCf, checkpoint_key(4), c);
+      raw.put(kLedgerCf, checkpoint_key(5), c);
     }
     const auto r = f.verify();
     CHECK_THAT(first(r, "checkpoint-signature").what, Catch::Contains("does not verify"));
@@ -261,6 +263,57 @@ TEST_CASE("a forged checkpoint is refused: another key's, or a signature that do
     }
     const auto r = f.verify();
     CHECK_THAT(first(r, "checkpoint-mismatch").what, Catch::Contains("entries were removed"));
+  }
+}
+
+TEST_CASE("key history: a batch received after its key was revoked, or before it was registered, is reported",
+          "[verify]") {
+  Fixture f;
+  SECTION("revoked after the batches it signed: they stay valid") {
+    REQUIRE(key_event(*open_store(f.dir.path()), f.station, true, 2000 + 12 + 1).ok());
+    const auto r = f.verify();
+    for (const auto& p : r.first_problems) INFO(p.kind << ": " << p.where << ": " << p.what);
+    CHECK(r.ok());
+  }
+  SECTION("a batch signed with the key after its revocation") {
+    {
+      // What a server (or an intruder writing through its store) would have
+      // to do to keep data of a stolen, revoked key.
+      auto store = open_store(f.dir.path());
+      REQUIRE(key_event(*store, f.station, true, 2000 + 15).ok());  // entry 6
+      const auto late = rec("XX.A..HHZ", kT0 + 100 * kSecond, 100, 100.0, 1);
+      REQUIRE(write_batches(*store, {batch_of({late}, "", 20, true, &f.station)}).status.ok());  // entry 7
+    }
+    const auto r = f.verify();
+    CHECK(r.problems.size() == 1);
+    CHECK(r.problems.at("batch-after-revocation") == 1);
+    const auto& p = first(r, "batch-after-revocation");
+    CHECK(p.where == "ledger entry 7");
+    CHECK_THAT(p.what, Catch::Contains("batch 20") && Catch::Contains("revoked at") &&
+                           Catch::Contains("(ledger entry 6)") && Catch::Contains(signing_key_text(f.station.public_key)));
+  }
+  SECTION("a batch of a key no event registered") {
+    const auto stranger = generate_signing_key_pair().value();
+    {
+      auto store = open_store(f.dir.path());
+      const auto r = rec("XX.A..HHZ", kT0 + 100 * kSecond, 100, 100.0, 1);
+      REQUIRE(write_batches(*store, {batch_of({r}, "", 1, true, &stranger)}).status.ok());  // entry 6
+    }
+    const auto r = f.verify();
+    CHECK(r.problems.size() == 1);
+    CHECK(first(r, "batch-key-unregistered").where == "ledger entry 6");
+  }
+  SECTION("registered again after a revocation: batches after it are valid") {
+    {
+      auto store = open_store(f.dir.path());
+      REQUIRE(key_event(*store, f.station, true, 2000 + 15).ok());
+      REQUIRE(key_event(*store, f.station, false, 2000 + 18).ok());
+      const auto late = rec("XX.A..HHZ", kT0 + 100 * kSecond, 100, 100.0, 1);
+      REQUIRE(write_batches(*store, {batch_of({late}, "", 20, true, &f.station)}).status.ok());
+    }
+    const auto r = f.verify();
+    for (const auto& p : r.first_problems) INFO(p.kind << ": " << p.where << ": " << p.what);
+    CHECK(r.ok());
   }
 }
 

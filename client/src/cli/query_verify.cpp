@@ -74,8 +74,9 @@ int run_query_verify(const QueryContext& ctx) {
   if (!status.ok()) return report_rpc_error(status);
   check.finish();
   const std::string ledger_line = fmt::format(
-      "ledger: {} entries ({} signed by their station), {} checkpoint(s), the newest valid one covering {}{}",
-      check.entries(), check.signed_entries(), check.checkpoints(), check.last_checkpoint_count(),
+      "ledger: {} entries ({} signed by their station, {} station key event(s)), {} checkpoint(s), the newest valid "
+      "one covering {}{}",
+      check.entries(), check.signed_entries(), check.key_events(), check.checkpoints(), check.last_checkpoint_count(),
       server_key ? "" : " (no --server-key: checkpoints checked against the key they name)");
 
   if (ctx.json) {

@@ -5,7 +5,7 @@
 //
 // Encoding, every integer big-endian:
 //   u8   format (1)
-//   u8   kind (1: a station batch)
+//   u8   kind (1: a station batch, 2: a station key event)
 //   u8   flags (bit 0: signed by the station)
 //   u8   length L of the key id
 //   32   the previous entry's hash (zeros for entry 1)
@@ -24,6 +24,14 @@
 //        byte i / 8 is set (a record refused, or a duplicate of one stored
 //        before, is not)
 //   u8   signature length S (64, or 0 when unsigned), then S bytes
+// A key event (kind 2: a station's key registered or revoked, written by
+// the server when authorized_stations changes) has the same first six
+// fields (flags bit 0: the key id is an Ed25519 signing key; otherwise a
+// station's CURVE key, Z85, let in with allow-unsigned), then:
+//   u8   event (1: registered, 2: revoked)
+//   i64  when (ns since 1970, the server's clock)
+//   u16  length, then the station's CURVE public key (Z85)
+//   u16  length, then the NET.STA patterns it may write, space-separated
 // The entry's hash is the SHA-256 of all of those bytes.
 #pragma once
 
@@ -41,6 +49,9 @@ namespace seisvault {
 
 inline constexpr uint8_t kLedgerEntryFormat = 1;
 inline constexpr uint8_t kLedgerKindBatch = 1;
+inline constexpr uint8_t kLedgerKindKeyEvent = 2;
+inline constexpr uint8_t kKeyRegistered = 1;
+inline constexpr uint8_t kKeyRevoked = 2;
 
 struct LedgerEntry {
   uint8_t kind = kLedgerKindBatch;
@@ -55,6 +66,11 @@ struct LedgerEntry {
   std::vector<Sha256Digest> hashes;
   std::vector<bool> stored;  // parallel to hashes
   std::string signature;
+  // Key events (kind 2): receive_ns is when; the fields of a batch above
+  // (protocol version to signature) are unused.
+  uint8_t key_event = 0;  // kKeyRegistered or kKeyRevoked
+  std::string station_key;
+  std::string station_patterns;
 };
 
 // The entry's bytes.

@@ -24,7 +24,9 @@
 //   ledger   CF: "e" + entry number (u64 BE) -> a ledger entry (common's ledger_entry.h),
 //                "k" + key id length (u8) + key id + batch id (u64 BE) -> entry number,
 //                "h" + key id length (u8) + key id -> the highest batch id of a signing key,
-//                "c" + entry count (u64 BE) -> the server's signed checkpoint of the head.
+//                "c" + entry count (u64 BE) -> the server's signed checkpoint of the head,
+//                "r" + signed (u8) + key id length (u8) + key id -> the entry number of the
+//                key's registration, while it is registered.
 //   default  CF: schema version, next block and record sequence numbers,
 //                "inventory/"+name -> loaded time (i64 BE) | StationXML document.
 //
@@ -50,6 +52,7 @@
 #include "seisvault/storage/channel_info.h"
 #include "seisvault/storage/channel_selection.h"
 #include "seisvault/storage/inventory_document.h"
+#include "seisvault/storage/key_registration.h"
 #include "seisvault/storage/ledger_batch.h"
 #include "seisvault/storage/new_record.h"
 #include "seisvault/storage/store_engine_stats.h"
@@ -190,6 +193,15 @@ class RecordStore {
   // encoding (common's ledger_entry.h), valid during the call. Corruption
   // for an entry key out of place.
   Status read_ledger(uint64_t first, const std::function<bool(uint64_t, std::string_view)>& visit) const;
+
+  // Writes one ledger entry per key event (kind 2), chained after the
+  // entries before, and keeps what registered_keys() returns, in one
+  // synced write. InvalidArgument for a key, station key or patterns an
+  // entry cannot hold.
+  Status record_key_events(std::span<const KeyEvent> events);
+
+  // The keys whose latest key event registered them (not revoked since).
+  Result<std::vector<KeyRegistration>> registered_keys() const;
 
   // The highest batch id signing key `key_id` has stored; 0 when none.
   uint64_t highest_batch_id(std::string_view key_id) const;

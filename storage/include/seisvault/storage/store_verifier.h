@@ -6,7 +6,8 @@
 //   1. the ledger: every entry decodes, entries are numbered 1..N without a
 //      gap, each names the previous one's hash; every signed entry's station
 //      signature verifies over its batch (batch_signature.h) with the key
-//      it names; every checkpoint verifies with the server's key and names
+//      it names, a key registered when the batch arrived (the ledger's key
+//      events); every checkpoint verifies with the server's key and names
 //      the hash the chain has at its count;
 //   2. the records: each one's bytes hash to its stored SHA-256; a record
 //      stored since the ledger began points to a ledger entry whose hash at
@@ -55,6 +56,7 @@ struct VerifyReport {
   uint64_t records_before_ledger = 0;  // stored before the ledger began (no entry to check against)
   uint64_t ledger_entries = 0;
   uint64_t signed_entries = 0;
+  uint64_t key_events = 0;  // station keys registered and revoked
   uint64_t checkpoints = 0;
   uint64_t last_checkpoint_count = 0;  // entries under the newest valid checkpoint
   bool server_key_given = false;
