@@ -193,10 +193,12 @@ grpc::Status QueryClient::verify(const QueryScope& scope,
 }
 
 grpc::Status QueryClient::get_ledger(uint64_t first, uint64_t last,
-                                     const std::function<bool(const v1::LedgerEntries&)>& on_entries) const {
+                                     const std::function<bool(const v1::LedgerEntries&)>& on_entries,
+                                     bool key_events_only) const {
   v1::GetLedgerRequest request;
   request.set_first(first);
   request.set_last(last);
+  request.set_key_events_only(key_events_only);
   auto ctx = context(options_.stream_timeout);
   auto reader = stub_->GetLedger(ctx.get(), request);
   return drain<v1::LedgerEntries>(*ctx, *reader, on_entries);

@@ -55,6 +55,8 @@ void fill_record(v1::Record& out, const storage::StoredRecord& r) {
   out.set_receive_ns(r.receive_ns);
   out.set_sha256(r.sha256, 32);
   out.set_mseed(r.bytes.data(), r.bytes.size());
+  out.set_ledger_entry(r.ledger_entry);
+  out.set_batch_position(r.batch_position);
 }
 
 }  // namespace
@@ -549,6 +551,10 @@ grpc::Status WaveformService::get_ledger(grpc::ServerContext* context, const v1:
   bool cancelled = false, sent = false;
   auto st = query_.store().read_ledger(first, [&](uint64_t number, std::string_view entry) {
     if (number > last) return false;
+    // The kind is the entry's second byte (ledger_entry.h).
+    if (request->key_events_only() && (entry.size() < 2 || static_cast<uint8_t>(entry[1]) != kLedgerKindKeyEvent)) {
+      return !context->IsCancelled();
+    }
     auto* e = out.add_entries();
     e->set_number(number);
     e->set_entry(entry.data(), entry.size());

@@ -17,6 +17,7 @@
 #include "authorize_command.h"
 #include "exit_codes.h"
 #include "inventory_command.h"
+#include "export_command.h"
 #include "keygen_command.h"
 #include "push_command.h"
 #include "query_command.h"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   InventoryArgs inventory_args;
   AdminArgs admin_args;
   VerifyArgs verify_args;
+  ExportArgs export_args;
   auto* keygen = add_keygen_command(app, keygen_args);
   auto* authorize = add_authorize_command(app, authorize_args);
   auto* push = add_push_command(app, push_args);
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
   auto* inventory = add_inventory_command(app, inventory_args);
   auto* admin = add_admin_command(app, admin_args);
   auto* verify = add_verify_command(app, verify_args);
+  auto* export_cmd = add_export_command(app, export_args);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -53,5 +56,6 @@ int main(int argc, char** argv) {
   if (inventory->parsed()) return run_inventory(*inventory, inventory_args);
   if (admin->parsed()) return run_admin(*admin, admin_args);
   if (verify->parsed()) return run_verify(verify_args);
+  if (export_cmd->parsed()) return run_export(export_args);
   return kExitUsage;
 }

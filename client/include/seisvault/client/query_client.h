@@ -128,10 +128,11 @@ class QueryClient {
                       const std::function<bool(const waveform::v1::VerifyReport&)>& on_report) const;
 
   // The ledger's entries from `first` to `last` (0: the head), in order,
-  // a message of about 1 MiB at a time; `on_entries` returning false stops
-  // early (OK).
+  // a message of about 1 MiB at a time (only the key events among them
+  // when `key_events_only`); `on_entries` returning false stops early (OK).
   grpc::Status get_ledger(uint64_t first, uint64_t last,
-                          const std::function<bool(const waveform::v1::LedgerEntries&)>& on_entries) const;
+                          const std::function<bool(const waveform::v1::LedgerEntries&)>& on_entries,
+                          bool key_events_only = false) const;
 
   // The server's checkpoints of the ledger, in order of count.
   grpc::Status get_checkpoints(const std::function<bool(const waveform::v1::Checkpoint&)>& on_checkpoint) const;

@@ -1,0 +1,368 @@
+#include "seisvault/client/export_bundle.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "seisvault/common/atomic_file.h"
+#include "seisvault/common/ledger_chain_check.h"
+#include "seisvault/common/ledger_checkpoint.h"
+#include "seisvault/common/ledger_entry.h"
+
+namespace seisvault::client {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+std::string base64(std::string_view bytes) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);  // the terminating zero
+  return out;
+}
+
+std::optional<std::string> from_base64(const std::string& text) {
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  size_t length = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
+                        &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+    return std::nullopt;
+  }
+  out.resize(length);
+  return out;
+}
+
+std::string hex(const Sha256Digest& d) { return to_hex(d); }
+
+// A file name the manifest may use: relative, inside the bundle.
+bool inside_bundle(const std::string& name) {
+  return !name.empty() && name.find("..") == std::string::npos && !fs::path(name).is_absolute();
+}
+
+std::optional<Sha256Digest> digest_from_hex(const std::string& text) {
+  Sha256Digest d{};
+  size_t length = 0;
+  if (text.size() != 64 || sodium_hex2bin(d.data(), d.size(), text.data(), text.size(), nullptr, &length, nullptr) != 0 ||
+      length != 32) {
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::string signature_hex(const std::string& signature) {
+  return to_hex({reinterpret_cast<const uint8_t*>(signature.data()), signature.size()});
+}
+
+// A batch entry as the manifest shows it to a reader.
+Json batch_view(const LedgerEntry& e) {
+  Json hashes = Json::array();
+  for (const auto& h : e.hashes) hashes.push_back(hex(h));
+  return {{"entry", e.number},
+          {"key", ledger_key_text(e.key_id, e.is_signed)},
+          {"signed", e.is_signed},
+          {"protocol_version", e.protocol_version},
+          {"batch_id", e.batch_id},
+          {"send_time_ns", e.send_ns},
+          {"receive_time", format_iso8601(e.receive_ns)},
+          {"signature", signature_hex(e.signature)},
+          {"hashes", std::move(hashes)}};
+}
+
+}  // namespace
+
+Status write_bundle_manifest(const fs::path& dir, const BundleManifest& m) {
+  Json j;
+  j["format"] = kBundleFormat;
+  j["version"] = kBundleVersion;
+  j["created"] = format_iso8601(m.created_ns);
+  j["server_api"] = m.server_api;
+  j["selection"] = m.selection;
+  j["start"] = m.start_ns ? Json(format_iso8601(*m.start_ns)) : Json(nullptr);
+  j["end"] = m.end_ns ? Json(format_iso8601(*m.end_ns)) : Json(nullptr);
+  auto checkpoint = decode_checkpoint(m.checkpoint);
+  if (!checkpoint.ok()) return checkpoint.status();
+  j["server_key"] = signing_key_text(checkpoint->server_key);
+  j["checkpoint"] = {{"count", checkpoint->count}, {"bytes", base64(m.checkpoint)}};
+  Json chain = Json::array();
+  for (const auto& e : m.chain) chain.push_back(base64(e));
+  j["chain"] = {{"first", m.chain_first}, {"entries", std::move(chain)}};
+  Json events = Json::array();
+  for (const auto& e : m.key_events) events.push_back(base64(e));
+  j["key_events"] = std::move(events);
+
+  // The readable view: the batches the records point to, and the keys.
+  std::set<uint64_t> wanted;
+  for (const auto& r : m.records) {
+    if (r.ledger_entry != 0) wanted.insert(r.ledger_entry);
+  }
+  Json batches = Json::array();
+  Json keys = Json::object();
+  auto add_key_event = [&](const LedgerEntry& e) {
+    if (e.kind != kLedgerKindKeyEvent) return;
+    keys[ledger_key_text(e.key_id, e.is_signed)].push_back(
+        {{"entry", e.number},
+         {"event", e.key_event == kKeyRegistered ? "registered" : "revoked"},
+         {"time", format_iso8601(e.receive_ns)},
+         {"station_key", e.station_key},
+         {"patterns", e.station_patterns}});
+  };
+  for (const auto& bytes : m.key_events) {
+    if (auto e = decode_ledger_entry(bytes); e.ok()) add_key_event(*e);
+  }
+  for (size_t i = 0; i < m.chain.size(); ++i) {
+    auto e = decode_ledger_entry(m.chain[i]);
+    if (!e.ok()) continue;
+    add_key_event(*e);
+    if (wanted.count(e->number) > 0 && e->kind == kLedgerKindBatch) batches.push_back(batch_view(*e));
+  }
+  j["batches"] = std::move(batches);
+  j["keys"] = std::move(keys);
+
+  Json files = Json::array();
+  for (const auto& [file, size] : m.file_sizes) files.push_back({{"path", file}, {"bytes", size}});
+  j["files"] = std::move(files);
+  Json records = Json::array();
+  for (const auto& r : m.records) {
+    records.push_back({{"file", r.file},
+                       {"offset", r.offset},
+                       {"length", r.length},
+                       {"sha256", hex(r.sha256)},
+                       {"source_id", r.source_id},
+                       {"start", format_iso8601(r.start_ns)},
+                       {"ledger_entry", r.ledger_entry},
+                       {"position", r.position}});
+  }
+  j["records"] = std::move(records);
+  return write_file_atomically(dir / "manifest.json", j.dump(1) + "\n");
+}
+
+namespace {
+
+class BundleVerifier {
+ public:
+  BundleVerifier(fs::path dir, std::optional<SigningPublicKey> server_key)
+      : dir_(std::move(dir)), server_key_(server_key) {
+    report_.server_key_given = server_key_.has_value();
+  }
+
+  Result<BundleReport> run() {
+    std::ifstream in(dir_ / "manifest.json", std::ios::binary);
+    if (!in) return Status::invalid_argument(fmt::format("{}: no manifest.json: not an export bundle", dir_.string()));
+    Json j;
+    try {
+      j = Json::parse(in);
+    } catch (const Json::exception& e) {
+      return Status::invalid_argument(fmt::format("{}: manifest.json is not JSON: {}", dir_.string(), e.what()));
+    }
+    try {
+      if (j.value("format", "") != kBundleFormat || j.value("version", 0) != kBundleVersion) {
+        return Status::invalid_argument(fmt::format("{}: not a {} of version {}", (dir_ / "manifest.json").string(),
+                                                    kBundleFormat, kBundleVersion));
+      }
+      check(j);
+    } catch (const Json::exception& e) {
+      problem("manifest-unreadable", "manifest.json", fmt::format("a field is missing or of the wrong type: {}", e.what()));
+    }
+    return report_;
+  }
+
+ private:
+  void problem(const std::string& kind, std::string where, std::string what) {
+    if (report_.problems[kind]++ == 0) report_.first_problems.push_back({kind, std::move(where), std::move(what)});
+  }
+
+  std::optional<std::string> bytes_of(const Json& text, const std::string& where) {
+    auto b = from_base64(text.get<std::string>());
+    if (!b) problem("manifest-unreadable", where, "not base64");
+    return b;
+  }
+
+  void check(const Json& j) {
+    // The checkpoint and the chain up to it.
+    auto checkpoint = bytes_of(j.at("checkpoint").at("bytes"), "checkpoint");
+    if (!checkpoint) return;
+    const uint64_t count = j.at("checkpoint").at("count").get<uint64_t>();
+    if (auto c = decode_checkpoint(*checkpoint); c.ok()) report_.checkpoint_key = signing_key_text(c->server_key);
+    report_.checkpoint_count = count;
+    LedgerChainCheck chain(server_key_, {{count, *checkpoint}},
+                           [&](const std::string& kind, std::string where, std::string what) {
+                             problem(kind, std::move(where), std::move(what));
+                           });
+    const uint64_t first = j.at("chain").at("first").get<uint64_t>();
+    report_.chain_first = first;
+    for (const auto& text : j.at("key_events")) {
+      auto bytes = bytes_of(text, "key_events");
+      if (!bytes) continue;
+      auto e = decode_ledger_entry(*bytes);
+      if (!e.ok() || e->kind != kLedgerKindKeyEvent || e->number >= first) {
+        problem("manifest-mismatch", "key_events",
+                e.ok() ? fmt::format("entry {} is not a key event from before the chain's first entry {}", e->number, first)
+                       : e.status().message());
+        continue;
+      }
+      if (auto s = chain.add_key_event(*bytes); !s.ok()) problem("manifest-mismatch", "key_events", s.message());
+    }
+    chain.start_at(first);
+    uint64_t number = first;
+    for (const auto& text : j.at("chain").at("entries")) {
+      auto bytes = bytes_of(text, fmt::format("chain entry {}", number));
+      if (!bytes) return;
+      if (const LedgerEntry* e = chain.add_entry(number, *bytes); e != nullptr && e->kind == kLedgerKindBatch) {
+        entries_.emplace(number, *e);
+      }
+      ++number;
+    }
+    chain.finish();
+    report_.chain_entries = chain.entries();
+    report_.signed_batches = chain.signed_entries();
+    report_.key_events = chain.key_events();
+
+    check_batch_views(j.at("batches"));
+    check_records(j.at("records"));
+    check_files(j.at("files"));
+  }
+
+  // The readable view must say what the entries say.
+  void check_batch_views(const Json& batches) {
+    for (const auto& b : batches) {
+      const uint64_t n = b.at("entry").get<uint64_t>();
+      const auto e = entries_.find(n);
+      const std::string where = fmt::format("batches: entry {}", n);
+      if (e == entries_.end()) {
+        problem("manifest-mismatch", where, "the chain holds no such batch entry");
+        continue;
+      }
+      if (batch_view(e->second) != b) {
+        problem("manifest-mismatch", where,
+                "the readable view of the batch (key, id, times, signature or hashes) differs from its ledger entry");
+      }
+    }
+  }
+
+  void check_records(const Json& records) {
+    std::set<std::pair<uint64_t, uint32_t>> places;
+    for (const auto& r : records) {
+      ++report_.records;
+      const std::string file = r.at("file").get<std::string>();
+      const uint64_t offset = r.at("offset").get<uint64_t>(), length = r.at("length").get<uint64_t>();
+      const std::string where = fmt::format("{} record at {} ({} bytes at offset {} of {})",
+                                            r.at("source_id").get<std::string>(), r.at("start").get<std::string>(),
+                                            length, offset, file);
+      covered_[file].push_back({offset, length});
+      const auto sha = digest_from_hex(r.at("sha256").get<std::string>());
+      if (!sha) {
+        problem("manifest-unreadable", where, "its sha256 is not 64 hex digits");
+        continue;
+      }
+      auto bytes = read_range(file, offset, length);
+      if (!bytes) {
+        problem("bundle-file", where, "the file does not hold these bytes (missing, or too short)");
+      } else if (const auto actual = sha256({reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()});
+                 actual != *sha) {
+        problem("record-hash", where,
+                fmt::format("its bytes hash to {}, the manifest says {}: the file was changed", hex(actual), hex(*sha)));
+      }
+      const uint64_t n = r.at("ledger_entry").get<uint64_t>();
+      const uint32_t position = r.at("position").get<uint32_t>();
+      if (n == 0) {
+        problem("record-not-in-ledger", where, "stored before the ledger began: nothing proves what the station sent");
+        continue;
+      }
+      const std::string in = fmt::format("ledger entry {} position {}", n, position);
+      if (!places.insert({n, position}).second) problem("record-twice", where, fmt::format("a second record at {}", in));
+      const auto e = entries_.find(n);
+      if (e == entries_.end()) {
+        problem("record-ledger-mismatch", where, fmt::format("it points to {}, which the bundle's chain lacks", in));
+        continue;
+      }
+      const LedgerEntry& entry = e->second;
+      if (position >= entry.hashes.size()) {
+        problem("record-ledger-mismatch", where,
+                fmt::format("it points to {}, but that batch has {} records", in, entry.hashes.size()));
+      } else if (entry.hashes[position] != *sha) {
+        problem("record-ledger-mismatch", where,
+                fmt::format("its hash {} is not the one {} holds ({}): not what the station sent", hex(*sha), in,
+                            hex(entry.hashes[position])));
+      } else if (!entry.stored[position]) {
+        problem("record-ledger-mismatch", where, fmt::format("{} says that record was not stored by it", in));
+      }
+    }
+  }
+
+  // Each data file holds its records end to end and nothing else; no file
+  // lies beside them unlisted.
+  void check_files(const Json& files) {
+    std::set<std::string> listed;
+    for (const auto& f : files) {
+      const std::string name = f.at("path").get<std::string>();
+      listed.insert(name);
+      ++report_.files;
+      if (!inside_bundle(name)) {
+        problem("bundle-file", name, "a file outside the bundle");
+        continue;
+      }
+      std::error_code ec;
+      const auto size = fs::file_size(dir_ / name, ec);
+      if (ec) {
+        problem("bundle-file", name, fmt::format("cannot be read: {}", ec.message()));
+        continue;
+      }
+      auto ranges = covered_[name];
+      std::sort(ranges.begin(), ranges.end());
+      uint64_t at = 0;
+      for (const auto& [offset, length] : ranges) {
+        if (offset != at) break;
+        at += length;
+      }
+      if (at != size || size != f.at("bytes").get<uint64_t>()) {
+        problem("bundle-file", name,
+                fmt::format("it holds {} bytes, the manifest lists {} and its records cover {} from the start: bytes "
+                            "were added, removed or moved",
+                            size, f.at("bytes").get<uint64_t>(), at));
+      }
+    }
+    for (const auto& [name, _] : covered_) {
+      if (listed.count(name) == 0) problem("bundle-file", name, "records point to a file the manifest does not list");
+    }
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(dir_ / "data", ec), end; !ec && it != end; it.increment(ec)) {
+      if (!it->is_regular_file()) continue;
+      const std::string name = fs::relative(it->path(), dir_).generic_string();
+      if (listed.count(name) == 0) problem("bundle-file", name, "a file the manifest does not list");
+    }
+  }
+
+  std::optional<std::string> read_range(const std::string& file, uint64_t offset, uint64_t length) {
+    if (!inside_bundle(file)) return std::nullopt;
+    std::ifstream in(dir_ / file, std::ios::binary);
+    if (!in) return std::nullopt;
+    in.seekg(static_cast<std::streamoff>(offset));
+    std::string out(length, '\0');
+    if (!in.read(out.data(), static_cast<std::streamsize>(length))) return std::nullopt;
+    return out;
+  }
+
+  fs::path dir_;
+  std::optional<SigningPublicKey> server_key_;
+  BundleReport report_;
+  std::unordered_map<uint64_t, LedgerEntry> entries_;  // the chain's batch entries
+  std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> covered_;  // file -> (offset, length)
+};
+
+}  // namespace
+
+Result<BundleReport> verify_bundle(const fs::path& dir, std::optional<SigningPublicKey> server_key) {
+  return BundleVerifier(dir, server_key).run();
+}
+
+}  // namespace seisvault::client

@@ -1,0 +1,199 @@
+// `seisvault export` and `seisvault verify --bundle` as programs, against a
+// real seisvaultd: a bundle of signed records verifies with nothing but
+// itself and the server's public key; every kind of edit to it is found.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "seisvault/common/sha256.h"
+#include "seisvault/common/signing_keys.h"
+#include "support/process.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+#include "test_records.h"
+
+using namespace seisvault;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Run = test::ToolRun;
+Run run_tool(const fs::path& dir, const std::string& args) { return test::run_seisvault(dir, args); }
+
+// Around the test records (2023-11-14T22:13:20Z on).
+constexpr const char* kWholeTime = " --start 2023-11-14T00:00:00Z --end 2023-11-20T00:00:00Z";
+
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+void write_json(const fs::path& p, const nlohmann::json& j) { std::ofstream(p) << j.dump(1); }
+
+// A copy of the bundle to tamper with.
+fs::path copy_of(const fs::path& bundle, const std::string& name) {
+  const auto to = bundle.parent_path() / name;
+  fs::copy(bundle, to, fs::copy_options::recursive);
+  return to;
+}
+
+fs::path first_data_file(const fs::path& bundle) {
+  for (const auto& e : fs::directory_iterator(bundle / "data")) return e.path();
+  FAIL("no data file");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("an export bundle verifies with nothing but itself, and any edit to it is found", "[e2e][cli][export]") {
+  test::TempDir tmp;
+  const auto data = tmp.path() / "data";
+  { test::ServerProcess probe(data); REQUIRE(probe.stop() == 0); }
+  test::ServerProcess server(data, "tcp://127.0.0.1:*", {"--checkpoint-interval-s", "0.2"});
+  const auto prefix = (tmp.path() / "XX.TEST").string();
+  REQUIRE(run_tool(tmp.path(), "keygen " + prefix).code == 0);
+  REQUIRE(run_tool(tmp.path(), "authorize --data-dir " + data.string() + " --key " + prefix + ".pub --stations XX.TEST")
+              .code == 0);
+  server.process().signal(SIGHUP);
+  REQUIRE(test::eventually([&] { return server.log().find("SIGHUP: reloaded") != std::string::npos; }, 10s));
+  const auto records = test::make_records(40);
+  {
+    const auto bytes = test::concatenate(records);
+    std::ofstream f(tmp.path() / "good.mseed", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  auto r = run_tool(tmp.path(), "push --server " + server.endpoint() + " --server-key " +
+                                    (data / "server.pub").string() + " --key " + prefix + " " +
+                                    (tmp.path() / "good.mseed").string());
+  REQUIRE(r.code == 0);
+
+  // Exported once a checkpoint covers the batch (every 0.2 s here).
+  const auto bundle = tmp.path() / "bundle";
+  const std::string server_key = " --server-key " + (data / "server.sign.pub").string();
+  const bool exported = test::eventually(
+      [&] {
+        r = run_tool(tmp.path(), "export --api " + server.api() + " XX.TEST" + kWholeTime + " --out " + bundle.string());
+        return r.code == 0;
+      },
+      10s);
+  INFO(r.output);
+  REQUIRE(exported);
+  CHECK_THAT(r.output, Catch::Contains("40 records") && Catch::Contains("1 file(s)"));
+  const auto manifest = read_json(bundle / "manifest.json");
+  CHECK(manifest["format"] == "seisvault-export-bundle");
+  CHECK(manifest["records"].size() == 40);
+  CHECK(manifest["batches"].size() == 1);
+  CHECK(manifest["batches"][0]["signed"] == true);
+  CHECK(manifest["batches"][0]["hashes"].size() == 40);
+  CHECK(manifest["chain"]["first"] == 2);       // entry 1: the station's key registered on SIGHUP
+  CHECK(manifest["key_events"].size() == 1);    // ... carried from before the chain
+  CHECK(manifest["keys"].size() == 1);
+  CHECK(fs::file_size(first_data_file(bundle)) == test::concatenate(records).size());
+
+  // Again into the same directory: refused.
+  r = run_tool(tmp.path(), "export --api " + server.api() + kWholeTime + " --out " + bundle.string());
+  CHECK(r.code == 2);
+  CHECK_THAT(r.output, Catch::Contains("exists"));
+  // A selection with nothing in it: no bundle.
+  r = run_tool(tmp.path(), "export --api " + server.api() + " YY" + kWholeTime + " --out " +
+                               (tmp.path() / "none").string());
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("no data"));
+  CHECK_FALSE(fs::exists(tmp.path() / "none"));
+  REQUIRE(server.stop() == 0);  // the bundle needs no server
+
+  r = run_tool(tmp.path(), "verify --bundle " + bundle.string() + server_key);
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("40 records in 1 file(s)") && Catch::Contains("1 signed batches") &&
+                           Catch::Contains("1 station key event(s)") && Catch::Contains("OK"));
+  // Without the server's key: the checkpoint's own key, named for comparison.
+  r = run_tool(tmp.path(), "verify --bundle " + bundle.string());
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("compare that key"));
+  // Another server's key: the checkpoint is not its.
+  const auto other = tmp.path() / "other";
+  REQUIRE(run_tool(tmp.path(), "keygen " + other.string()).code == 0);
+  r = run_tool(tmp.path(), "verify --bundle " + bundle.string() + " --server-key " + other.string() + ".sign.pub");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.output, Catch::Contains("checkpoint-signature"));
+
+  SECTION("a byte of a data file changed") {
+    const auto b = copy_of(bundle, "flipped");
+    {
+      std::fstream f(first_data_file(b), std::ios::in | std::ios::out | std::ios::binary);
+      f.seekg(600);
+      const char c = static_cast<char>(f.get());
+      f.seekp(600);
+      f.put(static_cast<char>(c ^ 1));
+    }
+    r = run_tool(tmp.path(), "verify --bundle " + b.string() + server_key);
+    INFO(r.output);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.output, Catch::Contains("record-hash") && Catch::Contains("the file was changed"));
+  }
+  SECTION("a record and its hash in the manifest replaced together") {
+    const auto b = copy_of(bundle, "replaced");
+    auto j = read_json(b / "manifest.json");
+    const auto other_records = test::make_records(1, 99);
+    const auto& rec = j["records"][3];
+    {
+      std::fstream f(b / rec["file"].get<std::string>(), std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(rec["offset"].get<std::streamoff>());
+      REQUIRE(other_records[0].size() == rec["length"].get<size_t>());
+      f.write(reinterpret_cast<const char*>(other_records[0].data()),
+              static_cast<std::streamsize>(other_records[0].size()));
+    }
+    j["records"][3]["sha256"] = to_hex(sha256(other_records[0]));
+    write_json(b / "manifest.json", j);
+    r = run_tool(tmp.path(), "verify --bundle " + b.string() + server_key);
+    INFO(r.output);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.output, Catch::Contains("record-ledger-mismatch") && Catch::Contains("not what the station sent"));
+    CHECK_THAT(r.output, !Catch::Contains("record-hash"));
+  }
+  SECTION("the readable view of a batch edited") {
+    const auto b = copy_of(bundle, "view");
+    auto j = read_json(b / "manifest.json");
+    j["batches"][0]["batch_id"] = 99;
+    write_json(b / "manifest.json", j);
+    r = run_tool(tmp.path(), "verify --bundle " + b.string() + server_key);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.output, Catch::Contains("manifest-mismatch"));
+  }
+  SECTION("a chain entry edited or removed") {
+    const auto b = copy_of(bundle, "chain");
+    auto j = read_json(b / "manifest.json");
+    j["chain"]["entries"].erase(0);
+    j["chain"]["first"] = 3;
+    write_json(b / "manifest.json", j);
+    r = run_tool(tmp.path(), "verify --bundle " + b.string() + server_key);
+    INFO(r.output);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.output, Catch::Contains("record-ledger-mismatch") && Catch::Contains("checkpoint-mismatch"));
+  }
+  SECTION("bytes added to a data file, or a file slipped in") {
+    const auto b = copy_of(bundle, "added");
+    std::ofstream(first_data_file(b), std::ios::app | std::ios::binary) << "more";
+    std::ofstream(b / "data" / "XX.EXTRA..HHZ.mseed") << "extra";
+    r = run_tool(tmp.path(), "verify --bundle " + b.string() + server_key);
+    INFO(r.output);
+    CHECK(r.code == 1);
+    CHECK(r.output.find("bundle-file") != std::string::npos);
+    CHECK_THAT(r.output, Catch::Contains("bundle-file                2"));
+  }
+  SECTION("not a bundle") {
+    r = run_tool(tmp.path(), "verify --bundle " + tmp.path().string());
+    CHECK(r.code == 2);
+    CHECK_THAT(r.output, Catch::Contains("not an export bundle"));
+    r = run_tool(tmp.path(), "verify --bundle " + bundle.string() + " --data-dir " + data.string());
+    CHECK(r.code == 2);
+  }
+}
