@@ -53,6 +53,19 @@ std::string encode_ledger_entry(const LedgerEntry& e) {
     out.append(e.station_patterns);
     return out;
   }
+  if (e.kind == kLedgerKindRetention) {
+    put_be(out, static_cast<uint64_t>(e.receive_ns), 8);
+    put_be(out, static_cast<uint64_t>(e.cutoff_ns), 8);
+    put_be(out, e.channel.size(), 2);
+    out.append(e.channel);
+    put_be(out, e.removed_unledgered, 8);
+    put_be(out, e.removed.size(), 4);
+    for (const auto& [entry, count] : e.removed) {
+      put_be(out, entry, 8);
+      put_be(out, count, 4);
+    }
+    return out;
+  }
   put_be(out, e.protocol_version, 4);
   put_be(out, e.batch_id, 8);
   put_be(out, static_cast<uint64_t>(e.send_ns), 8);
@@ -79,7 +92,9 @@ Result<LedgerEntry> decode_ledger_entry(std::string_view bytes) {
   const auto format = in.be(1);
   if (format != kLedgerEntryFormat) return bad(fmt::format("unknown format {}", format));
   e.kind = static_cast<uint8_t>(in.be(1));
-  if (e.kind != kLedgerKindBatch && e.kind != kLedgerKindKeyEvent) return bad(fmt::format("unknown kind {}", e.kind));
+  if (e.kind != kLedgerKindBatch && e.kind != kLedgerKindKeyEvent && e.kind != kLedgerKindRetention) {
+    return bad(fmt::format("unknown kind {}", e.kind));
+  }
   const auto flags = in.be(1);
   if (flags > 1) return bad(fmt::format("unknown flags {:#x}", flags));
   e.is_signed = flags == 1;
@@ -103,6 +118,25 @@ Result<LedgerEntry> decode_ledger_entry(std::string_view bytes) {
     if (!in.has(patterns_length)) return bad("truncated station patterns");
     e.station_patterns = std::string(in.take(patterns_length));
     if (in.left() != 0) return bad(fmt::format("{} bytes after the key event", in.left()));
+    return e;
+  }
+  if (e.kind == kLedgerKindRetention) {
+    if (e.is_signed || key_length != 0) return bad("a retention entry with a key");
+    if (!in.has(8 + 8 + 2)) return bad("truncated retention entry");
+    e.receive_ns = static_cast<TimeNs>(in.be(8));
+    e.cutoff_ns = static_cast<TimeNs>(in.be(8));
+    const size_t channel_length = in.be(2);
+    if (!in.has(channel_length + 8 + 4)) return bad("truncated channel");
+    e.channel = std::string(in.take(channel_length));
+    e.removed_unledgered = in.be(8);
+    const uint64_t m = in.be(4);
+    if (in.left() / 12 < m) return bad(fmt::format("truncated in {} removed counts", m));
+    e.removed.resize(m);
+    for (auto& [entry, count] : e.removed) {
+      entry = in.be(8);
+      count = static_cast<uint32_t>(in.be(4));
+    }
+    if (in.left() != 0) return bad(fmt::format("{} bytes after the retention entry", in.left()));
     return e;
   }
   if (!in.has(key_length + 4 + 8 + 8 + 8 + 4)) return bad("truncated before the record hashes");

@@ -459,7 +459,8 @@ struct RecordStore::Impl {
   // expired blocks without the write lock, then takes it to write the
   // deletion (scanning again under it if the channel took an out-of-order
   // write meanwhile).
-  Result<size_t> expire_step(uint32_t channel_id, TimeNs cutoff, ExpireStats& stats);
+  // Writes, in the same batch, a ledger entry of what it removed (kind 3).
+  Result<size_t> expire_step(uint32_t channel_id, std::string_view channel, TimeNs cutoff, ExpireStats& stats);
   struct ExpireScan;
   // The expired blocks of one step, and what they hold.
   Status scan_expired(uint32_t channel_id, const ChannelSummary& s, TimeNs cutoff, ExpireScan& out) const;
@@ -529,6 +530,8 @@ struct RecordStore::Impl::ExpireScan {
   size_t blocks = 0;
   uint64_t records = 0;
   uint64_t bytes = 0;
+  std::map<uint64_t, uint32_t> by_entry;  // ledger entry -> its records among them
+  uint64_t unledgered = 0;                // records of no entry (stored before the ledger)
 };
 
 Status RecordStore::Impl::scan_expired(uint32_t channel_id, const ChannelSummary& s, TimeNs cutoff,
@@ -555,7 +558,15 @@ Status RecordStore::Impl::scan_expired(uint32_t channel_id, const ChannelSummary
         return Status::corruption(fmt::format("{} (channel {}, while expiring)", st.message(), channel_id));
       }
       uint64_t bytes = 0;
-      for (uint32_t i = 0; i < block.size(); ++i) bytes += block.entry(i).length;
+      for (uint32_t i = 0; i < block.size(); ++i) {
+        const auto e = block.entry(i);
+        bytes += e.length;
+        if (e.ledger_entry != 0) {
+          ++out.by_entry[e.ledger_entry];
+        } else {
+          ++out.unledgered;
+        }
+      }
       if (block.payload_elsewhere()) {
         auto& f = out.freed[block.payload_location().segment];
         f.records += block.size();
@@ -572,7 +583,8 @@ Status RecordStore::Impl::scan_expired(uint32_t channel_id, const ChannelSummary
   return {};
 }
 
-Result<size_t> RecordStore::Impl::expire_step(uint32_t channel_id, TimeNs cutoff, ExpireStats& stats) {
+Result<size_t> RecordStore::Impl::expire_step(uint32_t channel_id, std::string_view channel, TimeNs cutoff,
+                                              ExpireStats& stats) {
   ExpireScan scan;
   std::unique_lock lock(write_mutex);
   auto held = std::chrono::steady_clock::now();
@@ -637,7 +649,28 @@ Result<size_t> RecordStore::Impl::expire_step(uint32_t channel_id, TimeNs cutoff
     use_after[segment] = u;
     wb.Put(meta, slice(keys::segment_use_key(segment)), slice(encode_segment_use(u)));
   }
+  // The ledger says what went, chained after the entries before.
+  LedgerHead head;
+  {
+    std::lock_guard ledger_lock(ledger_mutex);
+    head = ledger_head;
+  }
+  LedgerEntry removal;
+  removal.kind = kLedgerKindRetention;
+  removal.previous_hash = head.hash;
+  removal.number = head.count + 1;
+  removal.receive_ns = now_ns();
+  removal.cutoff_ns = cutoff;
+  removal.channel = std::string(channel);
+  removal.removed_unledgered = scan.unledgered;
+  removal.removed.assign(scan.by_entry.begin(), scan.by_entry.end());
+  const std::string removal_bytes = encode_ledger_entry(removal);
+  wb.Put(ledger, slice(keys::ledger_entry_key(removal.number)), slice(removal_bytes));
   if (auto s = db->Write({}, &wb); !s.ok()) return from_rocks(s, "expiring records");
+  {
+    std::lock_guard ledger_lock(ledger_mutex);
+    ledger_head = {removal.number, ledger_entry_hash(removal_bytes)};
+  }
   summaries[channel_id] = after;
   for (const auto& [segment, u] : use_after) segment_use[segment] = u;
   stats.blocks += scan.blocks;
@@ -664,7 +697,7 @@ Result<ExpireStats> RecordStore::expire(const RetentionPolicy& policy, TimeNs no
     bool touched = false;
     for (;;) {
       if (cancelled()) break;
-      auto step = m.expire_step(id, cutoff, out);
+      auto step = m.expire_step(id, name, cutoff, out);
       if (!step.ok()) return step.status();
       if (*step == 0) break;
       touched = true;

@@ -55,7 +55,20 @@ class Verifier {
                            });
     auto st = store_.read_ledger(1, [&](uint64_t number, std::string_view bytes) {
       // Which records each entry stored, for pass 3 (a bit per record).
-      if (const LedgerEntry* e = check.add_entry(number, bytes)) stored_[number] = e->stored;
+      if (const LedgerEntry* e = check.add_entry(number, bytes)) {
+        if (e->kind == kLedgerKindRetention) {
+          ++report_.retention_entries;
+          report_.records_expired += e->removed_unledgered;
+          for (const auto& [entry, count] : e->removed) {
+            auto& r = removed_[entry];
+            r.count += count;
+            if (r.by == 0) r.by = number;
+            report_.records_expired += count;
+          }
+        } else if (e->kind == kLedgerKindBatch) {
+          stored_[number] = e->stored;
+        }
+      }
       if (number % 100000 == 0) progress(fmt::format("ledger: {} entries", number));
       return true;
     });
@@ -119,13 +132,36 @@ class Verifier {
     for (uint64_t number : numbers) {
       const auto& stored = stored_.at(number);
       const auto found = found_.find(number);
+      // Records retention removed (retention entries count them per entry)
+      // are not missing: as many missing ones as it removed are accounted
+      // for, a retention entry counting more than are missing is wrong.
+      const auto removed = removed_.find(number);
+      uint64_t excused = removed == removed_.end() ? 0 : removed->second.count;
+      uint64_t missing = 0;
       for (size_t i = 0; i < stored.size(); ++i) {
         if (!stored[i] || (found != found_.end() && i < found->second.size() && found->second[i])) continue;
+        ++missing;
+        if (excused > 0) {
+          --excused;
+          continue;
+        }
         const LedgerEntry* e = entries_.get(number);
         if (e == nullptr) continue;  // gone since pass 1
         problem("record-missing", fmt::format("ledger entry {} position {}", number, i),
                 fmt::format("batch {} of {} stored a record with SHA-256 {}, and the store no longer has it",
                             e->batch_id, ledger_key_text(e->key_id, e->is_signed), hex(e->hashes[i])));
+      }
+      if (excused > 0) {
+        problem("retention-mismatch", fmt::format("ledger entry {}", removed->second.by),
+                fmt::format("retention entries say {} record(s) of ledger entry {} were removed, but {} of its "
+                            "records are missing",
+                            removed->second.count, number, missing));
+      }
+    }
+    for (const auto& [number, r] : removed_) {
+      if (stored_.count(number) == 0) {
+        problem("retention-mismatch", fmt::format("ledger entry {}", r.by),
+                fmt::format("it says records of ledger entry {} were removed, which is no batch of the ledger", number));
       }
     }
     return {};
@@ -138,6 +174,11 @@ class Verifier {
   LedgerEntryCache entries_{store_};
   std::unordered_map<uint64_t, std::vector<bool>> stored_;  // entry -> positions it says it stored (pass 1)
   std::unordered_map<uint64_t, std::vector<bool>> found_;   // entry -> positions found among the records
+  struct Removed {
+    uint64_t count = 0;  // records of the entry retention removed
+    uint64_t by = 0;     // the first retention entry saying so
+  };
+  std::unordered_map<uint64_t, Removed> removed_;  // batch entry -> what retention removed of it (pass 1)
 };
 
 }  // namespace

@@ -137,3 +137,29 @@ TEST_CASE("a key event entry is laid out as documented, reads back, and is refus
   bad_event[76] = 3;
   CHECK_THAT(decode_ledger_entry(bad_event).status().message(), Catch::Contains("unknown key event"));
 }
+
+TEST_CASE("a retention entry reads back as written, and is refused when damaged", "[ledger]") {
+  LedgerEntry e;
+  e.kind = kLedgerKindRetention;
+  e.previous_hash.fill(0x22);
+  e.number = 9;
+  e.receive_ns = 1'700'000'000'000'000'000;
+  e.cutoff_ns = -3;
+  e.channel = "XX.STA..HHZ";
+  e.removed_unledgered = 5;
+  e.removed = {{1, 10}, {4, 2}};
+  const auto bytes = encode_ledger_entry(e);
+  CHECK(bytes.size() == 4 + 32 + 8 + 8 + 8 + 2 + 11 + 8 + 4 + 2 * 12);
+  auto d = decode_ledger_entry(bytes);
+  REQUIRE(d.ok());
+  CHECK(d->kind == kLedgerKindRetention);
+  CHECK(d->cutoff_ns == -3);
+  CHECK(d->channel == "XX.STA..HHZ");
+  CHECK(d->removed_unledgered == 5);
+  CHECK(d->removed == e.removed);
+  CHECK(encode_ledger_entry(*d) == bytes);
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    CHECK(decode_ledger_entry(std::string_view(bytes).substr(0, cut)).status().code() == StatusCode::kCorruption);
+  }
+  CHECK_THAT(decode_ledger_entry(bytes + "x").status().message(), Catch::Contains("after the retention entry"));
+}

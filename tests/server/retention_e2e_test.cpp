@@ -82,6 +82,12 @@ TEST_CASE("seisvaultd removes records older than --retention-days, keeps a netwo
   std::multiset<std::vector<uint8_t>> expected(new_xx.begin(), new_xx.end());
   expected.insert(old_yy.begin(), old_yy.end());
   CHECK(stored_records(data) == expected);
+
+  // The ledger says what retention removed: the store verifies clean.
+  const auto verified = run_seisvault(tmp.path(), "verify --quiet --data-dir " + data.string());
+  INFO(verified.output);
+  CHECK(verified.code == 0);
+  CHECK_THAT(verified.output, Catch::Contains("retention that removed " + std::to_string(old_xx.size()) + " records"));
 }
 
 TEST_CASE("seisvaultd refuses a --retention-network that is not NET=DAYS", "[server][retention]") {

@@ -329,3 +329,72 @@ TEST_CASE("a record added behind the store's back, pointing to no ledger entry, 
   CHECK(r.problems.at("record-not-in-ledger") == 1);
   CHECK_THAT(first(r, "record-not-in-ledger").where, Catch::Contains("XX.EVIL..HHZ"));
 }
+
+TEST_CASE("records removed by retention are accounted for by its ledger entries; a record deleted besides is still "
+          "missing",
+          "[verify][retention]") {
+  test::TempDir dir;
+  const auto station = generate_signing_key_pair().value();
+  const auto server = generate_signing_key_pair().value();
+  constexpr TimeNs kDay = 86400 * kSecond;
+  {
+    auto store = open_store(dir.path());
+    REQUIRE(key_event(*store, station, false, 0).ok());
+    // Three days of two channels, a record an hour, one signed batch a day.
+    for (int day = 0; day < 3; ++day) {
+      std::vector<Rec> part;
+      for (int h = 0; h < 24; ++h) {
+        for (const char* id : {"XX.A..HHZ", "XX.B..HHZ"}) {
+          part.push_back(rec(id, kT0 + day * kDay + h * 3600 * kSecond, 100, 100.0, static_cast<uint32_t>(day * 100 + h)));
+        }
+      }
+      REQUIRE(write_batches(*store, {batch_of(part, "", 1 + static_cast<uint64_t>(day), true, &station)}).status.ok());
+    }
+    RetentionPolicy policy;
+    policy.default_days = 1;
+    auto expired = store->expire(policy, kT0 + 3 * kDay);
+    REQUIRE(expired.ok());
+    CHECK(expired->records == 96);  // days 0 and 1 ended before the cutoff
+    const auto head = store->ledger_head();
+    REQUIRE(head.count == 1 + 3 + 2);  // one retention entry per channel
+    std::vector<std::string> channels;
+    uint64_t counted = 0;
+    REQUIRE(store->read_ledger(5, [&](uint64_t, std::string_view bytes) {
+                   const auto e = decode_ledger_entry(bytes).value();
+                   CHECK(e.kind == kLedgerKindRetention);
+                   CHECK(e.cutoff_ns == kT0 + 2 * kDay);
+                   CHECK(e.removed_unledgered == 0);
+                   REQUIRE(e.removed.size() == 2);  // batches of day 0 and day 1
+                   CHECK(e.removed[0] == std::pair<uint64_t, uint32_t>{2, 24});
+                   CHECK(e.removed[1] == std::pair<uint64_t, uint32_t>{3, 24});
+                   channels.push_back(e.channel);
+                   for (const auto& [_, n] : e.removed) counted += n;
+                   return true;
+                 }).ok());
+    CHECK(channels == std::vector<std::string>{"XX.A..HHZ", "XX.B..HHZ"});
+    CHECK(counted == 96);
+    REQUIRE(store->put_checkpoint(head.count, make_checkpoint(server, head.count, head.hash, kT0)).ok());
+  }
+  const auto verify = [&] {
+    auto store = open_store(dir.path());
+    VerifyOptions o;
+    o.server_key = server.public_key;
+    return verify_store(*store, o).value();
+  };
+  auto r = verify();
+  for (const auto& p : r.first_problems) INFO(p.kind << ": " << p.where << ": " << p.what);
+  CHECK(r.ok());
+  CHECK(r.retention_entries == 2);
+  CHECK(r.records_expired == 96);
+  CHECK(r.records == 48);
+
+  // A kept record deleted behind the store's back: missing, retention or not.
+  {
+    RawStore raw(dir.path());
+    raw.del(kRecordsCf, raw.first(kRecordsCf).first);
+  }
+  r = verify();
+  CHECK(r.problems.at("record-missing") >= 1);
+  CHECK_THAT(first(r, "record-missing").where, Catch::Contains("ledger entry 4"));  // day 2's batch
+  CHECK(r.problems.count("retention-mismatch") == 0);
+}

@@ -5,7 +5,8 @@
 //
 // Encoding, every integer big-endian:
 //   u8   format (1)
-//   u8   kind (1: a station batch, 2: a station key event)
+//   u8   kind (1: a station batch, 2: a station key event, 3: records
+//        removed by retention)
 //   u8   flags (bit 0: signed by the station)
 //   u8   length L of the key id
 //   32   the previous entry's hash (zeros for entry 1)
@@ -32,6 +33,15 @@
 //   i64  when (ns since 1970, the server's clock)
 //   u16  length, then the station's CURVE public key (Z85)
 //   u16  length, then the NET.STA patterns it may write, space-separated
+// A retention entry (kind 3: what one step of a retention pass removed from
+// one channel, written in the same atomic write as the removal) has the
+// first six fields (flags 0, no key id), then:
+//   i64  when (ns since 1970, the server's clock)
+//   i64  the cutoff: every record removed had ended before it
+//   u16  length, then the channel's source id
+//   u64  records removed that were stored before the ledger began
+//   u32  m, then m times: u64 a ledger entry, u32 how many of the records
+//        it stored were removed (entries in increasing order)
 // The entry's hash is the SHA-256 of all of those bytes.
 #pragma once
 
@@ -39,6 +49,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "seisvault/common/sha256.h"
@@ -50,6 +61,7 @@ namespace seisvault {
 inline constexpr uint8_t kLedgerEntryFormat = 1;
 inline constexpr uint8_t kLedgerKindBatch = 1;
 inline constexpr uint8_t kLedgerKindKeyEvent = 2;
+inline constexpr uint8_t kLedgerKindRetention = 3;
 inline constexpr uint8_t kKeyRegistered = 1;
 inline constexpr uint8_t kKeyRevoked = 2;
 
@@ -71,6 +83,11 @@ struct LedgerEntry {
   uint8_t key_event = 0;  // kKeyRegistered or kKeyRevoked
   std::string station_key;
   std::string station_patterns;
+  // Retention (kind 3): receive_ns is when.
+  TimeNs cutoff_ns = 0;
+  std::string channel;
+  uint64_t removed_unledgered = 0;
+  std::vector<std::pair<uint64_t, uint32_t>> removed;  // (ledger entry, records removed), by entry
 };
 
 // The entry's bytes.

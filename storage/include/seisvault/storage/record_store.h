@@ -313,7 +313,10 @@ class RecordStore {
   // keeps data for good). Segment files no remaining block names are
   // deleted, after the deletions are durable: that is when the space comes
   // back. Writes wait for it only a bounded step at a time (at most 4,096
-  // blocks of one channel per step). Safe while writes and reads go on (a
+  // blocks of one channel per step). Each step writes, in the same atomic
+  // write, a ledger entry of what it removed (kind 3: the channel, the
+  // cutoff, and how many records of each ledger entry went), so a verifier
+  // tells removals from losses. Safe while writes and reads go on (a
   // read meeting a block whose segment was deleted skips it). One pass at
   // a time; backup() waits for it. When `cancel` is given and becomes true,
   // the pass stops at its next step (what it removed so far is consistent

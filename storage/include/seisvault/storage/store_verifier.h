@@ -13,7 +13,9 @@
 //      stored since the ledger began points to a ledger entry whose hash at
 //      its position is that SHA-256 and which says it stored it, and no two
 //      records point to the same place;
-//   3. every record an entry said in pass 1 it stored was found.
+//   3. every record an entry said in pass 1 it stored was found, but for
+//      those the ledger's retention entries say were removed (as many per
+//      entry as they count).
 // Problems are counted by kind, the first of each kind kept with where and
 // what. Reads only (safe on a live store, though records written meanwhile
 // may be reported as not yet in the ledger read earlier: verify a stopped
@@ -57,6 +59,8 @@ struct VerifyReport {
   uint64_t ledger_entries = 0;
   uint64_t signed_entries = 0;
   uint64_t key_events = 0;  // station keys registered and revoked
+  uint64_t retention_entries = 0;
+  uint64_t records_expired = 0;  // removed by retention, as its entries say
   uint64_t checkpoints = 0;
   uint64_t last_checkpoint_count = 0;  // entries under the newest valid checkpoint
   bool server_key_given = false;
