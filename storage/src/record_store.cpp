@@ -53,6 +53,14 @@ constexpr const char* kSequenceCf = "sequence";
 constexpr const char* kLedgerCf = "ledger";
 constexpr const char* kSegmentsDir = "segments";
 
+// RocksDB's informational log of a read-only open: nowhere (the store's
+// directory is not to change).
+class SilentLog : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
 // Station metadata documents live in the default CF under this prefix
 // ("inventory/" + name -> loaded time | document). No schema change: a store
 // of any version holds none until one is put, and a program that knows
@@ -801,7 +809,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
   impl->options = options;
   // A block holds at least one record, whatever the options say.
   impl->options.block_max_records = std::max<uint32_t>(1, options.block_max_records);
-  if (options.create_if_missing) {
+  if (options.create_if_missing && !options.read_only) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return Status::io_error(fmt::format("cannot create store directory {}: {}", dir.string(), ec.message()));
@@ -813,9 +821,13 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
       make_store_file_system(rocksdb::FileSystem::Default(), impl->wal_guard, options.faults));
   db_options.env = impl->env.get();
   // RocksDB's own log writer aborts the process on a full disk (store_log.h).
-  db_options.info_log = std::make_shared<StoreLog>(dir);
+  if (options.read_only) {
+    db_options.info_log = std::make_shared<SilentLog>();
+  } else {
+    db_options.info_log = std::make_shared<StoreLog>(dir);
+  }
   db_options.listeners.push_back(impl->listener);
-  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_if_missing = options.create_if_missing && !options.read_only;
   // Always: a store of schema 2 or older has no long CF yet, and gets it
   // (empty) whether or not new stores may be created.
   db_options.create_missing_column_families = true;
@@ -833,7 +845,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
   db_options.use_direct_reads = direct;
   db_options.compaction_readahead_size = 2 << 20;
   db_options.max_total_wal_size = 1ull << 30;
-  if (options.delete_rate_mib_per_s > 0) {
+  if (options.delete_rate_mib_per_s > 0 && !options.read_only) {
     // Through RocksDB's delete scheduler (see StoreOptions): files go to
     // trash and are truncated chunk by chunk, each chunk a short hold-up.
     rocksdb::Status st;
@@ -856,9 +868,13 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
       {kLedgerCf, small_cf_options(cache)},
   };
   rocksdb::DB* raw = nullptr;
-  auto s = rocksdb::DB::Open(db_options, dir.string(), cfs, &impl->handles, &raw);
+  auto s = options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, dir.string(), cfs, &impl->handles, &raw)
+                              : rocksdb::DB::Open(db_options, dir.string(), cfs, &impl->handles, &raw);
   if (!s.ok()) {
-    return Status::io_error(fmt::format("cannot open the record store in {}: {}", dir.string(), s.ToString()));
+    return Status::io_error(fmt::format(
+        "cannot open the record store in {}{}: {}", dir.string(),
+        options.read_only ? " read-only (a store of an older schema is migrated by seisvaultd when it opens it)" : "",
+        s.ToString()));
   }
   impl->db.reset(raw);
   impl->meta = impl->handles[0];
@@ -872,6 +888,16 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
   // Schema version: written on creation, checked on every later open.
   std::string version;
   s = impl->db->Get({}, impl->meta, slice(keys::kSchemaVersionKey), &version);
+  if (options.read_only && s.ok() && version != std::to_string(kSchemaVersion)) {
+    return Status::incompatible(fmt::format("store in {} has schema version {}, and opened read-only it cannot be "
+                                            "migrated to {}: let seisvaultd open it once (it migrates), or open a "
+                                            "copy read-write",
+                                            dir.string(), version, kSchemaVersion));
+  }
+  if (options.read_only && !s.ok()) {
+    return s.IsNotFound() ? Status::incompatible(fmt::format("{} holds no SeisVault store", dir.string()))
+                          : from_rocks(s, "reading the schema version");
+  }
   if (s.IsNotFound()) {
     rocksdb::ReadOptions total;
     total.total_order_seek = true;  // across channels: the only such read
@@ -902,7 +928,7 @@ Result<std::unique_ptr<RecordStore>> RecordStore::open(const std::filesystem::pa
     return Status::incompatible(fmt::format("store in {} has schema version {}, this program reads version {}",
                                             dir.string(), version, kSchemaVersion));
   }
-  auto segments = SegmentFiles::open(dir / kSegmentsDir, options.segment_mib << 20, options.faults);
+  auto segments = SegmentFiles::open(dir / kSegmentsDir, options.segment_mib << 20, options.faults, options.read_only);
   if (!segments.ok()) return segments.status();
   impl->segments = std::move(*segments);
   if (auto st = impl->load(); !st.ok()) return st;
@@ -951,7 +977,9 @@ Status RecordStore::Impl::load() {
   {
     std::string since;
     auto got = db->Get({}, meta, slice(keys::kLedgerSinceSeqKey), &since);
-    if (got.IsNotFound()) {
+    if (got.IsNotFound() && options.read_only) {
+      ledger_since_seq = next_record_seq.load();  // never opened read-write since schema 6: nothing in the ledger
+    } else if (got.IsNotFound()) {
       // First opened by a program that keeps the ledger: it covers what
       // comes from now on.
       ledger_since_seq = next_record_seq.load();
@@ -1960,6 +1988,7 @@ StoreState RecordStore::Impl::state() const {
 }
 
 Status RecordStore::Impl::check_writable() {
+  if (options.read_only) return Status::unavailable(fmt::format("the store in {} is open read-only", dir.string()));
   if (state() == StoreState::kFailed) return unavailable();
   if (pause != Pause::kNone) {
     try_resume_locked();

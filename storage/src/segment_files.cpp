@@ -52,9 +52,9 @@ std::filesystem::path SegmentFiles::path_of(uint64_t segment) const {
 }
 
 Result<std::unique_ptr<SegmentFiles>> SegmentFiles::open(const std::filesystem::path& dir, uint64_t segment_bytes,
-                                                         std::shared_ptr<FaultInjection> faults) {
+                                                         std::shared_ptr<FaultInjection> faults, bool read_only) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  if (!read_only) std::filesystem::create_directories(dir, ec);
   if (ec) return Status::io_error(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
   std::unique_ptr<SegmentFiles> files(new SegmentFiles(dir, segment_bytes, std::move(faults)));
   uint64_t last = 0;
@@ -67,10 +67,11 @@ Result<std::unique_ptr<SegmentFiles>> SegmentFiles::open(const std::filesystem::
     // An empty segment (a store opened and closed without a write, or a
     // crash right after a new segment was made) holds nothing any block
     // could name: gone, so restarts do not pile them up.
-    if (!size_ec && size == 0 && ::unlink(entry.path().c_str()) == 0) continue;
+    if (!read_only && !size_ec && size == 0 && ::unlink(entry.path().c_str()) == 0) continue;
     files->sizes_[*n] = size_ec ? 0 : size;
   }
   if (ec) return Status::io_error(fmt::format("cannot list {}: {}", dir.string(), ec.message()));
+  if (read_only) return files;  // no active segment: append() fails
   if (auto st = files->start_segment(last + 1); !st.ok()) return st;
   return files;
 }

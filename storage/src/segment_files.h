@@ -41,9 +41,10 @@ class SegmentFiles {
   // Opens DIR (creating it). Appends go to a new segment, numbered after
   // every existing one (the tail of the last one may hold bytes that were
   // never indexed: left alone). segment_bytes: a segment is closed once it
-  // holds at least this much. `faults` may be null.
+  // holds at least this much. `faults` may be null. `read_only`: DIR must
+  // exist, nothing in it changes, and nothing can be appended (reads only).
   static Result<std::unique_ptr<SegmentFiles>> open(const std::filesystem::path& dir, uint64_t segment_bytes,
-                                                    std::shared_ptr<FaultInjection> faults);
+                                                    std::shared_ptr<FaultInjection> faults, bool read_only = false);
   ~SegmentFiles();
   SegmentFiles(const SegmentFiles&) = delete;
   SegmentFiles& operator=(const SegmentFiles&) = delete;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 
 #include "seisvault/client/push_client.h"
 #include "seisvault/client/station_authorization.h"
@@ -335,9 +336,18 @@ TEST_CASE("seisvault keygen, authorize and push work together against seisvaultd
   CHECK(r.code == 2);
   CHECK_THAT(r.output, Catch::Contains("stop it, or verify a backup"));
   REQUIRE(server.stop() == 0);
+  const auto store_files = [&] {
+    std::map<std::string, uintmax_t> files;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(data / "store")) {
+      if (e.is_regular_file()) files[e.path().string()] = e.file_size();
+    }
+    return files;
+  };
+  const auto files_before = store_files();
   r = run_tool(tmp.path(), "verify --quiet --data-dir " + data.string());
   INFO(r.output);
   CHECK(r.code == 0);
+  CHECK(store_files() == files_before);  // opened read-only: no new segment, no log, nothing changed
   CHECK_THAT(r.output, Catch::Contains("40 records re-hashed") && Catch::Contains("signed by their station") &&
                            Catch::Contains("OK: every record"));
   CHECK_THAT(r.output, Catch::Contains("1 checkpoint(s)"));  // made at shutdown

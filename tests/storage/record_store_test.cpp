@@ -1919,3 +1919,43 @@ TEST_CASE("a schema-4 store (records' bytes inside RocksDB) is migrated when ope
   const auto got = read(*store);
   CHECK(got.size() == old.size() + 1);
 }
+
+TEST_CASE("a store opened read-only reads everything and changes nothing: no new file, no byte", "[store][read_only]") {
+  TempDir tmp;
+  std::vector<Rec> recs;
+  for (int i = 0; i < 20; ++i) recs.push_back(rec(i % 2 ? "XX.A..HHZ" : "XX.B..HHZ", kT0 + i * kSecond, 100, 100.0, 7));
+  { write_ok(*open_store(tmp.path()), recs); }
+  const auto snapshot = [&] {
+    std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> files;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(tmp.path())) {
+      if (e.is_regular_file()) {
+        files[std::filesystem::relative(e.path(), tmp.path()).string()] = {e.file_size(), e.last_write_time()};
+      }
+    }
+    return files;
+  };
+  const auto before = snapshot();
+  auto o = small_options();
+  o.read_only = true;
+  {
+    auto store = RecordStore::open(tmp.path(), o);
+    REQUIRE(store.ok());
+    CHECK(read(**store).size() == recs.size());
+    CHECK((*store)->list_channels({}).value().size() == 2);
+    const std::vector<NewRecord> one{as_new(rec("XX.C..HHZ", kT0, 100, 100.0, 8))};
+    std::vector<WriteOutcome> outcomes(1);
+    const auto refused = (*store)->write(one, outcomes, true);
+    CHECK(refused.code() == StatusCode::kUnavailable);
+    CHECK_THAT(refused.message(), Catch::Contains("read-only"));
+    CHECK_FALSE((*store)->put_checkpoint(1, std::string(172, 'c')).ok());
+  }
+  CHECK(snapshot() == before);
+  // A directory without a store is not made one.
+  CHECK_FALSE(RecordStore::open(tmp.path() / "none", o).ok());
+  CHECK_FALSE(std::filesystem::exists(tmp.path() / "none"));
+  // An older schema is not migrated behind the caller's back.
+  { storage_test::RawStore raw(tmp.path()); raw.put(storage_test::kRawDefault, "schema_version", "5"); }
+  const auto old = RecordStore::open(tmp.path(), o);
+  CHECK(old.status().code() == StatusCode::kIncompatible);
+  CHECK_THAT(old.status().message(), Catch::Contains("cannot be migrated"));
+}

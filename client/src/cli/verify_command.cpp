@@ -118,7 +118,10 @@ int run_verify(const VerifyArgs& args) {
     options.server_key = *key;
   }
   if (!args.quiet) options.progress = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
-  auto opened = storage::RecordStore::open(store, admin_store_options(/*create_if_missing=*/false));
+  // Read-only: verifying evidence changes none of it.
+  auto store_options = admin_store_options(/*create_if_missing=*/false);
+  store_options.read_only = true;
+  auto opened = storage::RecordStore::open(store, store_options);
   if (!opened.ok()) {
     fmt::print(stderr, "seisvault verify: {}\n", opened.status().message());
     return kExitUsage;

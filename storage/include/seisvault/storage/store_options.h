@@ -13,6 +13,11 @@ namespace seisvault::storage {
 struct StoreOptions {
   // Create the database when the directory holds none. Default: true.
   bool create_if_missing = true;
+  // Open without changing a byte of the store (what `seisvault verify`
+  // does with evidence): RocksDB read-only, no new segment file, no log
+  // written; reads only (writes, retention, checkpoints fail). Only a store
+  // of the current schema (older ones are migrated by a read-write open).
+  bool read_only = false;
 
   // Size of one memtable of the records column family, in MiB, and how many
   // may exist at once. It holds the blocks' metadata (about 90 bytes per
