@@ -344,6 +344,9 @@ class BundleVerifier {
 
   std::optional<std::string> read_range(const std::string& file, uint64_t offset, uint64_t length) {
     if (!inside_bundle(file)) return std::nullopt;
+    std::error_code ec;
+    const auto size = fs::file_size(dir_ / file, ec);
+    if (ec || offset > size || length > size - offset) return std::nullopt;  // before allocating what it claims
     std::ifstream in(dir_ / file, std::ios::binary);
     if (!in) return std::nullopt;
     in.seekg(static_cast<std::streamoff>(offset));

@@ -189,6 +189,27 @@ TEST_CASE("an export bundle verifies with nothing but itself, and any edit to it
     CHECK(r.output.find("bundle-file") != std::string::npos);
     CHECK_THAT(r.output, Catch::Contains("bundle-file                2"));
   }
+  SECTION("a record claiming more bytes than its file holds") {
+    const auto b = copy_of(bundle, "claims");
+    auto j = read_json(b / "manifest.json");
+    j["records"][0]["length"] = uint64_t{1} << 50;
+    j["records"][1]["offset"] = uint64_t{18446744073709551615u};
+    write_json(b / "manifest.json", j);
+    r = run_tool(tmp.path(), "verify --bundle " + b.string() + server_key);
+    INFO(r.output);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.output, Catch::Contains("bundle-file") && Catch::Contains("does not hold these bytes"));
+  }
+  SECTION("a manifest with fields of the wrong type") {
+    const auto b = copy_of(bundle, "types");
+    auto j = read_json(b / "manifest.json");
+    j["records"][0]["sha256"] = 12;
+    write_json(b / "manifest.json", j);
+    r = run_tool(tmp.path(), "verify --bundle " + b.string() + server_key);
+    INFO(r.output);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.output, Catch::Contains("manifest-unreadable"));
+  }
   SECTION("not a bundle") {
     r = run_tool(tmp.path(), "verify --bundle " + tmp.path().string());
     CHECK(r.code == 2);
