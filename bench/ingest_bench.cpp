@@ -81,9 +81,15 @@ int run(int argc, char** argv) {
   bool signature_cost = false;
   app.add_flag("--unsigned", unsigned_station,
                "the station sends unsigned batches (its entry allow-unsigned); by default it signs each batch");
+  size_t signature_pairs = 2;
   app.add_flag("--signature-cost", signature_cost,
-               "after the (signed) end-to-end run, the same run unsigned, unsigned again and signed again, each on a "
-               "fresh server, and the ratios of their throughput and ack p99 (sums of the pairs)");
+               "after the (signed) end-to-end run, more runs alternating unsigned and signed in the order signed, "
+               "unsigned, unsigned, signed (repeated), each on a fresh server, and the ratios of their throughput "
+               "and ack p99 (sums of all signed runs over all unsigned ones)");
+  app.add_option("--signature-pairs", signature_pairs,
+                 "with --signature-cost: how many signed and as many unsigned runs (at least 2; an odd number is rounded up)")
+      ->check(CLI::Range(size_t{2}, size_t{100}))
+      ->capture_default_str();
   app.add_flag("--sustained", sustained,
                "10 M records (unless --records says more): long enough for compactions to run as they do in "
                "service, for the write amplification figure");
@@ -301,25 +307,41 @@ int run(int argc, char** argv) {
 
   if (int rc = end_to_end(!unsigned_station, "", dir / "server"); rc != 0) return rc;
   if (signature_cost) {
-    // The same run with an unsigned station, twice, then signed once more,
-    // each on a fresh server (signed, unsigned, unsigned, signed: an order
-    // effect of the machine falls on both): what signing (one Ed25519
+    // The same run signed and unsigned in the order S U U S, S U U S, ...
+    // (the first S is the run above), each on a fresh server, so that a
+    // drift of the machine falls on both alike: what signing (one Ed25519
     // signature per batch at the station, one verification at the server)
-    // costs end to end.
-    const double signed_rate = e2e_rate, signed_p99 = ack_p99;
-    if (int rc = end_to_end(false, "_unsigned", dir / "server-unsigned"); rc != 0) return rc;
-    if (int rc = end_to_end(false, "_unsigned_2", dir / "server-unsigned-2"); rc != 0) return rc;
-    if (int rc = end_to_end(true, "_signed_2", dir / "server-signed-2"); rc != 0) return rc;
-    const double unsigned_rate =
-        report.value("end_to_end_records_per_s_unsigned") + report.value("end_to_end_records_per_s_unsigned_2");
-    const double unsigned_p99 = report.value("ack_latency_p99_unsigned") + report.value("ack_latency_p99_unsigned_2");
-    const double signed_rate_sum = signed_rate + report.value("end_to_end_records_per_s_signed_2");
-    const double signed_p99_sum = signed_p99 + report.value("ack_latency_p99_signed_2");
-    report.add("ratio_signed_to_unsigned_records_per_s", signed_rate_sum / unsigned_rate, "ratio",
-               "end to end, the two signed runs over the two unsigned ones (sums), in this run; " + conditions_base);
-    report.add("ratio_signed_to_unsigned_ack_p99", signed_p99_sum / unsigned_p99, "ratio",
-               "ack latency p99, the two signed runs over the two unsigned ones (sums), in this run; " +
+    // costs end to end. Each S U U S block also gives a ratio of its own:
+    // their spread says how far to trust the overall one.
+    const size_t runs = 2 * (signature_pairs + signature_pairs % 2);
+    double signed_rate = e2e_rate, signed_p99 = ack_p99, unsigned_rate = 0, unsigned_p99 = 0;
+    double block_signed = e2e_rate, block_unsigned = 0, block_min = 1e9, block_max = 0;
+    for (size_t i = 1; i < runs; ++i) {
+      const bool signing = i % 4 == 0 || i % 4 == 3;
+      const std::string suffix = fmt::format("_{}_{}", signing ? "signed" : "unsigned", i);
+      if (int rc = end_to_end(signing, suffix, dir / fmt::format("server{}", suffix)); rc != 0) return rc;
+      const double rate_i = report.value("end_to_end_records_per_s" + suffix);
+      const double p99_i = report.value("ack_latency_p99" + suffix);
+      (signing ? signed_rate : unsigned_rate) += rate_i;
+      (signing ? signed_p99 : unsigned_p99) += p99_i;
+      (signing ? block_signed : block_unsigned) += rate_i;
+      if (i % 4 == 3) {
+        block_min = std::min(block_min, block_signed / block_unsigned);
+        block_max = std::max(block_max, block_signed / block_unsigned);
+        block_signed = block_unsigned = 0;
+      }
+    }
+    const std::string pairs = fmt::format("{} signed and {} unsigned runs", runs / 2, runs / 2);
+    report.add("ratio_signed_to_unsigned_records_per_s", signed_rate / unsigned_rate, "ratio",
+               "end to end, the signed runs over the unsigned ones (sums of " + pairs + "), in this run; " +
                    conditions_base);
+    report.add("ratio_signed_to_unsigned_ack_p99", signed_p99 / unsigned_p99, "ratio",
+               "ack latency p99, the signed runs over the unsigned ones (sums of " + pairs + "), in this run; " +
+                   conditions_base);
+    report.add("ratio_signed_to_unsigned_records_per_s_block_min", block_min, "ratio",
+               "the lowest of the S U U S blocks' throughput ratios; " + conditions_base);
+    report.add("ratio_signed_to_unsigned_records_per_s_block_max", block_max, "ratio",
+               "the highest of the S U U S blocks' throughput ratios; " + conditions_base);
   }
 
   // --- Component limits, same record shape ----------------------------------

@@ -10,7 +10,9 @@
 //   - decode_checkpoint() likewise for its fixed layout;
 //   - LedgerChainCheck takes any sequence of entries and checkpoints (the
 //     input cut in pieces) without crashing, and reports every problem
-//     with a kind, a place and a message.
+//     with a kind, a place and a message; also as an export bundle's part
+//     of a chain (start_at) with the first piece offered as an older key
+//     event.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -54,5 +56,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < pieces.size(); ++i) check.add_entry(i + 1, pieces[i]);
   check.finish();
   FUZZ_CHECK(check.entries() == pieces.size(), "entries miscounted");
+
+  seisvault::LedgerChainCheck part(std::nullopt, checkpoints,
+                                   [](const std::string& kind, std::string where, std::string what) {
+                                     FUZZ_CHECK(!kind.empty() && !where.empty() && !what.empty(),
+                                                "a problem without kind, place or message");
+                                   });
+  if (auto s = part.add_key_event(pieces.front()); !s.ok()) {
+    FUZZ_CHECK(!s.message().empty(), "a key event refused without a message");
+  }
+  part.start_at(7);
+  for (size_t i = 1; i < pieces.size(); ++i) part.add_entry(6 + i, pieces[i]);
+  part.finish();
   return 0;
 }

@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 targets=(record_validator batch_parser channel_selection time_parser spool_reader station_access_list record_splitter
-         seedlink_session miniseed_repack seedlink_wire ledger)
+         seedlink_session miniseed_repack seedlink_wire ledger bundle_manifest)
 
 usage() {
   echo "usage: $0 [TARGET|all] [--time SECONDS | --runs N] [--keep-going]" >&2

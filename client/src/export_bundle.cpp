@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <set>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -61,6 +62,22 @@ std::optional<Sha256Digest> digest_from_hex(const std::string& text) {
 
 std::string signature_hex(const std::string& signature) {
   return to_hex({reinterpret_cast<const uint8_t*>(signature.data()), signature.size()});
+}
+
+// A manifest that is not one: a field missing or of the wrong type.
+struct BadManifest : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// j[key], which must be a whole number from 0 to `max` (nlohmann's get<>
+// of a floating-point value out of range is undefined behaviour: found by
+// fuzz_bundle_manifest).
+uint64_t whole_at(const Json& j, const char* key, uint64_t max = UINT64_MAX) {
+  const Json& v = j.at(key);
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > max) {
+    throw BadManifest(fmt::format("\"{}\" is {}, not a whole number from 0 to {}", key, v.dump(), max));
+  }
+  return v.get<uint64_t>();
 }
 
 // A batch entry as the manifest shows it to a reader.
@@ -165,13 +182,18 @@ class BundleVerifier {
       return Status::invalid_argument(fmt::format("{}: manifest.json is not JSON: {}", dir_.string(), e.what()));
     }
     try {
-      if (j.value("format", "") != kBundleFormat || j.value("version", 0) != kBundleVersion) {
+      const bool format = j.is_object() && j.contains("format") && j["format"] == kBundleFormat;
+      const bool version = format && j.contains("version") && j["version"].is_number_unsigned() &&
+                           j["version"].get<uint64_t>() == kBundleVersion;
+      if (!format || !version) {
         return Status::invalid_argument(fmt::format("{}: not a {} of version {}", (dir_ / "manifest.json").string(),
                                                     kBundleFormat, kBundleVersion));
       }
       check(j);
     } catch (const Json::exception& e) {
       problem("manifest-unreadable", "manifest.json", fmt::format("a field is missing or of the wrong type: {}", e.what()));
+    } catch (const BadManifest& e) {
+      problem("manifest-unreadable", "manifest.json", e.what());
     }
     return report_;
   }
@@ -191,14 +213,14 @@ class BundleVerifier {
     // The checkpoint and the chain up to it.
     auto checkpoint = bytes_of(j.at("checkpoint").at("bytes"), "checkpoint");
     if (!checkpoint) return;
-    const uint64_t count = j.at("checkpoint").at("count").get<uint64_t>();
+    const uint64_t count = whole_at(j.at("checkpoint"), "count");
     if (auto c = decode_checkpoint(*checkpoint); c.ok()) report_.checkpoint_key = signing_key_text(c->server_key);
     report_.checkpoint_count = count;
     LedgerChainCheck chain(server_key_, {{count, *checkpoint}},
                            [&](const std::string& kind, std::string where, std::string what) {
                              problem(kind, std::move(where), std::move(what));
                            });
-    const uint64_t first = j.at("chain").at("first").get<uint64_t>();
+    const uint64_t first = whole_at(j.at("chain"), "first");
     report_.chain_first = first;
     for (const auto& text : j.at("key_events")) {
       auto bytes = bytes_of(text, "key_events");
@@ -235,7 +257,7 @@ class BundleVerifier {
   // The readable view must say what the entries say.
   void check_batch_views(const Json& batches) {
     for (const auto& b : batches) {
-      const uint64_t n = b.at("entry").get<uint64_t>();
+      const uint64_t n = whole_at(b, "entry");
       const auto e = entries_.find(n);
       const std::string where = fmt::format("batches: entry {}", n);
       if (e == entries_.end()) {
@@ -254,7 +276,7 @@ class BundleVerifier {
     for (const auto& r : records) {
       ++report_.records;
       const std::string file = r.at("file").get<std::string>();
-      const uint64_t offset = r.at("offset").get<uint64_t>(), length = r.at("length").get<uint64_t>();
+      const uint64_t offset = whole_at(r, "offset"), length = whole_at(r, "length");
       const std::string where = fmt::format("{} record at {} ({} bytes at offset {} of {})",
                                             r.at("source_id").get<std::string>(), r.at("start").get<std::string>(),
                                             length, offset, file);
@@ -272,8 +294,8 @@ class BundleVerifier {
         problem("record-hash", where,
                 fmt::format("its bytes hash to {}, the manifest says {}: the file was changed", hex(actual), hex(*sha)));
       }
-      const uint64_t n = r.at("ledger_entry").get<uint64_t>();
-      const uint32_t position = r.at("position").get<uint32_t>();
+      const uint64_t n = whole_at(r, "ledger_entry");
+      const auto position = static_cast<uint32_t>(whole_at(r, "position", UINT32_MAX));
       if (n == 0) {
         problem("record-not-in-ledger", where, "stored before the ledger began: nothing proves what the station sent");
         continue;
@@ -324,11 +346,12 @@ class BundleVerifier {
         if (offset != at) break;
         at += length;
       }
-      if (at != size || size != f.at("bytes").get<uint64_t>()) {
+      const uint64_t listed_size = whole_at(f, "bytes");
+      if (at != size || size != listed_size) {
         problem("bundle-file", name,
                 fmt::format("it holds {} bytes, the manifest lists {} and its records cover {} from the start: bytes "
                             "were added, removed or moved",
-                            size, f.at("bytes").get<uint64_t>(), at));
+                            size, listed_size, at));
       }
     }
     for (const auto& [name, _] : covered_) {

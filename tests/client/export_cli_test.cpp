@@ -209,6 +209,18 @@ TEST_CASE("an export bundle verifies with nothing but itself, and any edit to it
     INFO(r.output);
     CHECK(r.code == 1);
     CHECK_THAT(r.output, Catch::Contains("manifest-unreadable"));
+    // F10 (fuzz_bundle_manifest): a number out of its field's range, as a
+    // floating-point value, was converted with undefined behaviour.
+    j = read_json(bundle / "manifest.json");
+    j["records"][0]["length"] = 1.02422e51;
+    write_json(b / "manifest.json", j);
+    r = run_tool(tmp.path(), "verify --bundle " + b.string() + server_key);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.output, Catch::Contains("manifest-unreadable") && Catch::Contains("not a whole number"));
+    j["records"][0]["length"] = -1;
+    write_json(b / "manifest.json", j);
+    r = run_tool(tmp.path(), "verify --bundle " + b.string() + server_key);
+    CHECK_THAT(r.output, Catch::Contains("manifest-unreadable") && Catch::Contains("not a whole number"));
   }
   SECTION("not a bundle") {
     r = run_tool(tmp.path(), "verify --bundle " + tmp.path().string());
