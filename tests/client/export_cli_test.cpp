@@ -230,3 +230,32 @@ TEST_CASE("an export bundle verifies with nothing but itself, and any edit to it
     CHECK(r.code == 2);
   }
 }
+
+TEST_CASE("export refuses, exit 3, while no checkpoint covers the records yet", "[e2e][cli][export]") {
+  test::TempDir tmp;
+  const auto data = tmp.path() / "data";
+  { test::ServerProcess probe(data); REQUIRE(probe.stop() == 0); }
+  test::ServerProcess server(data, "tcp://127.0.0.1:*", {"--checkpoint-interval-s", "3600"});
+  const auto prefix = (tmp.path() / "XX.TEST").string();
+  REQUIRE(run_tool(tmp.path(), "keygen " + prefix).code == 0);
+  REQUIRE(run_tool(tmp.path(), "authorize --data-dir " + data.string() + " --key " + prefix + ".pub --stations XX.TEST")
+              .code == 0);
+  server.process().signal(SIGHUP);
+  REQUIRE(test::eventually([&] { return server.log().find("SIGHUP: reloaded") != std::string::npos; }, 10s));
+  {
+    const auto bytes = test::concatenate(test::make_records(5));
+    std::ofstream f(tmp.path() / "five.mseed", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  REQUIRE(run_tool(tmp.path(), "push --server " + server.endpoint() + " --server-key " + (data / "server.pub").string() +
+                                   " --key " + prefix + " " + (tmp.path() / "five.mseed").string())
+              .code == 0);
+  const auto r = run_tool(tmp.path(), "export --api " + server.api() + kWholeTime + " --out " +
+                                          (tmp.path() / "bundle").string());
+  INFO(r.output);
+  CHECK(r.code == 3);
+  CHECK_THAT(r.output, Catch::Contains("no checkpoint of the server covers ledger entry 2 yet"));
+  CHECK_FALSE(fs::exists(tmp.path() / "bundle"));
+  CHECK_FALSE(fs::exists(tmp.path() / "bundle.partial"));
+  REQUIRE(server.stop() == 0);
+}
