@@ -244,6 +244,11 @@ class BundleVerifier {
       }
       ++number;
     }
+    if (number - 1 != count) {
+      problem("manifest-mismatch", "chain",
+              fmt::format("the chain runs from entry {} to {}, the checkpoint covers entries up to {}: it must end there",
+                          first, number - 1, count));
+    }
     chain.finish();
     report_.chain_entries = chain.entries();
     report_.signed_batches = chain.signed_entries();
@@ -308,7 +313,11 @@ class BundleVerifier {
         continue;
       }
       const LedgerEntry& entry = e->second;
-      if (position >= entry.hashes.size()) {
+      if (n > report_.checkpoint_count) {
+        problem("record-ledger-mismatch", where,
+                fmt::format("it points to {}, past the checkpoint's {} entries: nothing the server signed covers it", in,
+                            report_.checkpoint_count));
+      } else if (position >= entry.hashes.size()) {
         problem("record-ledger-mismatch", where,
                 fmt::format("it points to {}, but that batch has {} records", in, entry.hashes.size()));
       } else if (entry.hashes[position] != *sha) {

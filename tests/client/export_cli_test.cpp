@@ -179,6 +179,16 @@ TEST_CASE("an export bundle verifies with nothing but itself, and any edit to it
     CHECK(r.code == 1);
     CHECK_THAT(r.output, Catch::Contains("record-ledger-mismatch") && Catch::Contains("checkpoint-mismatch"));
   }
+  SECTION("a chain that does not end at the checkpoint") {
+    const auto b = copy_of(bundle, "long");
+    auto j = read_json(b / "manifest.json");
+    j["chain"]["entries"].push_back(j["chain"]["entries"][0]);
+    write_json(b / "manifest.json", j);
+    r = run_tool(tmp.path(), "verify --bundle " + b.string() + server_key);
+    INFO(r.output);
+    CHECK(r.code == 1);
+    CHECK_THAT(r.output, Catch::Contains("manifest-mismatch") && Catch::Contains("it must end there"));
+  }
   SECTION("bytes added to a data file, or a file slipped in") {
     const auto b = copy_of(bundle, "added");
     std::ofstream(first_data_file(b), std::ios::app | std::ios::binary) << "more";
