@@ -8,6 +8,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -50,29 +52,44 @@ fs::path first_data_file(const fs::path& bundle) {
   return {};
 }
 
+// A seisvaultd in TMP/data checkpointing every `checkpoint_interval_s`,
+// with a station key made by `seisvault keygen` and authorized on SIGHUP
+// (so its registration is ledger entry 1), and `records` pushed by
+// `seisvault push` (one batch: entry 2).
+std::unique_ptr<test::ServerProcess> server_with_pushed(const fs::path& tmp, const std::string& checkpoint_interval_s,
+                                                        const std::vector<std::vector<uint8_t>>& records) {
+  const auto data = tmp / "data";
+  { test::ServerProcess probe(data); REQUIRE(probe.stop() == 0); }
+  auto server = std::make_unique<test::ServerProcess>(data, "tcp://127.0.0.1:*",
+                                                      std::vector<std::string>{"--checkpoint-interval-s",
+                                                                               checkpoint_interval_s});
+  const auto prefix = (tmp / "XX.TEST").string();
+  REQUIRE(run_tool(tmp, "keygen " + prefix).code == 0);
+  REQUIRE(run_tool(tmp, "authorize --data-dir " + data.string() + " --key " + prefix + ".pub --stations XX.TEST")
+              .code == 0);
+  server->process().signal(SIGHUP);
+  REQUIRE(test::eventually([&] { return server->log().find("SIGHUP: reloaded") != std::string::npos; }, 10s));
+  {
+    const auto bytes = test::concatenate(records);
+    std::ofstream f(tmp / "pushed.mseed", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  }
+  const auto r = run_tool(tmp, "push --server " + server->endpoint() + " --server-key " + (data / "server.pub").string() +
+                                   " --key " + prefix + " " + (tmp / "pushed.mseed").string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  return server;
+}
+
 }  // namespace
 
 TEST_CASE("an export bundle verifies with nothing but itself, and any edit to it is found", "[e2e][cli][export]") {
   test::TempDir tmp;
   const auto data = tmp.path() / "data";
-  { test::ServerProcess probe(data); REQUIRE(probe.stop() == 0); }
-  test::ServerProcess server(data, "tcp://127.0.0.1:*", {"--checkpoint-interval-s", "0.2"});
-  const auto prefix = (tmp.path() / "XX.TEST").string();
-  REQUIRE(run_tool(tmp.path(), "keygen " + prefix).code == 0);
-  REQUIRE(run_tool(tmp.path(), "authorize --data-dir " + data.string() + " --key " + prefix + ".pub --stations XX.TEST")
-              .code == 0);
-  server.process().signal(SIGHUP);
-  REQUIRE(test::eventually([&] { return server.log().find("SIGHUP: reloaded") != std::string::npos; }, 10s));
   const auto records = test::make_records(40);
-  {
-    const auto bytes = test::concatenate(records);
-    std::ofstream f(tmp.path() / "good.mseed", std::ios::binary);
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  }
-  auto r = run_tool(tmp.path(), "push --server " + server.endpoint() + " --server-key " +
-                                    (data / "server.pub").string() + " --key " + prefix + " " +
-                                    (tmp.path() / "good.mseed").string());
-  REQUIRE(r.code == 0);
+  auto server_process = server_with_pushed(tmp.path(), "0.2", records);
+  auto& server = *server_process;
+  Run r;
 
   // Exported once a checkpoint covers the batch (every 0.2 s here).
   const auto bundle = tmp.path() / "bundle";
@@ -243,23 +260,8 @@ TEST_CASE("an export bundle verifies with nothing but itself, and any edit to it
 
 TEST_CASE("export refuses, exit 3, while no checkpoint covers the records yet", "[e2e][cli][export]") {
   test::TempDir tmp;
-  const auto data = tmp.path() / "data";
-  { test::ServerProcess probe(data); REQUIRE(probe.stop() == 0); }
-  test::ServerProcess server(data, "tcp://127.0.0.1:*", {"--checkpoint-interval-s", "3600"});
-  const auto prefix = (tmp.path() / "XX.TEST").string();
-  REQUIRE(run_tool(tmp.path(), "keygen " + prefix).code == 0);
-  REQUIRE(run_tool(tmp.path(), "authorize --data-dir " + data.string() + " --key " + prefix + ".pub --stations XX.TEST")
-              .code == 0);
-  server.process().signal(SIGHUP);
-  REQUIRE(test::eventually([&] { return server.log().find("SIGHUP: reloaded") != std::string::npos; }, 10s));
-  {
-    const auto bytes = test::concatenate(test::make_records(5));
-    std::ofstream f(tmp.path() / "five.mseed", std::ios::binary);
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  }
-  REQUIRE(run_tool(tmp.path(), "push --server " + server.endpoint() + " --server-key " + (data / "server.pub").string() +
-                                   " --key " + prefix + " " + (tmp.path() / "five.mseed").string())
-              .code == 0);
+  auto server_process = server_with_pushed(tmp.path(), "3600", test::make_records(5));
+  auto& server = *server_process;
   const auto r = run_tool(tmp.path(), "export --api " + server.api() + kWholeTime + " --out " +
                                           (tmp.path() / "bundle").string());
   INFO(r.output);
