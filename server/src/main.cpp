@@ -62,20 +62,16 @@ void warn_unsigned_keys(const StationAccessList& list, const std::filesystem::pa
 }
 
 // Writes the key events that take the ledger's registered keys to the
-// list's (station_key_events.h); false, logged, when the store refuses.
-bool log_key_changes(storage::RecordStore& store, const StationAccessList& list, TimeNs registered_at,
-                     TimeNs revoked_at, std::string_view context) {
+// list's (station_key_events.h) and logs how many; the store's error
+// otherwise.
+Status log_key_changes(storage::RecordStore& store, const StationAccessList& list, TimeNs registered_at,
+                       TimeNs revoked_at, std::string_view context) {
   auto counts = server::record_station_key_changes(store, list, registered_at, revoked_at);
-  if (!counts.ok()) {
-    spdlog::error("{}writing the station key changes to the ledger failed: {} (verification will report batches of "
-                  "keys it does not find registered; send SIGHUP to try again)",
-                  context, counts.status().message());
-    return false;
-  }
+  if (!counts.ok()) return counts.status();
   if (counts->registered + counts->revoked > 0) {
     spdlog::info("{}ledger: {} station key(s) registered, {} revoked", context, counts->registered, counts->revoked);
   }
-  return true;
+  return {};
 }
 
 // The data directory holds the store, the server's secret key and the list
@@ -173,7 +169,14 @@ int run(const server::ServerConfig& cfg) {
   if (!cfg.insecure) {
     warn_unsigned_keys(*access.current(), access_path);
     const TimeNs at = now_ns();
-    if (!log_key_changes(**store, *access.current(), at, at, "")) return 1;
+    if (auto st = log_key_changes(**store, *access.current(), at, at, ""); !st.ok()) {
+      // Without them, batches of a key the ledger does not hold registered
+      // would fail verification: no ingest until they are written.
+      spdlog::critical("writing the station key changes of {} to the ledger failed: {} (seisvaultd does not start "
+                       "without them: put the store right, e.g. free space, then start it again)",
+                       access_path.string(), st.message());
+      return 1;
+    }
   }
 
   auto query_options = cfg.query_options();
@@ -314,7 +317,12 @@ int run(const server::ServerConfig& cfg) {
                                                  problems.size()));
       if (!cfg.insecure) {
         warn_unsigned_keys(*access.current(), access_path);
-        log_key_changes(**store, *access.current(), registered_at, now_ns(), "SIGHUP: ");
+        if (auto st = log_key_changes(**store, *access.current(), registered_at, now_ns(), "SIGHUP: "); !st.ok()) {
+          spdlog::error("SIGHUP: writing the station key changes to the ledger failed: {} (the new list is in force; "
+                        "verification reports the batches of keys the ledger does not hold registered: put the store "
+                        "right and send SIGHUP again)",
+                        st.message());
+        }
       }
       continue;
     }

@@ -133,11 +133,10 @@ int run_verify(const VerifyArgs& args) {
   }
   const auto& r = *report;
   fmt::print("{}: {} records re-hashed ({} stored before the ledger began), {} ledger entries ({} signed by their "
-             "station, {} station key event(s), {} of retention that removed {} records), {} checkpoint(s), the newest valid one "
-             "covering {} entries{}\n",
+             "station, {} station key event(s), {} of retention that removed {} records), {} checkpoint(s), the "
+             "newest valid one covering {} entries{}\n",
              store.string(), r.records, r.records_before_ledger, r.ledger_entries, r.signed_entries, r.key_events,
-             r.retention_entries, r.records_expired, r.checkpoints,
-             r.last_checkpoint_count,
+             r.retention_entries, r.records_expired, r.checkpoints, r.last_checkpoint_count,
              r.server_key_given ? "" : " (no server key given: checkpoints checked against the key they name)");
   return print_outcome(r.problems, r.first_problems, r.ok());
 }
