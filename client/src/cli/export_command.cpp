@@ -1,5 +1,6 @@
 #include "export_command.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
