@@ -397,8 +397,9 @@ struct RecordStore::Impl {
   // The next record sequence number: written by the writer under
   // write_mutex, read by anyone.
   std::atomic<uint64_t> next_record_seq{1};
-  // The ledger's head and each signing key's highest batch id: written by
-  // the writer under write_mutex, read by anyone under ledger_mutex.
+  // The ledger's head and each signing key's highest batch id: written
+  // under write_mutex and ledger_mutex (write(), record_key_events(), the
+  // expire steps), so read under either.
   mutable std::mutex ledger_mutex;
   LedgerHead ledger_head;
   uint64_t ledger_since_seq = 1;
@@ -462,6 +463,11 @@ struct RecordStore::Impl {
   Result<uint64_t> ledger_entry_of(std::string_view key_id, uint64_t batch_id) const;
   // Marks write()'s batches that are replays (batch_replayed).
   Status find_replays(std::span<const LedgerBatch> batches);
+  // Chains `e` after `head` (its number and the previous entry's hash),
+  // adds it to `wb` and moves `head` on to it. The writers (under
+  // write_mutex, which every change of ledger_head holds) start from
+  // ledger_head as it is.
+  void chain_ledger_entry(rocksdb::WriteBatch& wb, LedgerEntry& e, LedgerHead& head) const;
   // One bounded step of expire() for one channel: how many blocks it
   // removed (fewer than kExpireStepBlocks: the channel is done). Reads the
   // expired blocks without the write lock, then takes it to write the
@@ -658,26 +664,19 @@ Result<size_t> RecordStore::Impl::expire_step(uint32_t channel_id, std::string_v
     wb.Put(meta, slice(keys::segment_use_key(segment)), slice(encode_segment_use(u)));
   }
   // The ledger says what went, chained after the entries before.
-  LedgerHead head;
-  {
-    std::lock_guard ledger_lock(ledger_mutex);
-    head = ledger_head;
-  }
   LedgerEntry removal;
   removal.kind = kLedgerKindRetention;
-  removal.previous_hash = head.hash;
-  removal.number = head.count + 1;
   removal.receive_ns = now_ns();
   removal.cutoff_ns = cutoff;
   removal.channel = std::string(channel);
   removal.removed_unledgered = scan.unledgered;
   removal.removed.assign(scan.by_entry.begin(), scan.by_entry.end());
-  const std::string removal_bytes = encode_ledger_entry(removal);
-  wb.Put(ledger, slice(keys::ledger_entry_key(removal.number)), slice(removal_bytes));
+  LedgerHead head = ledger_head;
+  chain_ledger_entry(wb, removal, head);
   if (auto s = db->Write({}, &wb); !s.ok()) return from_rocks(s, "expiring records");
   {
     std::lock_guard ledger_lock(ledger_mutex);
-    ledger_head = {removal.number, ledger_entry_hash(removal_bytes)};
+    ledger_head = head;
   }
   summaries[channel_id] = after;
   for (const auto& [segment, u] : use_after) segment_use[segment] = u;
@@ -1063,6 +1062,14 @@ Status RecordStore::Impl::load_ledger() {
   return from_rocks(it->status(), "reading the ledger's keys");
 }
 
+void RecordStore::Impl::chain_ledger_entry(rocksdb::WriteBatch& wb, LedgerEntry& e, LedgerHead& head) const {
+  e.previous_hash = head.hash;
+  e.number = head.count + 1;
+  const std::string bytes = encode_ledger_entry(e);
+  wb.Put(ledger, slice(keys::ledger_entry_key(e.number)), slice(bytes));
+  head = {e.number, ledger_entry_hash(bytes)};
+}
+
 Result<uint64_t> RecordStore::Impl::ledger_entry_of(std::string_view key_id, uint64_t batch_id) const {
   std::string v;
   auto s = db->Get({}, ledger, slice(keys::ledger_batch_key(key_id, batch_id)), &v);
@@ -1143,25 +1150,18 @@ Status RecordStore::record_key_events(std::span<const KeyEvent> events) {
   Impl& m = *impl_;
   std::lock_guard lock(m.write_mutex);
   if (auto s = m.check_writable(); !s.ok()) return s;
-  LedgerHead head;
-  {
-    std::lock_guard ledger_lock(m.ledger_mutex);
-    head = m.ledger_head;
-  }
+  LedgerHead head = m.ledger_head;
   rocksdb::WriteBatch batch;
   for (const auto& ev : events) {
     LedgerEntry e;
     e.kind = kLedgerKindKeyEvent;
     e.is_signed = ev.key.is_signed;
-    e.previous_hash = head.hash;
-    e.number = head.count + 1;
     e.key_id = ev.key.key_id;
     e.key_event = ev.revoked ? kKeyRevoked : kKeyRegistered;
     e.receive_ns = ev.at;
     e.station_key = ev.key.station_key;
     e.station_patterns = ev.key.patterns;
-    const std::string bytes = encode_ledger_entry(e);
-    batch.Put(m.ledger, slice(keys::ledger_entry_key(e.number)), slice(bytes));
+    m.chain_ledger_entry(batch, e, head);
     const auto registration = keys::ledger_registration_key(e.key_id, e.is_signed);
     if (ev.revoked) {
       batch.Delete(m.ledger, slice(registration));
@@ -1170,7 +1170,6 @@ Status RecordStore::record_key_events(std::span<const KeyEvent> events) {
       keys::put_u64_be(reinterpret_cast<uint8_t*>(number.data()), e.number);
       batch.Put(m.ledger, slice(registration), slice(number));
     }
-    head = {e.number, ledger_entry_hash(bytes)};
   }
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -1529,11 +1528,7 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
   m.payload_buffer.clear();
   if (!sequences.empty()) std::fill(sequences.begin(), sequences.end(), 0);
   // Ledger entry numbers: one per batch with a record here, not replayed.
-  LedgerHead head;
-  {
-    std::lock_guard lock(m.ledger_mutex);
-    head = m.ledger_head;
-  }
+  const LedgerHead head = m.ledger_head;
   m.batch_entry.assign(batches.size(), 0);
   uint64_t next_entry = head.count + 1;
   for (size_t i = 0; i < n; ++i) {
@@ -1687,8 +1682,6 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       const auto& batch = batches[b];
       LedgerEntry e;
       e.is_signed = batch.is_signed;
-      e.previous_hash = head_after.hash;
-      e.number = m.batch_entry[b];
       e.key_id = std::string(batch.key_id);
       e.protocol_version = batch.protocol_version;
       e.batch_id = batch.batch_id;
@@ -1698,8 +1691,7 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
       for (size_t k = 0; k < e.hashes.size(); ++k) std::memcpy(e.hashes[k].data(), batch.hashes.data() + 32 * k, 32);
       e.stored = std::move(stored[b]);
       e.signature.assign(reinterpret_cast<const char*>(batch.signature.data()), batch.signature.size());
-      const std::string bytes = encode_ledger_entry(e);
-      m.batch.Put(m.ledger, slice(keys::ledger_entry_key(e.number)), slice(bytes));
+      m.chain_ledger_entry(m.batch, e, head_after);  // numbered m.batch_entry[b]: in_order follows them
       std::string number(8, '\0');
       keys::put_u64_be(reinterpret_cast<uint8_t*>(number.data()), e.number);
       m.batch.Put(m.ledger, slice(keys::ledger_batch_key(batch.key_id, batch.batch_id)), slice(number));
@@ -1716,7 +1708,6 @@ Status RecordStore::write(std::span<const NewRecord> records, std::span<WriteOut
           highest_after.emplace_back(e.key_id, batch.batch_id);
         }
       }
-      head_after = {e.number, ledger_entry_hash(bytes)};
     }
   }
 
