@@ -1,5 +1,9 @@
 #include "station_key_events.h"
 
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -7,8 +11,17 @@
 
 namespace seisvault::server {
 
+namespace {
+
+// What tells two registrations' keys apart: the key id, and whether it
+// is a signing key.
+std::string identity(const storage::KeyRegistration& r) { return (r.is_signed ? "s" : "u") + r.key_id; }
+
+}  // namespace
+
 std::vector<storage::KeyRegistration> registrations_of(const StationAccessList& list) {
   std::vector<storage::KeyRegistration> out;
+  std::unordered_set<std::string> seen;
   for (const auto& e : list.entries()) {
     storage::KeyRegistration r;
     r.station_key = e.public_key;
@@ -25,9 +38,7 @@ std::vector<storage::KeyRegistration> registrations_of(const StationAccessList& 
     }
     // One signing key on two lines (two CURVE keys of one station) is
     // registered once: the first line's.
-    bool again = false;
-    for (const auto& o : out) again = again || (o.is_signed == r.is_signed && o.key_id == r.key_id);
-    if (!again) out.push_back(std::move(r));
+    if (seen.insert(identity(r)).second) out.push_back(std::move(r));
   }
   return out;
 }
@@ -35,19 +46,17 @@ std::vector<storage::KeyRegistration> registrations_of(const StationAccessList& 
 std::vector<storage::KeyEvent> key_changes(const std::vector<storage::KeyRegistration>& registered,
                                            const std::vector<storage::KeyRegistration>& wanted, TimeNs registered_at,
                                            TimeNs revoked_at) {
-  auto same_key = [](const storage::KeyRegistration& a, const storage::KeyRegistration& b) {
-    return a.is_signed == b.is_signed && a.key_id == b.key_id;
-  };
+  std::unordered_map<std::string, const storage::KeyRegistration*> now;
+  for (const auto& r : registered) now.emplace(identity(r), &r);
+  std::unordered_set<std::string> kept;
+  for (const auto& w : wanted) kept.insert(identity(w));
   std::vector<storage::KeyEvent> events;
   for (const auto& r : registered) {
-    bool kept = false;
-    for (const auto& w : wanted) kept = kept || same_key(r, w);
-    if (!kept) events.push_back({r, true, revoked_at});
+    if (kept.count(identity(r)) == 0) events.push_back({r, true, revoked_at});
   }
   for (const auto& w : wanted) {
-    bool alike = false;
-    for (const auto& r : registered) alike = alike || r == w;
-    if (!alike) events.push_back({w, false, registered_at});
+    const auto found = now.find(identity(w));
+    if (found == now.end() || !(*found->second == w)) events.push_back({w, false, registered_at});
   }
   return events;
 }
