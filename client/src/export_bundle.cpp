@@ -53,7 +53,8 @@ bool inside_bundle(const std::string& name) {
 std::optional<Sha256Digest> digest_from_hex(const std::string& text) {
   Sha256Digest d{};
   size_t length = 0;
-  if (text.size() != 64 || sodium_hex2bin(d.data(), d.size(), text.data(), text.size(), nullptr, &length, nullptr) != 0 ||
+  if (text.size() != 64 ||
+      sodium_hex2bin(d.data(), d.size(), text.data(), text.size(), nullptr, &length, nullptr) != 0 ||
       length != 32) {
     return std::nullopt;
   }
@@ -191,21 +192,19 @@ class BundleVerifier {
       }
       check(j);
     } catch (const Json::exception& e) {
-      problem("manifest-unreadable", "manifest.json", fmt::format("a field is missing or of the wrong type: {}", e.what()));
+      report_.add("manifest-unreadable", "manifest.json",
+                  fmt::format("a field is missing or of the wrong type: {}", e.what()));
     } catch (const BadManifest& e) {
-      problem("manifest-unreadable", "manifest.json", e.what());
+      report_.add("manifest-unreadable", "manifest.json", e.what());
     }
     return report_;
   }
 
  private:
-  void problem(const std::string& kind, std::string where, std::string what) {
-    if (report_.problems[kind]++ == 0) report_.first_problems.push_back({kind, std::move(where), std::move(what)});
-  }
 
   std::optional<std::string> bytes_of(const Json& text, const std::string& where) {
     auto b = from_base64(text.get<std::string>());
-    if (!b) problem("manifest-unreadable", where, "not base64");
+    if (!b) report_.add("manifest-unreadable", where, "not base64");
     return b;
   }
 
@@ -218,7 +217,7 @@ class BundleVerifier {
     report_.checkpoint_count = count;
     LedgerChainCheck chain(server_key_, {{count, *checkpoint}},
                            [&](const std::string& kind, std::string where, std::string what) {
-                             problem(kind, std::move(where), std::move(what));
+                             report_.add(kind, std::move(where), std::move(what));
                            });
     const uint64_t first = whole_at(j.at("chain"), "first");
     report_.chain_first = first;
@@ -227,27 +226,33 @@ class BundleVerifier {
       if (!bytes) continue;
       auto e = decode_ledger_entry(*bytes);
       if (!e.ok() || e->kind != kLedgerKindKeyEvent || e->number >= first) {
-        problem("manifest-mismatch", "key_events",
-                e.ok() ? fmt::format("entry {} is not a key event from before the chain's first entry {}", e->number, first)
-                       : e.status().message());
+        report_.add("manifest-mismatch", "key_events",
+                    e.ok() ? fmt::format("entry {} is not a key event from before the chain's first entry {}",
+                                         e->number, first)
+                           : e.status().message());
         continue;
       }
-      if (auto s = chain.add_key_event(*bytes); !s.ok()) problem("manifest-mismatch", "key_events", s.message());
+      if (auto s = chain.add_key_event(*bytes); !s.ok()) report_.add("manifest-mismatch", "key_events", s.message());
     }
+    // Only the batch entries the records and the readable view name are
+    // kept decoded: the chain also holds other stations' batches.
+    std::set<uint64_t> named;
+    for (const auto& r : j.at("records")) named.insert(whole_at(r, "ledger_entry"));
+    for (const auto& b : j.at("batches")) named.insert(whole_at(b, "entry"));
     chain.start_at(first);
     uint64_t number = first;
     for (const auto& text : j.at("chain").at("entries")) {
       auto bytes = bytes_of(text, fmt::format("chain entry {}", number));
       if (!bytes) return;
-      if (const LedgerEntry* e = chain.add_entry(number, *bytes); e != nullptr && e->kind == kLedgerKindBatch) {
-        entries_.emplace(number, *e);
-      }
+      const LedgerEntry* e = chain.add_entry(number, *bytes);
+      if (e != nullptr && e->kind == kLedgerKindBatch && named.count(number) > 0) entries_.emplace(number, *e);
       ++number;
     }
     if (number - 1 != count) {
-      problem("manifest-mismatch", "chain",
-              fmt::format("the chain runs from entry {} to {}, the checkpoint covers entries up to {}: it must end there",
-                          first, number - 1, count));
+      report_.add("manifest-mismatch", "chain",
+                  fmt::format("the chain runs from entry {} to {}, the checkpoint covers entries up to {}: it "
+                              "must end there",
+                              first, number - 1, count));
     }
     chain.finish();
     report_.chain_entries = chain.entries();
@@ -266,12 +271,13 @@ class BundleVerifier {
       const auto e = entries_.find(n);
       const std::string where = fmt::format("batches: entry {}", n);
       if (e == entries_.end()) {
-        problem("manifest-mismatch", where, "the chain holds no such batch entry");
+        report_.add("manifest-mismatch", where, "the chain holds no such batch entry");
         continue;
       }
       if (batch_view(e->second) != b) {
-        problem("manifest-mismatch", where,
-                "the readable view of the batch (key, id, times, signature or hashes) differs from its ledger entry");
+        report_.add("manifest-mismatch", where,
+                    "the readable view of the batch (key, id, times, signature or hashes) differs from its ledger "
+                    "entry");
       }
     }
   }
@@ -288,44 +294,45 @@ class BundleVerifier {
       covered_[file].push_back({offset, length});
       const auto sha = digest_from_hex(r.at("sha256").get<std::string>());
       if (!sha) {
-        problem("manifest-unreadable", where, "its sha256 is not 64 hex digits");
+        report_.add("manifest-unreadable", where, "its sha256 is not 64 hex digits");
         continue;
       }
       auto bytes = read_range(file, offset, length);
       if (!bytes) {
-        problem("bundle-file", where, "the file does not hold these bytes (missing, or too short)");
+        report_.add("bundle-file", where, "the file does not hold these bytes (missing, or too short)");
       } else if (const auto actual = sha256({reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()});
                  actual != *sha) {
-        problem("record-hash", where,
-                fmt::format("its bytes hash to {}, the manifest says {}: the file was changed", hex(actual), hex(*sha)));
+        report_.add("record-hash", where,
+                    fmt::format("its bytes hash to {}, the manifest says {}: the file was changed", hex(actual),
+                                hex(*sha)));
       }
       const uint64_t n = whole_at(r, "ledger_entry");
       const auto position = static_cast<uint32_t>(whole_at(r, "position", UINT32_MAX));
       if (n == 0) {
-        problem("record-not-in-ledger", where, "stored before the ledger began: nothing proves what the station sent");
+        report_.add("record-not-in-ledger", where,
+                    "stored before the ledger began: nothing proves what the station sent");
         continue;
       }
       const std::string in = fmt::format("ledger entry {} position {}", n, position);
-      if (!places.insert({n, position}).second) problem("record-twice", where, fmt::format("a second record at {}", in));
+      if (!places.insert({n, position}).second) {
+        report_.add("record-twice", where, fmt::format("a second record at {}", in));
+      }
       const auto e = entries_.find(n);
       if (e == entries_.end()) {
-        problem("record-ledger-mismatch", where, fmt::format("it points to {}, which the bundle's chain lacks", in));
+        report_.add("record-ledger-mismatch", where,
+                    fmt::format("it points to {}, which the bundle's chain lacks", in));
         continue;
       }
       const LedgerEntry& entry = e->second;
       if (n > report_.checkpoint_count) {
-        problem("record-ledger-mismatch", where,
-                fmt::format("it points to {}, past the checkpoint's {} entries: nothing the server signed covers it", in,
-                            report_.checkpoint_count));
-      } else if (position >= entry.hashes.size()) {
-        problem("record-ledger-mismatch", where,
-                fmt::format("it points to {}, but that batch has {} records", in, entry.hashes.size()));
-      } else if (entry.hashes[position] != *sha) {
-        problem("record-ledger-mismatch", where,
-                fmt::format("its hash {} is not the one {} holds ({}): not what the station sent", hex(*sha), in,
-                            hex(entry.hashes[position])));
-      } else if (!entry.stored[position]) {
-        problem("record-ledger-mismatch", where, fmt::format("{} says that record was not stored by it", in));
+        report_.add("record-ledger-mismatch", where,
+                    fmt::format("it points to {}, past the checkpoint's {} entries: nothing the server signed "
+                                "covers it",
+                                in, report_.checkpoint_count));
+      } else {
+        for (auto& what : record_entry_mismatches(entry, position, *sha, in)) {
+          report_.add("record-ledger-mismatch", where, std::move(what));
+        }
       }
     }
   }
@@ -339,13 +346,13 @@ class BundleVerifier {
       listed.insert(name);
       ++report_.files;
       if (!inside_bundle(name)) {
-        problem("bundle-file", name, "a file outside the bundle");
+        report_.add("bundle-file", name, "a file outside the bundle");
         continue;
       }
       std::error_code ec;
       const auto size = fs::file_size(dir_ / name, ec);
       if (ec) {
-        problem("bundle-file", name, fmt::format("cannot be read: {}", ec.message()));
+        report_.add("bundle-file", name, fmt::format("cannot be read: {}", ec.message()));
         continue;
       }
       auto ranges = covered_[name];
@@ -357,40 +364,54 @@ class BundleVerifier {
       }
       const uint64_t listed_size = whole_at(f, "bytes");
       if (at != size || size != listed_size) {
-        problem("bundle-file", name,
-                fmt::format("it holds {} bytes, the manifest lists {} and its records cover {} from the start: bytes "
-                            "were added, removed or moved",
-                            size, listed_size, at));
+        report_.add("bundle-file", name,
+                    fmt::format("it holds {} bytes, the manifest lists {} and its records cover {} from the "
+                                "start: bytes were added, removed or moved",
+                                size, listed_size, at));
       }
     }
     for (const auto& [name, _] : covered_) {
-      if (listed.count(name) == 0) problem("bundle-file", name, "records point to a file the manifest does not list");
+      if (listed.count(name) == 0) {
+        report_.add("bundle-file", name, "records point to a file the manifest does not list");
+      }
     }
     std::error_code ec;
     for (fs::recursive_directory_iterator it(dir_ / "data", ec), end; !ec && it != end; it.increment(ec)) {
       if (!it->is_regular_file()) continue;
       const std::string name = fs::relative(it->path(), dir_).generic_string();
-      if (listed.count(name) == 0) problem("bundle-file", name, "a file the manifest does not list");
+      if (listed.count(name) == 0) report_.add("bundle-file", name, "a file the manifest does not list");
     }
   }
 
+  // Records come file by file: the file read last stays open.
   std::optional<std::string> read_range(const std::string& file, uint64_t offset, uint64_t length) {
-    if (!inside_bundle(file)) return std::nullopt;
-    std::error_code ec;
-    const auto size = fs::file_size(dir_ / file, ec);
-    if (ec || offset > size || length > size - offset) return std::nullopt;  // before allocating what it claims
-    std::ifstream in(dir_ / file, std::ios::binary);
-    if (!in) return std::nullopt;
-    in.seekg(static_cast<std::streamoff>(offset));
+    if (file != open_name_) {
+      open_name_ = file;
+      open_.close();
+      open_size_.reset();
+      if (!inside_bundle(file)) return std::nullopt;
+      std::error_code ec;
+      const auto size = fs::file_size(dir_ / file, ec);
+      if (ec) return std::nullopt;
+      open_.open(dir_ / file, std::ios::binary);
+      if (open_) open_size_ = size;
+    }
+    // Checked before allocating what the manifest claims.
+    if (!open_size_ || offset > *open_size_ || length > *open_size_ - offset) return std::nullopt;
+    open_.clear();
+    open_.seekg(static_cast<std::streamoff>(offset));
     std::string out(length, '\0');
-    if (!in.read(out.data(), static_cast<std::streamsize>(length))) return std::nullopt;
+    if (!open_.read(out.data(), static_cast<std::streamsize>(length))) return std::nullopt;
     return out;
   }
 
   fs::path dir_;
   std::optional<SigningPublicKey> server_key_;
   BundleReport report_;
-  std::unordered_map<uint64_t, LedgerEntry> entries_;  // the chain's batch entries
+  std::unordered_map<uint64_t, LedgerEntry> entries_;  // the chain's batch entries the manifest names
+  std::string open_name_;  // read_range()'s open file, and its size when it opened
+  std::ifstream open_;
+  std::optional<uint64_t> open_size_;
   std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> covered_;  // file -> (offset, length)
 };
 

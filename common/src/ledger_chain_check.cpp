@@ -20,6 +20,22 @@ std::string ledger_key_text(const std::string& key_id, bool is_signed) {
   return key_id.empty() ? std::string("(no key: --insecure)") : key_id;
 }
 
+std::vector<std::string> record_entry_mismatches(const LedgerEntry& entry, uint32_t position, const Sha256Digest& hash,
+                                                 const std::string& in) {
+  std::vector<std::string> out;
+  if (position >= entry.hashes.size()) {
+    out.push_back(fmt::format("it points to {}, but that batch has {} records", in, entry.hashes.size()));
+    return out;
+  }
+  if (entry.hashes[position] != hash) {
+    out.push_back(fmt::format("its bytes hash to {}, but {} ({} batch {} of {}) holds {}: not what the station sent",
+                              to_hex(hash), in, entry.is_signed ? "signed" : "unsigned", entry.batch_id,
+                              ledger_key_text(entry.key_id, entry.is_signed), to_hex(entry.hashes[position])));
+  }
+  if (!entry.stored[position]) out.push_back(fmt::format("{} says that record was not stored by it", in));
+  return out;
+}
+
 LedgerChainCheck::LedgerChainCheck(std::optional<SigningPublicKey> server_key,
                                    std::vector<std::pair<uint64_t, std::string>> checkpoints, Sink sink)
     : server_key_(server_key), checkpoints_(std::move(checkpoints)), sink_(std::move(sink)) {
@@ -91,7 +107,9 @@ void LedgerChainCheck::take_key_event(const LedgerEntry& e) {
 Status LedgerChainCheck::add_key_event(std::string_view bytes) {
   auto e = decode_ledger_entry(bytes);
   if (!e.ok()) return e.status();
-  if (e->kind != kLedgerKindKeyEvent) return Status::invalid_argument(fmt::format("entry {} is not a key event", e->number));
+  if (e->kind != kLedgerKindKeyEvent) {
+    return Status::invalid_argument(fmt::format("entry {} is not a key event", e->number));
+  }
   take_key_event(*e);
   return {};
 }

@@ -31,9 +31,6 @@ class Verifier {
   }
 
  private:
-  void problem(const std::string& kind, std::string where, std::string what) {
-    if (report_.problems[kind]++ == 0) report_.first_problems.push_back({kind, std::move(where), std::move(what)});
-  }
   void progress(const std::string& line) {
     if (options_.progress) options_.progress(line);
   }
@@ -51,7 +48,7 @@ class Verifier {
     progress("checking the ledger");
     LedgerChainCheck check(options_.server_key, checkpoints_,
                            [&](const std::string& kind, std::string where, std::string what) {
-                             problem(kind, std::move(where), std::move(what));
+                             report_.add(kind, std::move(where), std::move(what));
                            });
     auto st = store_.read_ledger(1, [&](uint64_t number, std::string_view bytes) {
       // Which records each entry stored, for pass 3 (a bit per record).
@@ -96,26 +93,28 @@ class Verifier {
                                               format_iso8601(r.start_ns), r.sequence);
         const auto actual = sha256(r.bytes);
         if (std::memcmp(actual.data(), r.sha256, 32) != 0) {
-          problem("record-hash", where,
-                  fmt::format("its {} bytes hash to {}, the store has {} for them", r.bytes.size(), hex(actual),
-                              hex({r.sha256, 32})));
+          report_.add("record-hash", where,
+                      fmt::format("its {} bytes hash to {}, the store has {} for them", r.bytes.size(), hex(actual),
+                                  hex({r.sha256, 32})));
         }
         const LedgerEntry* e = nullptr;
-        for (auto& f : check_record_ledger(r, actual, since, entries_, &e)) problem(f.kind, where, std::move(f.what));
+        for (auto& f : check_record_ledger(r, actual, since, entries_, &e)) {
+          report_.add(f.kind, where, std::move(f.what));
+        }
         if (r.ledger_entry == 0 && r.sequence < since) ++report_.records_before_ledger;
         if (e == nullptr || r.batch_position >= e->hashes.size()) return true;
         const std::string in = fmt::format("ledger entry {} position {}", r.ledger_entry, r.batch_position);
         auto& found = found_[r.ledger_entry];
         if (found.size() < e->hashes.size()) found.resize(e->hashes.size());
         if (found[r.batch_position]) {
-          problem("record-twice", where, fmt::format("a second record points to {}", in));
+          report_.add("record-twice", where, fmt::format("a second record points to {}", in));
         }
         found[r.batch_position] = true;
         return true;
       });
       if (!st.ok()) {
-        problem("record-unreadable", ch.source_id,
-                fmt::format("{} (the channel's records after that point were not checked)", st.message()));
+        report_.add("record-unreadable", ch.source_id,
+                    fmt::format("{} (the channel's records after that point were not checked)", st.message()));
       }
     }
     return {};
@@ -147,21 +146,22 @@ class Verifier {
         }
         const LedgerEntry* e = entries_.get(number);
         if (e == nullptr) continue;  // gone since pass 1
-        problem("record-missing", fmt::format("ledger entry {} position {}", number, i),
-                fmt::format("batch {} of {} stored a record with SHA-256 {}, and the store no longer has it",
-                            e->batch_id, ledger_key_text(e->key_id, e->is_signed), hex(e->hashes[i])));
+        report_.add("record-missing", fmt::format("ledger entry {} position {}", number, i),
+                    fmt::format("batch {} of {} stored a record with SHA-256 {}, and the store no longer has it",
+                                e->batch_id, ledger_key_text(e->key_id, e->is_signed), hex(e->hashes[i])));
       }
       if (excused > 0) {
-        problem("retention-mismatch", fmt::format("ledger entry {}", removed->second.by),
-                fmt::format("retention entries say {} record(s) of ledger entry {} were removed, but {} of its "
-                            "records are missing",
-                            removed->second.count, number, missing));
+        report_.add("retention-mismatch", fmt::format("ledger entry {}", removed->second.by),
+                    fmt::format("retention entries say {} record(s) of ledger entry {} were removed, but {} of its "
+                                "records are missing",
+                                removed->second.count, number, missing));
       }
     }
     for (const auto& [number, r] : removed_) {
       if (stored_.count(number) == 0) {
-        problem("retention-mismatch", fmt::format("ledger entry {}", r.by),
-                fmt::format("it says records of ledger entry {} were removed, which is no batch of the ledger", number));
+        report_.add("retention-mismatch", fmt::format("ledger entry {}", r.by),
+                    fmt::format("it says records of ledger entry {} were removed, which is no batch of the ledger",
+                                number));
       }
     }
     return {};
@@ -217,19 +217,8 @@ std::vector<LedgerFinding> check_record_ledger(const StoredRecord& r, const Sha2
     out.push_back({"record-ledger-mismatch", fmt::format("it points to {}, which the ledger does not hold", in)});
     return out;
   }
-  if (r.batch_position >= e->hashes.size()) {
-    out.push_back({"record-ledger-mismatch",
-                   fmt::format("it points to {}, but that batch has {} records", in, e->hashes.size())});
-    return out;
-  }
-  if (e->hashes[r.batch_position] != actual) {
-    out.push_back({"record-ledger-mismatch",
-                   fmt::format("its bytes hash to {}, but {} ({} batch {} of {}) holds {}: not what the station sent",
-                               hex(actual), in, e->is_signed ? "signed" : "unsigned", e->batch_id,
-                               ledger_key_text(e->key_id, e->is_signed), hex(e->hashes[r.batch_position]))});
-  }
-  if (!e->stored[r.batch_position]) {
-    out.push_back({"record-ledger-mismatch", fmt::format("{} says that record was not stored by it", in)});
+  for (auto& what : record_entry_mismatches(*e, r.batch_position, actual, in)) {
+    out.push_back({"record-ledger-mismatch", std::move(what)});
   }
   return out;
 }

@@ -3,15 +3,14 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <map>
 #include <optional>
-#include <vector>
 
 #include <fmt/format.h>
 
 #include "exit_codes.h"
 #include "seisvault/client/export_bundle.h"
 #include "seisvault/common/signing_keys.h"
+#include "seisvault/common/verify_problems.h"
 #include "seisvault/storage/record_store.h"
 #include "seisvault/storage/store_verifier.h"
 #include "store_access.h"
@@ -23,18 +22,17 @@ namespace fs = std::filesystem;
 namespace {
 
 // The verdict, the count of each kind of problem, and the first of each.
-template <typename Problem>
-int print_outcome(const std::map<std::string, uint64_t>& problems, const std::vector<Problem>& first, bool ok) {
-  if (ok) {
+int print_outcome(const VerifyProblems& r) {
+  if (r.ok()) {
     fmt::print("OK: every record is in the ledger as its batch stored it, every signature and link holds\n");
     return kExitOk;
   }
   uint64_t total = 0;
-  for (const auto& [kind, count] : problems) total += count;
+  for (const auto& [kind, count] : r.problems) total += count;
   fmt::print("{} problem(s):\n", total);
-  for (const auto& [kind, count] : problems) fmt::print("  {:<26} {}\n", kind, count);
+  for (const auto& [kind, count] : r.problems) fmt::print("  {:<26} {}\n", kind, count);
   fmt::print("the first of each kind:\n");
-  for (const auto& p : first) fmt::print("  {}: {}: {}\n", p.kind, p.where, p.what);
+  for (const auto& p : r.first_problems) fmt::print("  {}: {}: {}\n", p.kind, p.where, p.what);
   return kExitRejected;
 }
 
@@ -85,7 +83,7 @@ int verify_bundle(const VerifyArgs& args) {
              args.bundle, r.records, r.files, r.chain_first, r.chain_first + r.chain_entries - 1, r.signed_batches,
              r.key_events, r.checkpoint_count, r.checkpoint_key,
              r.server_key_given ? "" : " (no --server-key given: compare that key with the server's server.sign.pub)");
-  return print_outcome(r.problems, r.first_problems, r.ok());
+  return print_outcome(r);
 }
 
 }  // namespace
@@ -138,7 +136,7 @@ int run_verify(const VerifyArgs& args) {
              store.string(), r.records, r.records_before_ledger, r.ledger_entries, r.signed_entries, r.key_events,
              r.retention_entries, r.records_expired, r.checkpoints, r.last_checkpoint_count,
              r.server_key_given ? "" : " (no server key given: checkpoints checked against the key they name)");
-  return print_outcome(r.problems, r.first_problems, r.ok());
+  return print_outcome(r);
 }
 
 }  // namespace seisvault::cli

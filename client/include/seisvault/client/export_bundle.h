@@ -22,6 +22,7 @@
 #include "seisvault/common/signing_keys.h"
 #include "seisvault/common/status.h"
 #include "seisvault/common/time.h"
+#include "seisvault/common/verify_problems.h"
 
 namespace seisvault::client {
 
@@ -60,13 +61,7 @@ struct BundleManifest {
 // the records point to, and the public keys involved).
 Status write_bundle_manifest(const std::filesystem::path& dir, const BundleManifest& manifest);
 
-struct BundleProblem {
-  std::string kind;  // docs/provenance.md lists them
-  std::string where;
-  std::string what;
-};
-
-struct BundleReport {
+struct BundleReport : VerifyProblems {
   uint64_t records = 0;
   uint64_t files = 0;
   uint64_t chain_entries = 0;
@@ -76,9 +71,6 @@ struct BundleReport {
   uint64_t key_events = 0;
   std::string checkpoint_key;  // the key the checkpoint names, as text
   bool server_key_given = false;
-  std::map<std::string, uint64_t> problems;
-  std::vector<BundleProblem> first_problems;  // the first of each kind
-  bool ok() const { return problems.empty(); }
 };
 
 // Checks the bundle in `dir`: every record's bytes against its hash, its

@@ -98,6 +98,14 @@ class LedgerChainCheck {
   std::optional<LedgerEntry> last_;
 };
 
+// What is wrong with a record whose bytes hash to `hash` and that points
+// to `position` of batch entry `entry` (`in` names that place: "ledger entry
+// 7 position 3"), each a what of kind record-ledger-mismatch; empty when
+// the entry holds that hash there and says it stored it. The rule that
+// `seisvault verify`, the Verify RPC and `verify --bundle` apply to a record.
+std::vector<std::string> record_entry_mismatches(const LedgerEntry& entry, uint32_t position, const Sha256Digest& hash,
+                                                 const std::string& in);
+
 // "ed25519:..." for a signed entry's key id, the text itself otherwise.
 std::string ledger_key_text(const std::string& key_id, bool is_signed);
 

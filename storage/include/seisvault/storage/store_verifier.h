@@ -34,6 +34,7 @@
 #include "seisvault/common/sha256.h"
 #include "seisvault/common/signing_keys.h"
 #include "seisvault/common/status.h"
+#include "seisvault/common/verify_problems.h"
 #include "seisvault/storage/record_store.h"
 
 namespace seisvault::storage {
@@ -47,13 +48,7 @@ struct VerifyOptions {
   std::function<void(const std::string&)> progress;
 };
 
-struct VerifyProblem {
-  std::string kind;   // e.g. "record-ledger-mismatch" (docs/provenance.md lists them)
-  std::string where;  // "ledger entry 17", "XX.STA..HHZ record at 2025-01-01T00:00:00Z (sequence 42)"
-  std::string what;   // what is wrong, for a person
-};
-
-struct VerifyReport {
+struct VerifyReport : VerifyProblems {
   uint64_t records = 0;                // read and re-hashed
   uint64_t records_before_ledger = 0;  // stored before the ledger began (no entry to check against)
   uint64_t ledger_entries = 0;
@@ -64,9 +59,6 @@ struct VerifyReport {
   uint64_t checkpoints = 0;
   uint64_t last_checkpoint_count = 0;  // entries under the newest valid checkpoint
   bool server_key_given = false;
-  std::map<std::string, uint64_t> problems;   // kind -> how many
-  std::vector<VerifyProblem> first_problems;  // the first of each kind, in the order found
-  bool ok() const { return problems.empty(); }
 };
 
 // Ledger entries as the records pointing to them need them: each read and
